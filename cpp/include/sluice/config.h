@@ -1,0 +1,32 @@
+#pragma once
+
+#include <arrow/status.h>
+
+#include <cstdint>
+#include <string>
+
+namespace sluice {
+
+/// Process-wide engine settings. One memory budget and one worker count per process.
+struct EngineConfig {
+  /// Worker threads per pipeline; 0 means one per hardware core.
+  int num_threads = 0;
+  /// Soft memory budget in bytes for buffered batches; 0 means a quarter of physical RAM.
+  int64_t memory_limit_bytes = 0;
+  /// Target rows per batch produced by readers.
+  int64_t batch_rows = 64 * 1024;
+  /// Draw a progress line on stderr while a job runs (only when stderr is a terminal).
+  bool progress = true;
+};
+
+/// Replaces the process-wide configuration. Invalid values give Status::Invalid.
+arrow::Status Configure(const EngineConfig& config);
+
+/// The configuration in force, with defaults resolved (num_threads and memory_limit_bytes
+/// are never 0 in the returned value).
+EngineConfig CurrentConfig();
+
+/// Parses sizes such as "2GB", "512MiB", "100k" or "1048576" into bytes.
+arrow::Result<int64_t> ParseByteSize(const std::string& text);
+
+}  // namespace sluice

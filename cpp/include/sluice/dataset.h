@@ -1,0 +1,128 @@
+#pragma once
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+#include <arrow/table.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/expression.h"
+#include "sluice/options.h"
+#include "sluice/udf.h"
+
+namespace sluice {
+
+namespace plan {
+class PlanNode;
+}
+
+/// One sort key.
+struct SortKey {
+  std::string column;
+  bool descending = false;
+  /// Where nulls go; Ray Data and DuckDB put them last.
+  bool nulls_first = false;
+};
+
+/// One aggregate of a group-by. `function` is count, count_all, sum, mean, min, max,
+/// std, var, count_distinct, first or last; `column` is empty for count().
+struct Aggregate {
+  std::string function;
+  std::string column;
+  /// Output column name; empty means Ray Data's: "count()", "sum(x)", "mean(x)".
+  std::string output_name;
+};
+
+/// Per-operator counters of the last execution of a Dataset.
+struct OperatorStats {
+  std::string name;
+  int64_t rows_in = 0;
+  int64_t rows_out = 0;
+  int64_t batches_out = 0;
+  int64_t bytes_out = 0;
+  /// Time spent inside the operator summed over worker threads.
+  double cpu_seconds = 0;
+};
+
+struct ExecutionStats {
+  std::vector<OperatorStats> operators;
+  double wall_seconds = 0;
+  int64_t peak_memory_bytes = 0;
+  std::string ToString() const;
+};
+
+/// A lazy, immutable dataset: a logical plan plus the entry points that run it. Every
+/// transformation returns a new Dataset and runs nothing; Count, ToTable, Execute and the
+/// Write* calls optimize the plan and run it on the streaming executor.
+class Dataset {
+ public:
+  /// Parquet files, directories (read recursively, hidden `_`/`.` entries skipped) or globs.
+  static arrow::Result<Dataset> ReadParquet(const std::vector<std::string>& paths,
+                                            const ReadParquetOptions& options = {});
+  static arrow::Result<Dataset> ReadCsv(const std::vector<std::string>& paths,
+                                        const ReadCsvOptions& options = {});
+  static arrow::Result<Dataset> ReadJson(const std::vector<std::string>& paths,
+                                         const ReadJsonOptions& options = {});
+  /// One row per line in column "text".
+  static arrow::Result<Dataset> ReadText(const std::vector<std::string>& paths,
+                                         const ReadTextOptions& options = {});
+  static arrow::Result<Dataset> FromTable(std::shared_ptr<arrow::Table> table);
+  /// Integers 0..n-1 in column "id".
+  static arrow::Result<Dataset> Range(int64_t n);
+
+  arrow::Result<Dataset> Filter(Expression predicate) const;
+  /// Computes `exprs` as columns `names`, in that order, and drops every other column.
+  arrow::Result<Dataset> Project(std::vector<Expression> exprs,
+                                 std::vector<std::string> names) const;
+  arrow::Result<Dataset> SelectColumns(const std::vector<std::string>& columns) const;
+  arrow::Result<Dataset> DropColumns(const std::vector<std::string>& columns) const;
+  arrow::Result<Dataset> RenameColumns(
+      const std::vector<std::pair<std::string, std::string>>& old_to_new) const;
+  /// Adds (or replaces) one column computed by `expr`.
+  arrow::Result<Dataset> WithColumn(const std::string& name, Expression expr) const;
+  arrow::Result<Dataset> MapBatches(BatchFunctionFactory factory,
+                                    MapBatchesOptions options = {}) const;
+  arrow::Result<Dataset> Limit(int64_t n) const;
+  arrow::Result<Dataset> Sort(std::vector<SortKey> keys) const;
+  arrow::Result<Dataset> GroupByAggregate(std::vector<std::string> keys,
+                                          std::vector<Aggregate> aggregates) const;
+  arrow::Result<Dataset> Repartition(int num_blocks) const;
+  arrow::Result<Dataset> Union(const std::vector<Dataset>& others) const;
+
+  /// The output schema. Parquet reads answer from footers; a plan with a user function
+  /// whose output is unknown runs until the first batch.
+  arrow::Result<std::shared_ptr<arrow::Schema>> Schema() const;
+  /// Row count. Parquet without a row filter answers from footers; with a native
+  /// filter it reads only the filter's columns.
+  arrow::Result<int64_t> Count() const;
+  /// Estimated in-memory size. Parquet answers from footers (uncompressed sizes).
+  arrow::Result<int64_t> SizeBytes() const;
+  arrow::Result<std::shared_ptr<arrow::Table>> ToTable() const;
+  /// Runs the plan and streams its output in order.
+  arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Execute() const;
+
+  arrow::Result<WriteResult> WriteParquet(const std::string& path,
+                                          const WriteOptions& options = {}) const;
+  arrow::Result<WriteResult> WriteCsv(const std::string& path,
+                                      const WriteOptions& options = {}) const;
+  /// JSON lines.
+  arrow::Result<WriteResult> WriteJson(const std::string& path,
+                                       const WriteOptions& options = {}) const;
+
+  /// The optimized plan, one operator per line.
+  arrow::Result<std::string> Explain() const;
+  /// Counters of the last execution started from this Dataset (empty before any).
+  ExecutionStats LastStats() const;
+
+  const std::shared_ptr<const plan::PlanNode>& plan() const { return plan_; }
+  explicit Dataset(std::shared_ptr<const plan::PlanNode> plan);
+
+ private:
+  std::shared_ptr<const plan::PlanNode> plan_;
+  std::shared_ptr<ExecutionStats> last_stats_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/expression.h"
+
+namespace sluice {
+
+/// Options for Dataset::ReadParquet.
+struct ReadParquetOptions {
+  /// Columns to read (hive partition columns included); empty means all.
+  std::vector<std::string> columns;
+  /// Rows to keep; pushed into row-group statistics and partition pruning.
+  std::optional<Expression> filter;
+  /// Turn `key=value` directories into columns.
+  bool hive_partitioning = true;
+};
+
+/// Options for Dataset::ReadCsv. Compression (.gz, .zst, .bz2, .lz4) follows the file name.
+struct ReadCsvOptions {
+  char delimiter = ',';
+  char quote_char = '"';
+  bool quoting = true;
+  char escape_char = '\\';
+  bool escaping = false;
+  /// First line holds the column names. Without it, names come from `column_names` or
+  /// are generated as f0, f1, ...
+  bool header = true;
+  std::vector<std::string> column_names;
+  /// Lines to skip before the header.
+  int64_t skip_rows = 0;
+  /// Fixed types for some columns; the rest are inferred from the first file.
+  std::map<std::string, std::shared_ptr<arrow::DataType>> column_types;
+  /// Strings read as null. Empty: Arrow's defaults ("", "NA", "NULL", "null", ...).
+  std::vector<std::string> null_values;
+  /// Add a "path" column with the source file.
+  bool include_paths = false;
+  /// Allow line breaks inside quoted values (slower: disables parallel block parsing).
+  bool newlines_in_values = false;
+};
+
+/// Options for Dataset::ReadJson (JSON lines: one object per line).
+struct ReadJsonOptions {
+  /// Fixed schema; unset means inferred from the first file.
+  std::shared_ptr<arrow::Schema> schema;
+  bool include_paths = false;
+};
+
+/// Options for Dataset::ReadText.
+struct ReadTextOptions {
+  /// Add a "path" column with the source file.
+  bool include_paths = false;
+  /// Skip lines that are empty after removing the line break.
+  bool drop_empty_lines = false;
+};
+
+/// What a write does when the target already holds data.
+enum class WriteMode {
+  kError,                ///< refuse a non-empty target
+  kAppend,               ///< add new files beside the existing ones
+  kOverwrite,            ///< replace everything under the target
+  kOverwritePartitions,  ///< replace only the partitions this write produces
+};
+
+/// Options shared by every writer.
+struct WriteOptions {
+  WriteMode mode = WriteMode::kError;
+  /// Hive-style `key=value/` directories, in this order.
+  std::vector<std::string> partition_cols;
+  /// Start a new file after this many rows.
+  std::optional<int64_t> max_rows_per_file;
+  /// Parquet: snappy (default), zstd, gzip, lz4, brotli, none.
+  /// CSV and JSON: none (default), gzip, zstd, bz2.
+  std::string compression;
+  /// CSV only.
+  char delimiter = ',';
+  bool header = true;
+};
+
+/// What a finished write produced.
+struct WriteResult {
+  std::vector<std::string> files;  ///< published files, sorted
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+/// Parses "error", "append", "overwrite" or "overwrite_partitions".
+arrow::Result<WriteMode> ParseWriteMode(const std::string& text);
+
+}  // namespace sluice

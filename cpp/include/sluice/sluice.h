@@ -1,0 +1,10 @@
+#pragma once
+
+/// Sluice's C++ API: read, transform and write datasets on the streaming engine.
+/// Call arrow::compute::Initialize() once at start-up in standalone programs.
+
+#include "sluice/config.h"
+#include "sluice/dataset.h"
+#include "sluice/expression.h"
+#include "sluice/options.h"
+#include "sluice/udf.h"

@@ -1,0 +1,85 @@
+#include "sluice/config.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <mutex>
+#include <thread>
+
+#include "exec/memory_budget.h"
+
+namespace sluice {
+
+namespace {
+std::mutex g_mutex;
+EngineConfig g_config;
+
+int64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return int64_t{8} << 30;
+  return static_cast<int64_t>(pages) * page_size;
+}
+
+EngineConfig Resolve(EngineConfig c) {
+  if (c.num_threads <= 0) c.num_threads = std::max(1u, std::thread::hardware_concurrency());
+  if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 4;
+  return c;
+}
+}  // namespace
+
+arrow::Status Configure(const EngineConfig& config) {
+  if (config.num_threads < 0) {
+    return arrow::Status::Invalid("num_threads must be >= 0, got ", config.num_threads);
+  }
+  if (config.memory_limit_bytes < 0) {
+    return arrow::Status::Invalid("memory_limit must be >= 0, got ", config.memory_limit_bytes);
+  }
+  if (config.batch_rows <= 0) {
+    return arrow::Status::Invalid("batch_rows must be positive, got ", config.batch_rows);
+  }
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_config = config;
+  exec::MemoryBudget::Global()->set_limit(Resolve(g_config).memory_limit_bytes);
+  return arrow::Status::OK();
+}
+
+EngineConfig CurrentConfig() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  EngineConfig resolved = Resolve(g_config);
+  exec::MemoryBudget::Global()->set_limit(resolved.memory_limit_bytes);
+  return resolved;
+}
+
+arrow::Result<int64_t> ParseByteSize(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  size_t start = i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == start) return arrow::Status::Invalid("cannot read a size from '", text, "'");
+  const double number = std::stod(text.substr(start, i - start));
+  std::string unit;
+  for (; i < text.size(); ++i) {
+    if (!std::isspace(static_cast<unsigned char>(text[i]))) {
+      unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    }
+  }
+  double scale = 1;
+  if (unit.empty() || unit == "b") {
+    scale = 1;
+  } else if (unit == "k" || unit == "kb" || unit == "kib") {
+    scale = 1024.0;
+  } else if (unit == "m" || unit == "mb" || unit == "mib") {
+    scale = 1024.0 * 1024;
+  } else if (unit == "g" || unit == "gb" || unit == "gib") {
+    scale = 1024.0 * 1024 * 1024;
+  } else if (unit == "t" || unit == "tb" || unit == "tib") {
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  } else {
+    return arrow::Status::Invalid("unknown size unit '", unit, "' in '", text,
+                                  "'; use B, KB, MB, GB or TB");
+  }
+  return static_cast<int64_t>(number * scale);
+}
+
+}  // namespace sluice

@@ -1,0 +1,312 @@
+#include "sluice/dataset.h"
+
+#include <arrow/table.h>
+
+#include <set>
+#include <sstream>
+
+#include "exec/executor.h"
+#include "io/sources.h"
+#include "io/writers.h"
+#include "optimizer/optimizer.h"
+#include "plan/logical_plan.h"
+
+namespace sluice {
+
+using plan::PlanNodePtr;
+
+namespace {
+
+arrow::Result<Dataset> FromSource(arrow::Result<std::shared_ptr<const plan::SourceSpec>> spec) {
+  ARROW_ASSIGN_OR_RAISE(auto source, std::move(spec));
+  ARROW_ASSIGN_OR_RAISE(auto node, plan::SourceNode::Make(std::move(source)));
+  return Dataset(std::move(node));
+}
+
+arrow::Result<Dataset> Wrap(arrow::Result<PlanNodePtr> node) {
+  ARROW_ASSIGN_OR_RAISE(auto plan, std::move(node));
+  return Dataset(std::move(plan));
+}
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int u = 0;
+  while (value >= 1024 && u < 4) {
+    value /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f %s", value, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+std::string ExecutionStats::ToString() const {
+  std::ostringstream out;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-48s %14s %14s %12s %10s\n", "operator", "rows in",
+                "rows out", "bytes out", "cpu s");
+  out << line;
+  for (const auto& op : operators) {
+    std::string name = op.name.size() > 48 ? op.name.substr(0, 45) + "..." : op.name;
+    std::snprintf(line, sizeof(line), "%-48s %14lld %14lld %12s %10.3f\n", name.c_str(),
+                  static_cast<long long>(op.rows_in), static_cast<long long>(op.rows_out),
+                  HumanBytes(op.bytes_out).c_str(), op.cpu_seconds);
+    out << line;
+  }
+  std::snprintf(line, sizeof(line), "wall time %.3f s, peak memory %s\n", wall_seconds,
+                HumanBytes(peak_memory_bytes).c_str());
+  out << line;
+  return out.str();
+}
+
+Dataset::Dataset(std::shared_ptr<const plan::PlanNode> plan)
+    : plan_(std::move(plan)), last_stats_(std::make_shared<ExecutionStats>()) {}
+
+arrow::Result<Dataset> Dataset::ReadParquet(const std::vector<std::string>& paths,
+                                            const ReadParquetOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(Dataset ds, FromSource(io::MakeParquetSource(paths, options)));
+  if (!options.columns.empty()) ARROW_ASSIGN_OR_RAISE(ds, ds.SelectColumns(options.columns));
+  if (options.filter) ARROW_ASSIGN_OR_RAISE(ds, ds.Filter(*options.filter));
+  return ds;
+}
+arrow::Result<Dataset> Dataset::ReadCsv(const std::vector<std::string>& paths,
+                                        const ReadCsvOptions& options) {
+  return FromSource(io::MakeCsvSource(paths, options));
+}
+arrow::Result<Dataset> Dataset::ReadJson(const std::vector<std::string>& paths,
+                                         const ReadJsonOptions& options) {
+  return FromSource(io::MakeJsonSource(paths, options));
+}
+arrow::Result<Dataset> Dataset::ReadText(const std::vector<std::string>& paths,
+                                         const ReadTextOptions& options) {
+  return FromSource(io::MakeTextSource(paths, options));
+}
+arrow::Result<Dataset> Dataset::FromTable(std::shared_ptr<arrow::Table> table) {
+  return FromSource(io::MakeTableSource(std::move(table)));
+}
+arrow::Result<Dataset> Dataset::Range(int64_t n) { return FromSource(io::MakeRangeSource(n)); }
+
+arrow::Result<Dataset> Dataset::Filter(Expression predicate) const {
+  return Wrap(plan::FilterNode::Make(plan_, std::move(predicate)));
+}
+
+arrow::Result<Dataset> Dataset::Project(std::vector<Expression> exprs,
+                                        std::vector<std::string> names) const {
+  return Wrap(plan::ProjectNode::Make(plan_, std::move(exprs), std::move(names)));
+}
+
+namespace {
+arrow::Result<std::shared_ptr<arrow::Schema>> RequireSchema(const PlanNodePtr& plan,
+                                                            const char* what) {
+  if (!plan->schema()) {
+    return arrow::Status::Invalid(
+        what, " needs the column names, but they depend on a user function's output; "
+              "call it on the result of materialize() or give the function's output schema");
+  }
+  return plan->schema();
+}
+}  // namespace
+
+arrow::Result<Dataset> Dataset::SelectColumns(const std::vector<std::string>& columns) const {
+  ARROW_ASSIGN_OR_RAISE(auto schema, RequireSchema(plan_, "select_columns"));
+  std::vector<Expression> exprs;
+  for (const auto& c : columns) {
+    if (schema->GetFieldIndex(c) < 0) {
+      return arrow::Status::KeyError("select_columns: no column named '", c,
+                                     "'; the columns are ", schema->ToString());
+    }
+    exprs.push_back(Col(c));
+  }
+  return Project(std::move(exprs), columns);
+}
+
+arrow::Result<Dataset> Dataset::DropColumns(const std::vector<std::string>& columns) const {
+  ARROW_ASSIGN_OR_RAISE(auto schema, RequireSchema(plan_, "drop_columns"));
+  std::set<std::string> drop(columns.begin(), columns.end());
+  for (const auto& c : columns) {
+    if (schema->GetFieldIndex(c) < 0) {
+      return arrow::Status::KeyError("drop_columns: no column named '", c, "'");
+    }
+  }
+  std::vector<Expression> exprs;
+  std::vector<std::string> names;
+  for (const auto& f : schema->fields()) {
+    if (drop.count(f->name())) continue;
+    exprs.push_back(Col(f->name()));
+    names.push_back(f->name());
+  }
+  return Project(std::move(exprs), std::move(names));
+}
+
+arrow::Result<Dataset> Dataset::RenameColumns(
+    const std::vector<std::pair<std::string, std::string>>& old_to_new) const {
+  ARROW_ASSIGN_OR_RAISE(auto schema, RequireSchema(plan_, "rename_columns"));
+  std::map<std::string, std::string> renames;
+  for (const auto& [from, to] : old_to_new) {
+    if (schema->GetFieldIndex(from) < 0) {
+      return arrow::Status::KeyError("rename_columns: no column named '", from, "'");
+    }
+    renames[from] = to;
+  }
+  std::vector<Expression> exprs;
+  std::vector<std::string> names;
+  for (const auto& f : schema->fields()) {
+    exprs.push_back(Col(f->name()));
+    auto it = renames.find(f->name());
+    names.push_back(it == renames.end() ? f->name() : it->second);
+  }
+  return Project(std::move(exprs), std::move(names));
+}
+
+arrow::Result<Dataset> Dataset::WithColumn(const std::string& name, Expression expr) const {
+  ARROW_ASSIGN_OR_RAISE(auto schema, RequireSchema(plan_, "add_column"));
+  std::vector<Expression> exprs;
+  std::vector<std::string> names;
+  bool replaced = false;
+  for (const auto& f : schema->fields()) {
+    names.push_back(f->name());
+    if (f->name() == name) {
+      exprs.push_back(expr);
+      replaced = true;
+    } else {
+      exprs.push_back(Col(f->name()));
+    }
+  }
+  if (!replaced) {
+    exprs.push_back(std::move(expr));
+    names.push_back(name);
+  }
+  return Project(std::move(exprs), std::move(names));
+}
+
+arrow::Result<Dataset> Dataset::MapBatches(BatchFunctionFactory factory,
+                                           MapBatchesOptions options) const {
+  return Wrap(plan::MapBatchesNode::Make(plan_, std::move(factory), std::move(options)));
+}
+
+arrow::Result<Dataset> Dataset::Limit(int64_t n) const {
+  return Wrap(plan::LimitNode::Make(plan_, n));
+}
+
+arrow::Result<Dataset> Dataset::Sort(std::vector<SortKey> keys) const {
+  return Wrap(plan::SortNode::Make(plan_, std::move(keys)));
+}
+
+arrow::Result<Dataset> Dataset::GroupByAggregate(std::vector<std::string> keys,
+                                                 std::vector<Aggregate> aggregates) const {
+  return Wrap(plan::AggregateNode::Make(plan_, std::move(keys), std::move(aggregates)));
+}
+
+arrow::Result<Dataset> Dataset::Repartition(int num_blocks) const {
+  return Wrap(plan::RepartitionNode::Make(plan_, num_blocks));
+}
+
+arrow::Result<Dataset> Dataset::Union(const std::vector<Dataset>& others) const {
+  std::vector<PlanNodePtr> inputs = {plan_};
+  for (const auto& o : others) inputs.push_back(o.plan_);
+  return Wrap(plan::UnionNode::Make(std::move(inputs)));
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> Dataset::Schema() const {
+  if (plan_->schema()) return plan_->schema();
+  ARROW_ASSIGN_OR_RAISE(auto limited, Limit(1));
+  ARROW_ASSIGN_OR_RAISE(auto reader, limited.Execute());
+  return reader->schema();
+}
+
+arrow::Result<int64_t> Dataset::Count() const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  // Row counts survive projections, so count below them.
+  PlanNodePtr node = optimized;
+  while (node->kind() == plan::NodeKind::kProject) node = node->input();
+  if (node->kind() == plan::NodeKind::kSource) {
+    const auto& source = static_cast<const plan::SourceNode&>(*node);
+    ARROW_ASSIGN_OR_RAISE(auto rows, source.spec()->CountRowsFromMetadata(source.pushdown()));
+    if (rows) return *rows;
+  }
+  // Read nothing but what the filters need: prune every column above the sources.
+  ARROW_ASSIGN_OR_RAISE(auto no_columns, plan::ProjectNode::Make(node, {}, {}));
+  ARROW_ASSIGN_OR_RAISE(auto count_plan, optimizer::Optimize(no_columns));
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(count_plan, last_stats_));
+  int64_t rows = 0;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+    if (!batch) break;
+    rows += batch->num_rows();
+  }
+  return rows;
+}
+
+arrow::Result<int64_t> Dataset::SizeBytes() const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  if (optimized->kind() == plan::NodeKind::kSource) {
+    const auto& source = static_cast<const plan::SourceNode&>(*optimized);
+    ARROW_ASSIGN_OR_RAISE(auto bytes, source.spec()->SizeBytesFromMetadata(source.pushdown()));
+    if (bytes) return *bytes;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_));
+  int64_t bytes = 0;
+  while (true) {
+    std::shared_ptr<arrow::RecordBatch> batch;
+    ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
+    if (!batch) break;
+    for (const auto& column : batch->columns()) {
+      for (const auto& buffer : column->data()->buffers) {
+        if (buffer) bytes += buffer->size();
+      }
+    }
+  }
+  return bytes;
+}
+
+arrow::Result<std::shared_ptr<arrow::Table>> Dataset::ToTable() const {
+  ARROW_ASSIGN_OR_RAISE(auto reader, Execute());
+  return reader->ToTable();
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Dataset::Execute() const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_));
+  return reader;
+}
+
+arrow::Result<WriteResult> Dataset::WriteParquet(const std::string& path,
+                                                 const WriteOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  return io::WritePlan(optimized, path, io::FileFormat::kParquet, options, last_stats_);
+}
+
+arrow::Result<WriteResult> Dataset::WriteCsv(const std::string& path,
+                                             const WriteOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  return io::WritePlan(optimized, path, io::FileFormat::kCsv, options, last_stats_);
+}
+
+arrow::Result<WriteResult> Dataset::WriteJson(const std::string& path,
+                                              const WriteOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  return io::WritePlan(optimized, path, io::FileFormat::kJson, options, last_stats_);
+}
+
+arrow::Result<std::string> Dataset::Explain() const {
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
+  return "== Logical plan ==\n" + plan::PlanToString(plan_) + "\n== Optimized plan ==\n" +
+         plan::PlanToString(optimized);
+}
+
+ExecutionStats Dataset::LastStats() const { return *last_stats_; }
+
+arrow::Result<WriteMode> ParseWriteMode(const std::string& text) {
+  if (text == "error" || text == "errorifexists") return WriteMode::kError;
+  if (text == "append") return WriteMode::kAppend;
+  if (text == "overwrite") return WriteMode::kOverwrite;
+  if (text == "overwrite_partitions") return WriteMode::kOverwritePartitions;
+  return arrow::Status::Invalid("unknown write mode '", text,
+                                "'; expected error, append, overwrite or overwrite_partitions");
+}
+
+}  // namespace sluice

@@ -1,0 +1,75 @@
+#include "sluice/expression.h"
+
+#include <arrow/compute/api_scalar.h>
+
+namespace sluice {
+
+namespace cp = arrow::compute;
+
+Expression Col(std::string name) { return cp::field_ref(std::move(name)); }
+Expression Lit(arrow::Datum value) { return cp::literal(std::move(value)); }
+
+Expression Add(Expression a, Expression b) { return cp::call("add_checked", {a, b}); }
+Expression Subtract(Expression a, Expression b) { return cp::call("subtract_checked", {a, b}); }
+Expression Multiply(Expression a, Expression b) { return cp::call("multiply_checked", {a, b}); }
+Expression TrueDivide(Expression a, Expression b) {
+  auto to_double = [](Expression e) {
+    return cp::call("cast", {std::move(e)}, cp::CastOptions::Safe(arrow::float64()));
+  };
+  return cp::call("divide", {to_double(std::move(a)), to_double(std::move(b))});
+}
+Expression FloorDivide(Expression a, Expression b) {
+  // Computed in float64 (expressions are untyped until bound): 7 // 2 gives 3.0.
+  return cp::call("floor", {TrueDivide(std::move(a), std::move(b))});
+}
+Expression Modulo(Expression a, Expression b) {
+  // Python's a % b == a - floor(a / b) * b, sign of the divisor.
+  return cp::call("subtract", {cp::call("cast", {a}, cp::CastOptions::Safe(arrow::float64())),
+                               cp::call("multiply", {FloorDivide(a, b),
+                                                     cp::call("cast", {b}, cp::CastOptions::Safe(arrow::float64()))})});
+}
+Expression Negate(Expression a) { return cp::call("negate_checked", {std::move(a)}); }
+
+Expression Equal(Expression a, Expression b) { return cp::equal(std::move(a), std::move(b)); }
+Expression NotEqual(Expression a, Expression b) { return cp::not_equal(std::move(a), std::move(b)); }
+Expression Less(Expression a, Expression b) { return cp::less(std::move(a), std::move(b)); }
+Expression LessEqual(Expression a, Expression b) { return cp::less_equal(std::move(a), std::move(b)); }
+Expression Greater(Expression a, Expression b) { return cp::greater(std::move(a), std::move(b)); }
+Expression GreaterEqual(Expression a, Expression b) {
+  return cp::greater_equal(std::move(a), std::move(b));
+}
+
+Expression And(Expression a, Expression b) { return cp::and_(std::move(a), std::move(b)); }
+Expression Or(Expression a, Expression b) { return cp::or_(std::move(a), std::move(b)); }
+Expression Not(Expression a) { return cp::not_(std::move(a)); }
+
+Expression IsNull(Expression a) { return cp::is_null(std::move(a)); }
+Expression IsValid(Expression a) { return cp::is_valid(std::move(a)); }
+Expression IsIn(Expression a, std::shared_ptr<arrow::Array> values) {
+  return cp::call("is_in", {std::move(a)},
+                  cp::SetLookupOptions(arrow::Datum(std::move(values)),
+                                       cp::SetLookupOptions::MATCH));
+}
+Expression Cast(Expression a, std::shared_ptr<arrow::DataType> to_type, bool safe) {
+  return cp::call("cast", {std::move(a)},
+                  safe ? cp::CastOptions::Safe(std::move(to_type))
+                       : cp::CastOptions::Unsafe(std::move(to_type)));
+}
+
+Expression StrContains(Expression a, std::string pattern, bool ignore_case) {
+  return cp::call("match_substring", {std::move(a)},
+                  cp::MatchSubstringOptions(std::move(pattern), ignore_case));
+}
+Expression StrStartsWith(Expression a, std::string prefix, bool ignore_case) {
+  return cp::call("starts_with", {std::move(a)},
+                  cp::MatchSubstringOptions(std::move(prefix), ignore_case));
+}
+Expression StrEndsWith(Expression a, std::string suffix, bool ignore_case) {
+  return cp::call("ends_with", {std::move(a)},
+                  cp::MatchSubstringOptions(std::move(suffix), ignore_case));
+}
+Expression StrLower(Expression a) { return cp::call("utf8_lower", {std::move(a)}); }
+Expression StrUpper(Expression a) { return cp::call("utf8_upper", {std::move(a)}); }
+Expression StrLength(Expression a) { return cp::call("utf8_length", {std::move(a)}); }
+
+}  // namespace sluice

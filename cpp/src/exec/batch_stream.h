@@ -1,0 +1,52 @@
+#pragma once
+
+#include <arrow/record_batch.h>
+#include <arrow/result.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace sluice::exec {
+
+using BatchPtr = std::shared_ptr<arrow::RecordBatch>;
+
+/// A pull iterator over batches, used by exactly one thread at a time. Next() returns
+/// nullptr at the end.
+class BatchStream {
+ public:
+  virtual ~BatchStream() = default;
+  virtual arrow::Result<BatchPtr> Next() = 0;
+};
+
+/// One independent unit of source work (a file, a range of row groups, a slice of a
+/// sorted table). Tasks are numbered in the order NextTask() returns them and the
+/// executor keeps that order in its output.
+struct ScanTask {
+  /// Shown in errors and progress, e.g. the file path.
+  std::string label;
+  std::function<arrow::Result<std::unique_ptr<BatchStream>>()> open;
+};
+
+/// Hands out the tasks of one execution. NextTask() is called with the pipeline's lock
+/// held, so implementations need no locking of their own; it may block (a sort waits for
+/// its input) and returns nullopt when there are no more tasks.
+class TaskSource {
+ public:
+  virtual ~TaskSource() = default;
+  virtual arrow::Result<std::optional<ScanTask>> NextTask() = 0;
+};
+
+/// A BatchStream over a function, for small adapters.
+class FunctionBatchStream : public BatchStream {
+ public:
+  explicit FunctionBatchStream(std::function<arrow::Result<BatchPtr>()> next)
+      : next_(std::move(next)) {}
+  arrow::Result<BatchPtr> Next() override { return next_(); }
+
+ private:
+  std::function<arrow::Result<BatchPtr>()> next_;
+};
+
+}  // namespace sluice::exec

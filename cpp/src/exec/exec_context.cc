@@ -1,0 +1,128 @@
+#include "exec/exec_context.h"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "exec/memory_budget.h"
+
+namespace sluice::exec {
+
+namespace {
+
+std::string HumanCount(double n) {
+  const char* units[] = {"", "K", "M", "G", "T"};
+  int u = 0;
+  while (n >= 1000 && u < 4) {
+    n /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f%s" : "%.1f%s", n, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+/// Redraws one status line on stderr (operators, rows, rows/s) while a job runs. Only
+/// when stderr is a terminal and the job has run for a second, so tests, pipes and
+/// short queries print nothing.
+class ExecContext::ProgressLine {
+ public:
+  explicit ProgressLine(ExecContext* ctx) : ctx_(ctx) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ProgressLine() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) return;
+    while (!stop_) {
+      Draw();
+      cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; });
+    }
+  }
+  void Draw() {
+    const ExecutionStats stats = ctx_->Snapshot();
+    std::ostringstream line;
+    line << "sluice " << static_cast<int>(stats.wall_seconds) << "s";
+    for (const auto& op : stats.operators) {
+      std::string name = op.name.substr(0, op.name.find('('));
+      line << " | " << name << " " << HumanCount(static_cast<double>(op.rows_out))
+           << " rows";
+      if (stats.wall_seconds > 0) {
+        line << " " << HumanCount(op.rows_out / stats.wall_seconds) << "/s";
+      }
+    }
+    std::string text = line.str();
+    if (text.size() > 200) text = text.substr(0, 197) + "...";
+    std::fprintf(stderr, "\r\033[K%s", text.c_str());
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  ExecContext* ctx_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool drawn_ = false;
+  std::thread thread_;
+};
+
+ExecContext::ExecContext(EngineConfig config)
+    : config_(std::move(config)),
+      pool_(MemoryBudget::Global()),
+      compute_context_(pool_),
+      start_(std::chrono::steady_clock::now()),
+      peak_at_start_(MemoryBudget::Global()->bytes_allocated()) {
+  MemoryBudget::Global()->ResetPeak();
+  if (config_.progress && isatty(STDERR_FILENO)) {
+    progress_ = std::make_unique<ProgressLine>(this);
+  }
+}
+
+ExecContext::~ExecContext() { progress_.reset(); }
+
+arrow::io::IOContext ExecContext::io_context() const { return arrow::io::IOContext(pool_); }
+
+OperatorCounters* ExecContext::AddCounters(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  counters_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                         std::forward_as_tuple());
+  return &counters_.back().second;
+}
+
+ExecutionStats ExecContext::Snapshot() const {
+  ExecutionStats stats;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, c] : counters_) {
+      OperatorStats op;
+      op.name = name;
+      op.rows_in = c.rows_in.load();
+      op.rows_out = c.rows_out.load();
+      op.batches_out = c.batches_out.load();
+      op.bytes_out = c.bytes_out.load();
+      op.cpu_seconds = c.cpu_nanos.load() / 1e9;
+      stats.operators.push_back(op);
+    }
+  }
+  stats.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  stats.peak_memory_bytes = MemoryBudget::Global()->max_memory();
+  return stats;
+}
+
+}  // namespace sluice::exec

@@ -1,0 +1,47 @@
+#include "exec/memory_budget.h"
+
+namespace sluice::exec {
+
+MemoryBudget::MemoryBudget(arrow::MemoryPool* upstream) : upstream_(upstream) {}
+
+MemoryBudget* MemoryBudget::Global() {
+  // Leaked on purpose: buffers may outlive static destruction order at exit.
+  static auto* pool = new MemoryBudget(arrow::default_memory_pool());
+  return pool;
+}
+
+bool MemoryBudget::HasRoom(double fraction) const {
+  const int64_t limit = limit_.load();
+  return limit <= 0 || allocated_.load() < static_cast<int64_t>(limit * fraction);
+}
+
+void MemoryBudget::Track(int64_t delta) {
+  const int64_t now = allocated_.fetch_add(delta) + delta;
+  int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+}
+
+arrow::Status MemoryBudget::Allocate(int64_t size, int64_t alignment, uint8_t** out) {
+  ARROW_RETURN_NOT_OK(upstream_->Allocate(size, alignment, out));
+  Track(size);
+  total_.fetch_add(size);
+  count_.fetch_add(1);
+  return arrow::Status::OK();
+}
+
+arrow::Status MemoryBudget::Reallocate(int64_t old_size, int64_t new_size, int64_t alignment,
+                                       uint8_t** ptr) {
+  ARROW_RETURN_NOT_OK(upstream_->Reallocate(old_size, new_size, alignment, ptr));
+  Track(new_size - old_size);
+  if (new_size > old_size) total_.fetch_add(new_size - old_size);
+  count_.fetch_add(1);
+  return arrow::Status::OK();
+}
+
+void MemoryBudget::Free(uint8_t* buffer, int64_t size, int64_t alignment) {
+  upstream_->Free(buffer, size, alignment);
+  Track(-size);
+}
+
+}  // namespace sluice::exec

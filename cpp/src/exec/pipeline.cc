@@ -1,0 +1,287 @@
+#include "exec/pipeline.h"
+
+#include <arrow/table.h>
+
+#include <chrono>
+
+#include "exec/memory_budget.h"
+
+namespace sluice::exec {
+
+namespace {
+
+int64_t BatchBytes(const BatchPtr& batch) {
+  // Buffers may be shared (slices); the referenced size is a sound upper bound for budgeting.
+  int64_t total = 0;
+  for (const auto& column : batch->columns()) {
+    for (const auto& buffer : column->data()->buffers) {
+      if (buffer) total += buffer->size();
+    }
+  }
+  return total;
+}
+
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(std::atomic<int64_t>* sink)
+      : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+  ~ScopedTimer() {
+    sink_->fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - start_)
+                         .count());
+  }
+
+ private:
+  std::atomic<int64_t>* sink_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// The batches of one task after one operator.
+class OperatorStream : public BatchStream {
+ public:
+  OperatorStream(ExecContext* ctx, std::unique_ptr<BatchStream> input,
+                 std::shared_ptr<const StreamOperator> op, std::shared_ptr<OperatorState> global,
+                 std::unique_ptr<OperatorState> task_state, OperatorCounters* counters)
+      : ctx_(ctx),
+        input_(std::move(input)),
+        op_(std::move(op)),
+        global_(std::move(global)),
+        task_state_(std::move(task_state)),
+        counters_(counters) {
+    emit_ = [this](BatchPtr batch) {
+      if (batch) {
+        counters_->rows_out.fetch_add(batch->num_rows());
+        counters_->batches_out.fetch_add(1);
+        counters_->bytes_out.fetch_add(BatchBytes(batch));
+        pending_.push_back(std::move(batch));
+      }
+      return arrow::Status::OK();
+    };
+  }
+
+  arrow::Result<BatchPtr> Next() override {
+    while (pending_.empty()) {
+      if (finished_ || ctx_->cancelled()) return nullptr;
+      ARROW_ASSIGN_OR_RAISE(BatchPtr batch, input_->Next());
+      ScopedTimer timer(&counters_->cpu_nanos);
+      if (batch == nullptr) {
+        finished_ = true;
+        ARROW_RETURN_NOT_OK(op_->Finish(ctx_, global_.get(), task_state_.get(), emit_));
+      } else {
+        counters_->rows_in.fetch_add(batch->num_rows());
+        ARROW_RETURN_NOT_OK(
+            op_->Push(ctx_, global_.get(), task_state_.get(), std::move(batch), emit_));
+      }
+    }
+    BatchPtr out = std::move(pending_.front());
+    pending_.pop_front();
+    return out;
+  }
+
+ private:
+  ExecContext* ctx_;
+  std::unique_ptr<BatchStream> input_;
+  std::shared_ptr<const StreamOperator> op_;
+  std::shared_ptr<OperatorState> global_;
+  std::unique_ptr<OperatorState> task_state_;
+  OperatorCounters* counters_;
+  EmitFn emit_;
+  std::deque<BatchPtr> pending_;
+  bool finished_ = false;
+};
+
+class OperatorTaskSource : public TaskSource {
+ public:
+  OperatorTaskSource(ExecContext* ctx, std::unique_ptr<TaskSource> input,
+                     std::shared_ptr<const StreamOperator> op, OperatorCounters* counters)
+      : ctx_(ctx), input_(std::move(input)), op_(std::move(op)), counters_(counters) {}
+
+  arrow::Result<std::optional<ScanTask>> NextTask() override {
+    if (!global_initialized_) {
+      ARROW_ASSIGN_OR_RAISE(global_, op_->MakeGlobalState(ctx_));
+      global_initialized_ = true;
+    }
+    ARROW_ASSIGN_OR_RAISE(std::optional<ScanTask> task, input_->NextTask());
+    if (!task) return std::nullopt;
+    ScanTask wrapped;
+    wrapped.label = task->label;
+    wrapped.open = [ctx = ctx_, op = op_, global = global_, counters = counters_,
+                    open = std::move(task->open)]() -> arrow::Result<std::unique_ptr<BatchStream>> {
+      ARROW_ASSIGN_OR_RAISE(auto input, open());
+      ARROW_ASSIGN_OR_RAISE(auto task_state, op->MakeTaskState(ctx, global.get()));
+      return std::make_unique<OperatorStream>(ctx, std::move(input), op, global,
+                                              std::move(task_state), counters);
+    };
+    return wrapped;
+  }
+
+ private:
+  ExecContext* ctx_;
+  std::unique_ptr<TaskSource> input_;
+  std::shared_ptr<const StreamOperator> op_;
+  OperatorCounters* counters_;
+  std::shared_ptr<OperatorState> global_;
+  bool global_initialized_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
+                                                   std::unique_ptr<TaskSource> input,
+                                                   std::shared_ptr<const StreamOperator> op,
+                                                   OperatorCounters* counters) {
+  return std::make_unique<OperatorTaskSource>(ctx, std::move(input), std::move(op), counters);
+}
+
+PipelineRunner::PipelineRunner(ExecContext* ctx, std::unique_ptr<TaskSource> source)
+    : ctx_(ctx), source_(std::move(source)) {}
+
+arrow::Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Start(
+    ExecContext* ctx, std::unique_ptr<TaskSource> source, int num_workers) {
+  std::unique_ptr<PipelineRunner> runner(new PipelineRunner(ctx, std::move(source)));
+  const int workers = num_workers > 0 ? num_workers : ctx->config().num_threads;
+  // Buffered output beyond what the consumer has taken: a share of the budget, so several
+  // pipelines (a sort's input and its output, say) fit at once.
+  runner->max_buffered_bytes_ =
+      std::max<int64_t>(64 << 20, ctx->config().memory_limit_bytes / 4);
+  runner->live_workers_ = workers;
+  for (int i = 0; i < workers; ++i) {
+    runner->workers_.emplace_back([r = runner.get()] { r->WorkerLoop(); });
+  }
+  return runner;
+}
+
+PipelineRunner::~PipelineRunner() {
+  Cancel();
+  for (auto& t : workers_) t.join();
+}
+
+void PipelineRunner::Cancel() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    outputs_.clear();
+    buffered_bytes_ = 0;
+  }
+  producer_cv_.notify_all();
+  consumer_cv_.notify_all();
+}
+
+void PipelineRunner::WorkerLoop() {
+  while (true) {
+    int64_t index;
+    std::optional<ScanTask> task;
+    {
+      std::lock_guard<std::mutex> source_lock(source_mutex_);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (cancelled_ || !error_.ok() || source_exhausted_) break;
+      }
+      auto next = source_->NextTask();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!next.ok()) {
+        if (error_.ok()) error_ = next.status();
+        break;
+      }
+      task = std::move(*next);
+      if (!task) {
+        source_exhausted_ = true;
+        total_tasks_ = next_task_index_;
+        break;
+      }
+      index = next_task_index_++;
+      outputs_[index];
+    }
+    arrow::Status st = RunTask(index, *task);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!st.ok()) {
+      if (error_.ok() && !cancelled_) error_ = st;
+      break;
+    }
+    if (!cancelled_) outputs_[index].done = true;
+    consumer_cv_.notify_all();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  --live_workers_;
+  consumer_cv_.notify_all();
+  producer_cv_.notify_all();
+}
+
+arrow::Status PipelineRunner::RunTask(int64_t index, const ScanTask& task) {
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<BatchStream> stream, task.open());
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cancelled_ || !error_.ok()) return arrow::Status::OK();
+    }
+    ARROW_ASSIGN_OR_RAISE(BatchPtr batch, stream->Next());
+    if (!batch) return arrow::Status::OK();
+    if (batch->num_rows() == 0 && batch->num_columns() > 0) continue;
+    ARROW_RETURN_NOT_OK(Deliver(index, std::move(batch)));
+  }
+}
+
+arrow::Status PipelineRunner::Deliver(int64_t index, BatchPtr batch) {
+  const int64_t bytes = BatchBytes(batch);
+  std::unique_lock<std::mutex> lock(mutex_);
+  producer_cv_.wait(lock, [&] {
+    return cancelled_ || !error_.ok() || index == head_ ||
+           (buffered_bytes_ < max_buffered_bytes_ && MemoryBudget::Global()->HasRoom());
+  });
+  if (cancelled_ || !error_.ok()) return arrow::Status::OK();
+  outputs_[index].batches.push_back(std::move(batch));
+  buffered_bytes_ += bytes;
+  consumer_cv_.notify_all();
+  return arrow::Status::OK();
+}
+
+arrow::Result<BatchPtr> PipelineRunner::Next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    if (!error_.ok()) return error_;
+    if (cancelled_) return nullptr;
+    if (total_tasks_ >= 0 && head_ >= total_tasks_) return nullptr;
+    auto it = outputs_.find(head_);
+    if (it != outputs_.end()) {
+      if (!it->second.batches.empty()) {
+        BatchPtr batch = std::move(it->second.batches.front());
+        it->second.batches.pop_front();
+        buffered_bytes_ -= BatchBytes(batch);
+        producer_cv_.notify_all();
+        return batch;
+      }
+      if (it->second.done) {
+        outputs_.erase(it);
+        ++head_;
+        producer_cv_.notify_all();
+        continue;
+      }
+    }
+    if (live_workers_ == 0) {
+      // Every worker has stopped: either all tasks were delivered (handled above) or
+      // the source ended right at head_.
+      if (!error_.ok()) return error_;
+      if (total_tasks_ >= 0 && head_ >= total_tasks_) return nullptr;
+      return arrow::Status::UnknownError("pipeline workers stopped before task ", head_,
+                                         " finished");
+    }
+    // Periodic wake-ups keep a lost notification from turning into a hang.
+    consumer_cv_.wait_for(lock, std::chrono::milliseconds(200));
+  }
+}
+
+arrow::Result<std::shared_ptr<arrow::Table>> DrainToTable(
+    BatchStream* stream, const std::shared_ptr<arrow::Schema>& schema) {
+  std::vector<BatchPtr> batches;
+  std::shared_ptr<arrow::Schema> out_schema = schema;
+  while (true) {
+    ARROW_ASSIGN_OR_RAISE(BatchPtr batch, stream->Next());
+    if (!batch) break;
+    if (!out_schema) out_schema = batch->schema();
+    batches.push_back(std::move(batch));
+  }
+  if (!out_schema) out_schema = arrow::schema({});
+  return arrow::Table::FromRecordBatches(out_schema, batches);
+}
+
+}  // namespace sluice::exec

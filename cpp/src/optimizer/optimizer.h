@@ -1,0 +1,25 @@
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "plan/logical_plan.h"
+
+namespace sluice::optimizer {
+
+/// Rewrites a logical plan into an equivalent, cheaper one:
+///  1. fold adjacent projections and adjacent filters into one;
+///  2. push filters down through projections, sorts and unions into sources that take
+///     them (Parquet: row-group statistics and hive partition pruning);
+///  3. prune columns nobody reads, down to the source's column list;
+///  4. push limits below projections and into sources;
+///  5. fuse adjacent stateless map_batches calls into one.
+arrow::Result<plan::PlanNodePtr> Optimize(const plan::PlanNodePtr& root);
+
+/// `expr` with every column reference replaced by the matching entry of `bindings`
+/// (name -> expression); columns not in `bindings` are kept.
+arrow::Result<arrow::compute::Expression> SubstituteColumns(
+    const arrow::compute::Expression& expr,
+    const std::map<std::string, arrow::compute::Expression>& bindings);
+
+}  // namespace sluice::optimizer

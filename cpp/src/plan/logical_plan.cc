@@ -1,0 +1,443 @@
+#include "plan/logical_plan.h"
+
+#include <arrow/compute/api_scalar.h>
+#include <arrow/compute/expression.h>
+
+#include <set>
+#include <sstream>
+
+namespace sluice::plan {
+
+namespace cp = arrow::compute;
+
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) out += ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+std::string SchemaNames(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  for (const auto& f : schema.fields()) names.push_back(f->name());
+  return "[" + JoinNames(names) + "]";
+}
+
+arrow::Status CheckColumnsExist(const arrow::Schema& schema,
+                                const std::vector<std::string>& columns,
+                                const std::string& context) {
+  for (const auto& c : columns) {
+    if (schema.GetFieldIndex(c) < 0) {
+      return arrow::Status::KeyError(context, ": no column named '", c,
+                                     "'; the columns are ", SchemaNames(schema));
+    }
+  }
+  return arrow::Status::OK();
+}
+
+}  // namespace
+
+std::vector<std::string> ReferencedColumns(const cp::Expression& expr) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& ref : cp::FieldsInExpression(expr)) {
+    const std::string* name = ref.name();
+    if (name && seen.insert(*name).second) out.push_back(*name);
+  }
+  return out;
+}
+
+arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
+                                             const arrow::Schema& schema,
+                                             const std::string& context) {
+  for (const auto& name : ReferencedColumns(expr)) {
+    if (schema.GetFieldIndex(name) < 0) {
+      return arrow::Status::KeyError(context, ": expression ", expr.ToString(),
+                                     " refers to column '", name,
+                                     "', which does not exist; the columns are ",
+                                     SchemaNames(schema));
+    }
+  }
+  auto bound = expr.Bind(schema);
+  if (!bound.ok()) {
+    return bound.status().WithMessage(context, ": cannot evaluate ", expr.ToString(), ": ",
+                                      bound.status().message());
+  }
+  return bound;
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> ProjectSchema(
+    const std::shared_ptr<arrow::Schema>& full, const Pushdown& pushdown) {
+  if (!pushdown.columns) return full;
+  arrow::FieldVector fields;
+  for (const auto& name : *pushdown.columns) {
+    auto field = full->GetFieldByName(name);
+    if (!field) {
+      return arrow::Status::KeyError("no column named '", name, "'; the columns are ",
+                                     SchemaNames(*full));
+    }
+    fields.push_back(field);
+  }
+  return arrow::schema(fields, full->metadata());
+}
+
+// ---- SourceNode
+
+SourceNode::SourceNode(std::shared_ptr<const SourceSpec> spec, Pushdown pushdown,
+                       std::shared_ptr<arrow::Schema> schema)
+    : PlanNode(NodeKind::kSource, {}, std::move(schema)),
+      spec_(std::move(spec)),
+      pushdown_(std::move(pushdown)) {}
+
+arrow::Result<PlanNodePtr> SourceNode::Make(std::shared_ptr<const SourceSpec> spec,
+                                            Pushdown pushdown) {
+  if (!spec) return arrow::Status::Invalid("source is null");
+  ARROW_ASSIGN_OR_RAISE(auto schema, ProjectSchema(spec->schema(), pushdown));
+  if (pushdown.filter) {
+    if (!spec->SupportsFilterPushdown()) {
+      return arrow::Status::Invalid(spec->name(), " does not take a pushed-down filter");
+    }
+    ARROW_RETURN_NOT_OK(BindExpression(*pushdown.filter, *spec->schema(), spec->name()).status());
+  }
+  if (pushdown.limit && *pushdown.limit < 0) return arrow::Status::Invalid("negative limit");
+  return PlanNodePtr(new SourceNode(std::move(spec), std::move(pushdown), std::move(schema)));
+}
+
+std::string SourceNode::ToString() const {
+  std::ostringstream out;
+  out << spec_->name() << "[" << spec_->Describe() << "]";
+  if (pushdown_.columns) out << " columns=[" << JoinNames(*pushdown_.columns) << "]";
+  if (pushdown_.filter) out << " filter=" << pushdown_.filter->ToString();
+  if (pushdown_.limit) out << " limit=" << *pushdown_.limit;
+  return out.str();
+}
+
+arrow::Result<PlanNodePtr> SourceNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  if (!inputs.empty()) return arrow::Status::Invalid("a source has no inputs");
+  return Make(spec_, pushdown_);
+}
+
+// ---- FilterNode
+
+FilterNode::FilterNode(PlanNodePtr input, cp::Expression predicate)
+    : PlanNode(NodeKind::kFilter, {input}, input->schema()), predicate_(std::move(predicate)) {}
+
+arrow::Result<PlanNodePtr> FilterNode::Make(PlanNodePtr input, cp::Expression predicate) {
+  if (input->schema()) {
+    ARROW_ASSIGN_OR_RAISE(auto bound, BindExpression(predicate, *input->schema(), "filter"));
+    if (bound.type()->id() != arrow::Type::BOOL) {
+      return arrow::Status::TypeError("filter: predicate ", predicate.ToString(),
+                                      " has type ", bound.type()->ToString(),
+                                      ", expected boolean");
+    }
+  }
+  return PlanNodePtr(new FilterNode(std::move(input), std::move(predicate)));
+}
+
+std::string FilterNode::ToString() const { return "Filter(" + predicate_.ToString() + ")"; }
+
+arrow::Result<PlanNodePtr> FilterNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), predicate_);
+}
+
+// ---- ProjectNode
+
+ProjectNode::ProjectNode(PlanNodePtr input, std::vector<cp::Expression> exprs,
+                         std::vector<std::string> names, std::shared_ptr<arrow::Schema> schema)
+    : PlanNode(NodeKind::kProject, {input}, std::move(schema)),
+      exprs_(std::move(exprs)),
+      names_(std::move(names)) {}
+
+arrow::Result<PlanNodePtr> ProjectNode::Make(PlanNodePtr input, std::vector<cp::Expression> exprs,
+                                             std::vector<std::string> names) {
+  if (exprs.size() != names.size()) {
+    return arrow::Status::Invalid("project: ", exprs.size(), " expressions but ", names.size(),
+                                  " names");
+  }
+  std::set<std::string> unique;
+  for (const auto& n : names) {
+    if (!unique.insert(n).second) {
+      return arrow::Status::Invalid("project: column name '", n, "' appears twice");
+    }
+  }
+  std::shared_ptr<arrow::Schema> schema;
+  if (input->schema()) {
+    arrow::FieldVector fields;
+    for (size_t i = 0; i < exprs.size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto bound,
+                            BindExpression(exprs[i], *input->schema(), "column '" + names[i] + "'"));
+      std::shared_ptr<arrow::Field> field;
+      const auto* ref = exprs[i].field_ref();
+      if (ref && ref->name()) field = input->schema()->GetFieldByName(*ref->name());
+      fields.push_back(field ? field->WithName(names[i]) : arrow::field(names[i], bound.type()->GetSharedPtr()));
+    }
+    schema = arrow::schema(fields);
+  }
+  return PlanNodePtr(new ProjectNode(std::move(input), std::move(exprs), std::move(names),
+                                     std::move(schema)));
+}
+
+std::string ProjectNode::ToString() const {
+  std::ostringstream out;
+  out << "Project(";
+  for (size_t i = 0; i < exprs_.size(); ++i) {
+    if (i) out << ", ";
+    const auto* ref = exprs_[i].field_ref();
+    if (ref && ref->name() && *ref->name() == names_[i]) {
+      out << names_[i];
+    } else {
+      out << names_[i] << "=" << exprs_[i].ToString();
+    }
+  }
+  out << ")";
+  return out.str();
+}
+
+arrow::Result<PlanNodePtr> ProjectNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), exprs_, names_);
+}
+
+// ---- MapBatchesNode
+
+MapBatchesNode::MapBatchesNode(PlanNodePtr input, BatchFunctionFactory factory,
+                               MapBatchesOptions options)
+    : PlanNode(NodeKind::kMapBatches, {input}, nullptr),
+      factory_(std::move(factory)),
+      options_(std::move(options)) {}
+
+arrow::Result<PlanNodePtr> MapBatchesNode::Make(PlanNodePtr input, BatchFunctionFactory factory,
+                                                MapBatchesOptions options) {
+  if (!factory) return arrow::Status::Invalid(options.name, ": no function given");
+  if (options.batch_size && *options.batch_size <= 0) {
+    return arrow::Status::Invalid(options.name, ": batch_size must be positive, got ",
+                                  *options.batch_size);
+  }
+  if (options.min_actors < 0 || options.max_actors < options.min_actors) {
+    return arrow::Status::Invalid(options.name, ": actor pool needs 0 <= min_size <= max_size, got ",
+                                  options.min_actors, " and ", options.max_actors);
+  }
+  return PlanNodePtr(new MapBatchesNode(std::move(input), std::move(factory), std::move(options)));
+}
+
+std::string MapBatchesNode::ToString() const {
+  std::ostringstream out;
+  out << options_.name;
+  std::vector<std::string> parts;
+  if (options_.batch_size) parts.push_back("batch_size=" + std::to_string(*options_.batch_size));
+  if (options_.max_actors > 0) {
+    parts.push_back("actors=" + std::to_string(options_.min_actors) + ".." +
+                    std::to_string(options_.max_actors));
+  }
+  if (!parts.empty()) out << "[" << JoinNames(parts) << "]";
+  return out.str();
+}
+
+arrow::Result<PlanNodePtr> MapBatchesNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), factory_, options_);
+}
+
+// ---- LimitNode
+
+LimitNode::LimitNode(PlanNodePtr input, int64_t limit)
+    : PlanNode(NodeKind::kLimit, {input}, input->schema()), limit_(limit) {}
+
+arrow::Result<PlanNodePtr> LimitNode::Make(PlanNodePtr input, int64_t limit) {
+  if (limit < 0) return arrow::Status::Invalid("limit must be >= 0, got ", limit);
+  return PlanNodePtr(new LimitNode(std::move(input), limit));
+}
+
+std::string LimitNode::ToString() const { return "Limit(" + std::to_string(limit_) + ")"; }
+
+arrow::Result<PlanNodePtr> LimitNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), limit_);
+}
+
+// ---- SortNode
+
+SortNode::SortNode(PlanNodePtr input, std::vector<SortKey> keys)
+    : PlanNode(NodeKind::kSort, {input}, input->schema()), keys_(std::move(keys)) {}
+
+arrow::Result<PlanNodePtr> SortNode::Make(PlanNodePtr input, std::vector<SortKey> keys) {
+  if (keys.empty()) return arrow::Status::Invalid("sort: no keys given");
+  if (input->schema()) {
+    std::vector<std::string> names;
+    for (const auto& k : keys) names.push_back(k.column);
+    ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), names, "sort"));
+  }
+  return PlanNodePtr(new SortNode(std::move(input), std::move(keys)));
+}
+
+std::string SortNode::ToString() const {
+  std::vector<std::string> parts;
+  for (const auto& k : keys_) {
+    parts.push_back(k.column + (k.descending ? " DESC" : " ASC") +
+                    (k.nulls_first ? " NULLS FIRST" : ""));
+  }
+  return "Sort(" + JoinNames(parts) + ")";
+}
+
+arrow::Result<PlanNodePtr> SortNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), keys_);
+}
+
+// ---- AggregateNode
+
+arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& agg,
+                                                                  const arrow::Schema& input) {
+  static const std::set<std::string> kFunctions = {"count", "count_all", "sum", "mean", "min",
+                                                   "max", "std", "var", "count_distinct",
+                                                   "first", "last"};
+  if (!kFunctions.count(agg.function)) {
+    return arrow::Status::Invalid("aggregate: unknown function '", agg.function,
+                                  "'; expected one of count, sum, mean, min, max, std, var, "
+                                  "count_distinct, first, last");
+  }
+  std::string name = agg.output_name;
+  if (name.empty()) {
+    name = (agg.function == "count_all" ? std::string("count") : agg.function) + "(" +
+           agg.column + ")";
+  }
+  if (agg.column.empty()) {
+    if (agg.function != "count" && agg.function != "count_all") {
+      return arrow::Status::Invalid("aggregate: ", agg.function, " needs a column");
+    }
+    return arrow::field(name, arrow::int64(), false);
+  }
+  auto field = input.GetFieldByName(agg.column);
+  if (!field) {
+    return arrow::Status::KeyError("aggregate ", agg.function, ": no column named '", agg.column,
+                                   "'; the columns are ", SchemaNames(input));
+  }
+  const auto& type = field->type();
+  const bool numeric = arrow::is_numeric(type->id()) || arrow::is_decimal(type->id());
+  if (agg.function == "count" || agg.function == "count_all" || agg.function == "count_distinct") {
+    return arrow::field(name, arrow::int64(), false);
+  }
+  if (agg.function == "mean" || agg.function == "std" || agg.function == "var") {
+    if (!numeric) {
+      return arrow::Status::TypeError("aggregate ", agg.function, "(", agg.column,
+                                      "): column has type ", type->ToString(),
+                                      ", expected a number");
+    }
+    return arrow::field(name, arrow::float64());
+  }
+  if (agg.function == "sum") {
+    if (!numeric && type->id() != arrow::Type::BOOL) {
+      return arrow::Status::TypeError("aggregate sum(", agg.column, "): column has type ",
+                                      type->ToString(), ", expected a number");
+    }
+    if (arrow::is_floating(type->id())) return arrow::field(name, arrow::float64());
+    if (arrow::is_decimal(type->id())) return arrow::field(name, type);
+    if (arrow::is_unsigned_integer(type->id())) return arrow::field(name, arrow::uint64());
+    return arrow::field(name, arrow::int64());
+  }
+  return arrow::field(name, type);  // min, max, first, last
+}
+
+AggregateNode::AggregateNode(PlanNodePtr input, std::vector<std::string> keys,
+                             std::vector<Aggregate> aggregates,
+                             std::shared_ptr<arrow::Schema> schema)
+    : PlanNode(NodeKind::kAggregate, {input}, std::move(schema)),
+      keys_(std::move(keys)),
+      aggregates_(std::move(aggregates)) {}
+
+arrow::Result<PlanNodePtr> AggregateNode::Make(PlanNodePtr input, std::vector<std::string> keys,
+                                               std::vector<Aggregate> aggregates) {
+  if (aggregates.empty()) return arrow::Status::Invalid("aggregate: no aggregates given");
+  std::shared_ptr<arrow::Schema> schema;
+  if (input->schema()) {
+    ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), keys, "groupby"));
+    arrow::FieldVector fields;
+    for (const auto& k : keys) fields.push_back(input->schema()->GetFieldByName(k));
+    std::set<std::string> names(keys.begin(), keys.end());
+    for (auto& agg : aggregates) {
+      ARROW_ASSIGN_OR_RAISE(auto field, AggregateOutputField(agg, *input->schema()));
+      agg.output_name = field->name();
+      if (!names.insert(field->name()).second) {
+        return arrow::Status::Invalid("aggregate: output column '", field->name(),
+                                      "' appears twice");
+      }
+      fields.push_back(field);
+    }
+    schema = arrow::schema(fields);
+  }
+  return PlanNodePtr(
+      new AggregateNode(std::move(input), std::move(keys), std::move(aggregates), std::move(schema)));
+}
+
+std::string AggregateNode::ToString() const {
+  std::vector<std::string> aggs;
+  for (const auto& a : aggregates_) aggs.push_back(a.output_name);
+  return "Aggregate(keys=[" + JoinNames(keys_) + "], " + JoinNames(aggs) + ")";
+}
+
+arrow::Result<PlanNodePtr> AggregateNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), keys_, aggregates_);
+}
+
+// ---- RepartitionNode
+
+RepartitionNode::RepartitionNode(PlanNodePtr input, int num_blocks)
+    : PlanNode(NodeKind::kRepartition, {input}, input->schema()), num_blocks_(num_blocks) {}
+
+arrow::Result<PlanNodePtr> RepartitionNode::Make(PlanNodePtr input, int num_blocks) {
+  if (num_blocks <= 0) {
+    return arrow::Status::Invalid("repartition: num_blocks must be positive, got ", num_blocks);
+  }
+  return PlanNodePtr(new RepartitionNode(std::move(input), num_blocks));
+}
+
+std::string RepartitionNode::ToString() const {
+  return "Repartition(" + std::to_string(num_blocks_) + ")";
+}
+
+arrow::Result<PlanNodePtr> RepartitionNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(inputs.at(0), num_blocks_);
+}
+
+// ---- UnionNode
+
+UnionNode::UnionNode(std::vector<PlanNodePtr> inputs, std::shared_ptr<arrow::Schema> schema)
+    : PlanNode(NodeKind::kUnion, std::move(inputs), std::move(schema)) {}
+
+arrow::Result<PlanNodePtr> UnionNode::Make(std::vector<PlanNodePtr> inputs) {
+  if (inputs.size() < 2) return arrow::Status::Invalid("union needs at least two inputs");
+  std::shared_ptr<arrow::Schema> schema = inputs[0]->schema();
+  for (size_t i = 1; i < inputs.size(); ++i) {
+    const auto& other = inputs[i]->schema();
+    if (!schema || !other) {
+      schema = nullptr;
+      continue;
+    }
+    if (!schema->Equals(*other, /*check_metadata=*/false)) {
+      return arrow::Status::TypeError("union: schemas differ.\nfirst: ", schema->ToString(),
+                                      "\ninput ", i, ": ", other->ToString());
+    }
+  }
+  return PlanNodePtr(new UnionNode(std::move(inputs), std::move(schema)));
+}
+
+std::string UnionNode::ToString() const { return "Union"; }
+
+arrow::Result<PlanNodePtr> UnionNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  return Make(std::move(inputs));
+}
+
+namespace {
+void Print(const PlanNodePtr& node, int depth, std::ostringstream& out) {
+  out << std::string(depth * 2, ' ') << (depth ? "+- " : "") << node->ToString() << "\n";
+  for (const auto& input : node->inputs()) Print(input, depth + 1, out);
+}
+}  // namespace
+
+std::string PlanToString(const PlanNodePtr& root) {
+  std::ostringstream out;
+  Print(root, 0, out);
+  return out.str();
+}
+
+}  // namespace sluice::plan

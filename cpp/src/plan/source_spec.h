@@ -1,0 +1,64 @@
+#pragma once
+
+#include <arrow/compute/expression.h>
+#include <arrow/result.h>
+#include <arrow/type.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/batch_stream.h"
+
+namespace sluice::exec {
+class ExecContext;
+}
+
+namespace sluice::plan {
+
+/// What the optimizer pushed into a source. The source must return exactly the rows that
+/// pass `filter` (statistics may only skip data, never decide a row) with the columns in
+/// `columns`, in that order, and at most `limit` rows.
+struct Pushdown {
+  std::optional<std::vector<std::string>> columns;  // unset: all columns
+  std::optional<arrow::compute::Expression> filter;
+  std::optional<int64_t> limit;
+};
+
+/// A data source (files or memory) as the planner sees it: immutable, schema known up
+/// front, and able to say which pushdowns it takes.
+class SourceSpec {
+ public:
+  virtual ~SourceSpec() = default;
+  /// Operator name, e.g. "ReadParquet".
+  virtual std::string name() const = 0;
+  /// Short description: file count, paths.
+  virtual std::string Describe() const = 0;
+  /// Every column the source can produce.
+  virtual std::shared_ptr<arrow::Schema> schema() const = 0;
+
+  virtual bool SupportsFilterPushdown() const { return false; }
+  virtual bool SupportsLimitPushdown() const { return true; }
+
+  virtual arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
+      exec::ExecContext* ctx, const Pushdown& pushdown) const = 0;
+
+  /// Row count without reading data, if the source knows it (footers, memory).
+  virtual arrow::Result<std::optional<int64_t>> CountRowsFromMetadata(
+      const Pushdown& pushdown) const {
+    return std::nullopt;
+  }
+  /// In-memory size estimate without reading data.
+  virtual arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
+      const Pushdown& pushdown) const {
+    return std::nullopt;
+  }
+};
+
+/// The schema after applying `pushdown.columns` to `full`.
+arrow::Result<std::shared_ptr<arrow::Schema>> ProjectSchema(
+    const std::shared_ptr<arrow::Schema>& full, const Pushdown& pushdown);
+
+}  // namespace sluice::plan
