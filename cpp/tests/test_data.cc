@@ -33,7 +33,7 @@ std::shared_ptr<arrow::Table> TableFromJson(const std::shared_ptr<arrow::Schema>
 
 std::shared_ptr<arrow::Table> SortedByAllColumns(const std::shared_ptr<arrow::Table>& table) {
   std::vector<arrow::compute::SortKey> keys;
-  for (const auto& f : table->schema()->fields()) keys.emplace_back(arrow::compute::FieldRef(f->name()));
+  for (const auto& f : table->schema()->fields()) keys.emplace_back(arrow::FieldRef(f->name()));
   auto combined = table->CombineChunks().ValueOrDie();
   if (keys.empty() || combined->num_rows() == 0) return combined;
   auto indices = arrow::compute::SortIndices(arrow::Datum(combined), arrow::compute::SortOptions(keys));

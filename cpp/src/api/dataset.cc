@@ -68,8 +68,13 @@ Dataset::Dataset(std::shared_ptr<const plan::PlanNode> plan)
 arrow::Result<Dataset> Dataset::ReadParquet(const std::vector<std::string>& paths,
                                             const ReadParquetOptions& options) {
   ARROW_ASSIGN_OR_RAISE(Dataset ds, FromSource(io::MakeParquetSource(paths, options)));
-  if (!options.columns.empty()) ARROW_ASSIGN_OR_RAISE(ds, ds.SelectColumns(options.columns));
-  if (options.filter) ARROW_ASSIGN_OR_RAISE(ds, ds.Filter(*options.filter));
+  // The filter may read columns that are not selected.
+  if (options.filter) {
+    ARROW_ASSIGN_OR_RAISE(ds, ds.Filter(*options.filter));
+  }
+  if (!options.columns.empty()) {
+    ARROW_ASSIGN_OR_RAISE(ds, ds.SelectColumns(options.columns));
+  }
   return ds;
 }
 arrow::Result<Dataset> Dataset::ReadCsv(const std::vector<std::string>& paths,

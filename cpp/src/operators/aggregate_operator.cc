@@ -101,11 +101,11 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
       ARROW_ASSIGN_OR_RAISE(auto field, plan::AggregateOutputField(agg, *schema));
       agg.output_name = field->name();
       ARROW_ASSIGN_OR_RAISE(auto kernel, ChooseKernel(agg, grouped));
-      std::vector<cp::FieldRef> targets;
+      std::vector<arrow::FieldRef> targets;
       if (!agg.column.empty()) targets.emplace_back(agg.column);
       acero_aggs.emplace_back(kernel.name, kernel.options, std::move(targets), agg.output_name);
     }
-    std::vector<cp::FieldRef> key_refs;
+    std::vector<arrow::FieldRef> key_refs;
     for (const auto& k : keys) {
       if (schema->GetFieldIndex(k) < 0) {
         return arrow::Status::KeyError("groupby: no column named '", k, "'");
@@ -146,7 +146,7 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
     table = arrow::Table::Make(target, columns, table->num_rows());
     if (!keys.empty() && table->num_rows() > 1) {
       std::vector<cp::SortKey> sort_keys;
-      for (const auto& k : keys) sort_keys.emplace_back(cp::FieldRef(k), cp::SortOrder::Ascending, cp::NullPlacement::AtEnd);
+      for (const auto& k : keys) sort_keys.emplace_back(arrow::FieldRef(k), cp::SortOrder::Ascending, cp::NullPlacement::AtEnd);
       ARROW_ASSIGN_OR_RAISE(auto indices, cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys),
                                                           ctx->compute_context()));
       ARROW_ASSIGN_OR_RAISE(arrow::Datum sorted, cp::Take(table, indices, cp::TakeOptions::NoBoundsCheck(),

@@ -21,7 +21,7 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
       if (table->schema()->GetFieldIndex(key.column) < 0) {
         return arrow::Status::KeyError("sort: no column named '", key.column, "'");
       }
-      sort_keys.emplace_back(cp::FieldRef(key.column),
+      sort_keys.emplace_back(arrow::FieldRef(key.column),
                              key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
                              key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
     }

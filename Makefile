@@ -1,0 +1,69 @@
+# Sluice: `make demo` and `make test` work on a fresh machine (they run `make build`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+JOBS ?= $(shell nproc)
+export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
+# Debian packages the build needs; installed only when missing.
+APT_PACKAGES := g++ cmake ninja-build libgtest-dev ccache python3-venv
+
+ENGINE_SOURCES := $(shell find cpp/src cpp/include cpp/CMakeLists.txt python/src python/CMakeLists.txt cmake -type f \( -name '*.cc' -o -name '*.h' -o -name '*.txt' -o -name '*.cmake' \) 2>/dev/null) CMakeLists.txt pyproject.toml
+PY_SOURCES := $(shell find python/sluice -name '*.py' 2>/dev/null)
+
+.PHONY: build deps demo test test-cpp test-python bench bench-smoke format lint clean
+
+deps: $(VENV)/.deps-stamp
+
+$(VENV)/.system-stamp:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	@[ -x $(VPY) ] || $(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.deps-stamp: requirements-dev.txt $(VENV)/.system-stamp
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+# The package (engine, nanobind module, sluice CLI) installed into the venv.
+$(VENV)/.build-stamp: $(VENV)/.deps-stamp $(ENGINE_SOURCES) $(PY_SOURCES)
+	$(VPY) -m pip install -q --no-build-isolation --no-deps .
+	@touch $@
+
+build: $(VENV)/.build-stamp
+	@$(VPY) -c "import sluice; print('sluice', sluice.__version__, 'built')"
+
+demo: build
+	$(VPY) examples/run_all.py
+
+# C++ tests run under AddressSanitizer and UndefinedBehaviorSanitizer.
+build/asan/build.ninja: $(VENV)/.deps-stamp CMakeLists.txt
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON \
+	  -DSLUICE_BUILD_TESTS=ON -DSLUICE_BUILD_CLI=OFF -DPython_EXECUTABLE=$(abspath $(VPY))
+
+test-cpp: build/asan/build.ninja
+	cmake --build build/asan
+	cd build/asan && ctest --output-on-failure
+
+test-python: build
+	$(VPY) -m pytest -q --timeout=900 python/tests
+
+test: build
+	$(MAKE) test-cpp
+	$(MAKE) test-python
+
+format:
+	clang-format -i $$(find cpp python/src -name '*.cc' -o -name '*.h')
+
+lint:
+	clang-tidy -p build/asan $$(find cpp/src -name '*.cc') --quiet
+
+clean:
+	rm -rf build dist $(VENV)

@@ -1,0 +1,96 @@
+#pragma once
+
+// The file side of every file reader: expanding the paths a user passes (files,
+// directories, globs; local paths or URIs such as s3://bucket/prefix) into a sorted list
+// of data files on one filesystem, and scheduling those files as scan tasks that name
+// the file in every error and honour a pushed-down row limit.
+
+#include <arrow/filesystem/filesystem.h>
+#include <arrow/memory_pool.h>
+#include <arrow/result.h>
+#include <arrow/status.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exec/batch_stream.h"
+
+namespace sluice::io {
+
+/// One data file found by ListFiles.
+struct ListedFile {
+  arrow::fs::FileInfo info;
+  /// The directory the user named (a directory argument, or the fixed part of a glob)
+  /// that this file was found under. Hive `key=value` directories are parsed only below
+  /// it. Empty for files named explicitly: they have no partition directories.
+  std::string base_dir;
+
+  const std::string& path() const { return info.path(); }
+};
+
+/// The result of expanding a reader's paths.
+struct ListedFiles {
+  std::shared_ptr<arrow::fs::FileSystem> filesystem;
+  /// Sorted by path, without duplicates; never empty.
+  std::vector<ListedFile> files;
+};
+
+/// Expands `paths` into data files. Each path may be
+///  - a file: taken as is, whatever its name;
+///  - a directory: every file below it, recursively, except entries whose name starts
+///    with '_' or '.' (_SUCCESS, _temporary/, .staging/, .crc files) and what is below them;
+///  - a glob: '*', '?' and '[...]' match within one path segment and '**' matches any
+///    number of segments. As in a shell, wildcards do not match names starting with '_'
+///    or '.' unless the pattern segment itself starts with that character. A directory
+///    that matches is expanded as above.
+/// Relative local paths are resolved against the working directory. All paths must be
+/// on the same filesystem.
+///
+/// Errors: IOError("No such file or directory: <path>") for a missing path,
+/// IOError("No files match <glob>") for a glob that matches nothing, and
+/// IOError("No data files in <dir> ...") for a directory holding only hidden entries.
+arrow::Result<ListedFiles> ListFiles(const std::vector<std::string>& paths);
+
+/// `status` with the file's path in front of its message, unless the message already
+/// starts with it. Every error a reader reports about a file goes through this, so the
+/// user always learns which file failed.
+arrow::Status WithPathContext(const arrow::Status& status, const std::string& path);
+
+/// Short description of a file list for explain(): "3 files: /a/x.csv, /a/y.csv, ...".
+std::string DescribeFiles(const std::vector<ListedFile>& files);
+
+/// A piece of one file that a reader scans: the whole file, or some row groups of it.
+struct FileScanUnit {
+  std::string path;
+  /// Opens the unit's batches. Errors need not name the file; the task adds it.
+  std::function<arrow::Result<std::unique_ptr<exec::BatchStream>>()> open;
+  /// Rows the unit yields, when the metadata says so exactly (Parquet without a filter).
+  std::optional<int64_t> known_rows;
+};
+
+/// Tasks over `units`, in order, producing at most `limit` rows in total (the first ones
+/// in unit order) in batches of at most `max_batch_rows` rows (0: as the units give them). Without a limit every unit is its own task. With a limit, if every
+/// unit's row count is known, each task is cut to what the limit leaves after the units
+/// before it and units past the limit are never opened; otherwise one task scans the
+/// units in sequence and stops at the limit, because which rows come first cannot be
+/// known before the earlier files are read. Empty batches are dropped and every error
+/// is prefixed with the unit's path.
+std::unique_ptr<exec::TaskSource> MakeFileTaskSource(std::vector<FileScanUnit> units,
+                                                     std::optional<int64_t> limit,
+                                                     int64_t max_batch_rows = 0);
+
+/// Name of the column that `include_paths` adds to CSV, JSON and text reads.
+inline constexpr char kPathColumn[] = "path";
+
+/// The columns of `output`, in its order, taken by name from `data`; when `with_path`,
+/// the column named kPathColumn is not looked up but filled with `path`.
+arrow::Result<exec::BatchPtr> ArrangeColumns(const exec::BatchPtr& data,
+                                             const std::shared_ptr<arrow::Schema>& output,
+                                             bool with_path, const std::string& path,
+                                             arrow::MemoryPool* pool);
+
+}  // namespace sluice::io

@@ -1,0 +1,465 @@
+// ReadParquet: Parquet files (optionally hive-partitioned) scanned through Arrow Dataset,
+// with partition pruning, row-group statistics pruning, projection and limit pushdown.
+
+#include <arrow/compute/expression.h>
+#include <arrow/dataset/file_parquet.h>
+#include <arrow/dataset/partition.h>
+#include <arrow/dataset/scanner.h>
+#include <arrow/io/interfaces.h>
+#include <arrow/util/thread_pool.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/metadata.h>
+#include <parquet/properties.h>
+#include <parquet/schema.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "exec/exec_context.h"
+#include "io/file_listing.h"
+#include "io/sources.h"
+
+namespace sluice::io {
+
+namespace {
+
+namespace cp = arrow::compute;
+namespace ds = arrow::dataset;
+
+/// One listed file with its footer.
+struct ParquetFile {
+  std::string path;
+  std::shared_ptr<ds::ParquetFileFragment> fragment;  // all row groups, footer cached
+  std::shared_ptr<parquet::FileMetaData> metadata;
+  /// The file's own columns (without partition columns).
+  std::shared_ptr<arrow::Schema> physical_schema;
+};
+
+/// Rows of `file` that a scan keeps: which row groups, and how many rows they hold.
+struct KeptRowGroups {
+  std::shared_ptr<const ParquetFile> file;
+  std::vector<int> row_groups;
+};
+
+// ---- Hive partition discovery ----------------------------------------------------
+
+template <typename Int>
+bool ParsesAs(const std::string& text) {
+  Int value;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  return ec == std::errc() && ptr == end;
+}
+
+/// The type of a partition column from its directory values: int32 when every value is
+/// an int32 (as pyarrow infers, e.g. year=2015), int64 when every value is an integer
+/// but some exceed int32, string otherwise. Keys with only null values are strings.
+std::shared_ptr<arrow::DataType> InferPartitionType(const std::set<std::string>& values) {
+  if (values.empty()) return arrow::utf8();
+  bool all_int32 = true;
+  for (const auto& v : values) {
+    if (!ParsesAs<int64_t>(v)) return arrow::utf8();
+    all_int32 &= ParsesAs<int32_t>(v);
+  }
+  return all_int32 ? arrow::int32() : arrow::int64();
+}
+
+/// The directories of `file` below its base directory, as "a=1/b=x"; empty for files
+/// named explicitly.
+std::string PartitionDirectories(const ListedFile& file) {
+  if (file.base_dir.empty()) return "";
+  std::string_view rest = std::string_view(file.path()).substr(file.base_dir.size());
+  while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  const size_t last_slash = rest.rfind('/');
+  return last_slash == std::string_view::npos ? "" : std::string(rest.substr(0, last_slash));
+}
+
+/// The hive partitioning implied by the files' `key=value` directories, or null when
+/// there are none. Keys are ordered by first appearance in path order.
+arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
+    const std::vector<ListedFile>& files) {
+  const ds::HivePartitioningOptions options;
+  std::vector<std::string> keys;
+  std::map<std::string, std::set<std::string>> values;
+  for (const auto& file : files) {
+    const std::string dirs = PartitionDirectories(file);
+    size_t start = 0;
+    while (start < dirs.size()) {
+      size_t end = dirs.find('/', start);
+      if (end == std::string::npos) end = dirs.size();
+      ARROW_ASSIGN_OR_RAISE(auto key,
+                            ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options));
+      if (key) {
+        if (!values.count(key->name)) keys.push_back(key->name);
+        auto& key_values = values[key->name];
+        if (key->value) key_values.insert(*key->value);
+      }
+      start = end + 1;
+    }
+  }
+  if (keys.empty()) return nullptr;
+  arrow::FieldVector fields;
+  for (const auto& key : keys) fields.push_back(arrow::field(key, InferPartitionType(values[key])));
+  return std::make_shared<ds::HivePartitioning>(arrow::schema(std::move(fields)),
+                                                arrow::ArrayVector{}, options);
+}
+
+// ---- Footers and schema ----------------------------------------------------------
+
+/// Reads every footer, several files at a time since on object stores each is a
+/// round trip.
+arrow::Status ReadFooters(std::vector<ParquetFile>* files) {
+  arrow::internal::Executor* executor = arrow::io::default_io_context().executor();
+  std::vector<arrow::Future<>> pending;
+  pending.reserve(files->size());
+  for (auto& file : *files) {
+    auto fragment = file.fragment;
+    ARROW_ASSIGN_OR_RAISE(auto future, executor->Submit([fragment]() -> arrow::Status {
+      return fragment->EnsureCompleteMetadata();
+    }));
+    pending.push_back(std::move(future));
+  }
+  arrow::Status first_error;
+  for (size_t i = 0; i < files->size(); ++i) {
+    arrow::Status status = pending[i].status();  // waits; every read must end before we return
+    if (!status.ok() && first_error.ok()) first_error = WithPathContext(status, (*files)[i].path);
+  }
+  ARROW_RETURN_NOT_OK(first_error);
+  for (auto& file : *files) {
+    file.metadata = file.fragment->metadata();
+    ARROW_ASSIGN_OR_RAISE(file.physical_schema, file.fragment->ReadPhysicalSchema());
+  }
+  return arrow::Status::OK();
+}
+
+/// The union of the files' columns in order of first appearance. A column must have the
+/// same type in every file that has it; files without it read it as null.
+arrow::Result<arrow::FieldVector> UnifyFileSchemas(const std::vector<ParquetFile>& files) {
+  arrow::FieldVector fields;
+  std::unordered_map<std::string, std::pair<size_t, const std::string*>> seen;  // index, file
+  for (const auto& file : files) {
+    for (const auto& field : file.physical_schema->fields()) {
+      auto it = seen.find(field->name());
+      if (it == seen.end()) {
+        seen.emplace(field->name(), std::make_pair(fields.size(), &file.path));
+        fields.push_back(field);
+        continue;
+      }
+      auto& known = fields[it->second.first];
+      if (!known->type()->Equals(*field->type())) {
+        return arrow::Status::TypeError("Column '", field->name(), "' is ",
+                                        known->type()->ToString(), " in ", *it->second.second,
+                                        " but ", field->type()->ToString(), " in ", file.path);
+      }
+      if (field->nullable() && !known->nullable()) known = known->WithNullable(true);
+    }
+  }
+  return fields;
+}
+
+/// Adds the partition columns after the file columns. A partition key that files also
+/// store as a column keeps the file's column, which must have the inferred type.
+arrow::Result<std::shared_ptr<arrow::Schema>> DatasetSchema(
+    arrow::FieldVector file_fields, const std::shared_ptr<ds::HivePartitioning>& partitioning,
+    const std::vector<ParquetFile>& files) {
+  if (partitioning) {
+    for (const auto& partition_field : partitioning->schema()->fields()) {
+      auto existing = std::find_if(file_fields.begin(), file_fields.end(), [&](const auto& f) {
+        return f->name() == partition_field->name();
+      });
+      if (existing == file_fields.end()) {
+        file_fields.push_back(partition_field);
+      } else if (!(*existing)->type()->Equals(*partition_field->type())) {
+        std::string holder;
+        for (const auto& file : files) {
+          if (file.physical_schema->GetFieldByName(partition_field->name())) {
+            holder = file.path;
+            break;
+          }
+        }
+        return arrow::Status::TypeError(
+            "Partition column '", partition_field->name(), "' is ",
+            partition_field->type()->ToString(), " in the directory names but ",
+            (*existing)->type()->ToString(), " in ", holder,
+            "; read with hive_partitioning=false or rewrite the files without it");
+      }
+    }
+  }
+  return arrow::schema(std::move(file_fields));
+}
+
+// ---- Planning helpers --------------------------------------------------------------
+
+bool IsLiteralTrue(const cp::Expression& expr) {
+  const arrow::Datum* value = expr.literal();
+  return value && value->is_scalar() && value->scalar()->is_valid &&
+         value->scalar()->type->id() == arrow::Type::BOOL &&
+         std::static_pointer_cast<arrow::BooleanScalar>(value->scalar())->value;
+}
+
+/// Contiguous runs of `row_groups` with roughly equal uncompressed bytes, at most `pieces`.
+std::vector<std::vector<int>> SplitByBytes(const std::vector<int>& row_groups,
+                                           const parquet::FileMetaData& metadata, int pieces) {
+  if (pieces <= 1 || row_groups.size() <= 1) return {row_groups};
+  int64_t total = 0;
+  for (int rg : row_groups) total += metadata.RowGroup(rg)->total_byte_size();
+  const int64_t target = std::max<int64_t>(1, total / pieces);
+  std::vector<std::vector<int>> out(1);
+  int64_t accumulated = 0;
+  for (int rg : row_groups) {
+    if (accumulated >= target && static_cast<int>(out.size()) < pieces) {
+      out.emplace_back();
+      accumulated = 0;
+    }
+    out.back().push_back(rg);
+    accumulated += metadata.RowGroup(rg)->total_byte_size();
+  }
+  return out;
+}
+
+int64_t RowsIn(const parquet::FileMetaData& metadata, const std::vector<int>& row_groups) {
+  int64_t rows = 0;
+  for (int rg : row_groups) rows += metadata.RowGroup(rg)->num_rows();
+  return rows;
+}
+
+std::vector<int> AllRowGroups(const parquet::FileMetaData& metadata) {
+  std::vector<int> out(metadata.num_row_groups());
+  for (int i = 0; i < metadata.num_row_groups(); ++i) out[i] = i;
+  return out;
+}
+
+/// Opens some row groups of `file` through an Arrow Dataset scanner that runs on the
+/// calling thread.
+arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
+    const std::shared_ptr<arrow::Schema>& dataset_schema, const ParquetFile& file,
+    const std::vector<int>& row_groups, const std::vector<std::string>& columns,
+    const std::optional<cp::Expression>& filter,
+    const std::shared_ptr<ds::ScanOptions>& base_options);
+
+/// Streams one fragment through an Arrow Dataset scanner on the calling thread.
+class FragmentStream : public exec::BatchStream {
+ public:
+  explicit FragmentStream(std::shared_ptr<arrow::RecordBatchReader> reader)
+      : reader_(std::move(reader)) {}
+  ~FragmentStream() override { (void)reader_->Close(); }
+  arrow::Result<exec::BatchPtr> Next() override { return reader_->Next(); }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> reader_;
+};
+
+// ---- The source -------------------------------------------------------------------
+
+class ParquetSource : public plan::SourceSpec {
+ public:
+  ParquetSource(std::vector<std::shared_ptr<const ParquetFile>> files, std::shared_ptr<arrow::Schema> schema,
+                std::string description)
+      : files_(std::move(files)),
+        schema_(std::move(schema)),
+        description_(std::move(description)) {}
+
+  std::string name() const override { return "ReadParquet"; }
+  std::string Describe() const override { return description_; }
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  bool SupportsFilterPushdown() const override { return true; }
+
+  arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
+      exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
+    ARROW_ASSIGN_OR_RAISE(auto kept, KeepRowGroups(pushdown));
+    if (pushdown.limit && !pushdown.filter) kept = FirstRows(std::move(kept), *pushdown.limit);
+
+    std::vector<std::string> columns =
+        pushdown.columns ? *pushdown.columns : schema_->field_names();
+    auto scan_options = BaseScanOptions(ctx);
+
+    // Fewer files than workers: cut files into row-group ranges so every worker has work.
+    const int target_tasks = std::max(1, ctx->config().num_threads * 2);
+    const int pieces_per_file =
+        kept.empty() || static_cast<int>(kept.size()) >= target_tasks
+            ? 1
+            : (target_tasks + static_cast<int>(kept.size()) - 1) / static_cast<int>(kept.size());
+
+    std::vector<FileScanUnit> units;
+    for (const auto& part : kept) {
+      for (auto& row_groups : SplitByBytes(part.row_groups, *part.file->metadata, pieces_per_file)) {
+        FileScanUnit unit;
+        unit.path = part.file->path;
+        if (!pushdown.filter) unit.known_rows = RowsIn(*part.file->metadata, row_groups);
+        // Tasks may outlive this source, so they hold what they need themselves.
+        unit.open = [schema = schema_, file = part.file, row_groups = std::move(row_groups),
+                     columns, filter = pushdown.filter, scan_options]() {
+          return OpenRowGroups(schema, *file, row_groups, columns, filter, scan_options);
+        };
+        units.push_back(std::move(unit));
+      }
+    }
+    return MakeFileTaskSource(std::move(units), pushdown.limit);
+  }
+
+  arrow::Result<std::optional<int64_t>> CountRowsFromMetadata(
+      const plan::Pushdown& pushdown) const override {
+    std::optional<cp::Expression> filter;
+    if (pushdown.filter) {
+      ARROW_ASSIGN_OR_RAISE(filter, pushdown.filter->Bind(*schema_));
+    }
+    int64_t rows = 0;
+    for (const auto& file_ptr : files_) {
+      const ParquetFile& file = *file_ptr;
+      if (filter) {
+        // Only a filter that the partition values decide can be counted from footers.
+        ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(
+                                                   *filter, file.fragment->partition_expression()));
+        if (!simplified.IsSatisfiable()) continue;
+        if (!IsLiteralTrue(simplified)) return std::nullopt;
+      }
+      rows += file.metadata->num_rows();
+    }
+    if (pushdown.limit) rows = std::min(rows, *pushdown.limit);
+    return rows;
+  }
+
+  arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
+      const plan::Pushdown& pushdown) const override {
+    ARROW_ASSIGN_OR_RAISE(auto kept, KeepRowGroups(pushdown));
+    if (pushdown.limit && !pushdown.filter) kept = FirstRows(std::move(kept), *pushdown.limit);
+    std::set<std::string> columns;
+    if (pushdown.columns) columns.insert(pushdown.columns->begin(), pushdown.columns->end());
+    int64_t bytes = 0;
+    for (const auto& part : kept) {
+      for (int rg : part.row_groups) {
+        auto row_group = part.file->metadata->RowGroup(rg);
+        if (!pushdown.columns) {
+          bytes += row_group->total_byte_size();
+          continue;
+        }
+        for (int c = 0; c < row_group->num_columns(); ++c) {
+          auto chunk = row_group->ColumnChunk(c);
+          // Leaf columns of nested fields count toward their top-level column.
+          if (columns.count(chunk->path_in_schema()->ToDotVector().front())) {
+            bytes += chunk->total_uncompressed_size();
+          }
+        }
+      }
+    }
+    return bytes;
+  }
+
+ private:
+  /// The row groups that partition values and statistics cannot rule out.
+  arrow::Result<std::vector<KeptRowGroups>> KeepRowGroups(const plan::Pushdown& pushdown) const {
+    std::vector<KeptRowGroups> kept;
+    std::optional<cp::Expression> filter;
+    if (pushdown.filter) {
+      ARROW_ASSIGN_OR_RAISE(filter, pushdown.filter->Bind(*schema_));
+    }
+    for (const auto& file_ptr : files_) {
+      const ParquetFile& file = *file_ptr;
+      if (!filter) {
+        kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
+        continue;
+      }
+      ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(
+                                                 *filter, file.fragment->partition_expression()));
+      if (!simplified.IsSatisfiable()) continue;  // pruned by partition values
+      auto subset = file.fragment->Subset(*filter);
+      if (!subset.ok()) return WithPathContext(subset.status(), file.path);
+      const auto& row_groups =
+          std::static_pointer_cast<ds::ParquetFileFragment>(*subset)->row_groups();
+      if (!row_groups.empty()) kept.push_back({file_ptr, row_groups});
+    }
+    return kept;
+  }
+
+  /// The leading row groups that hold the first `limit` rows.
+  static std::vector<KeptRowGroups> FirstRows(std::vector<KeptRowGroups> kept, int64_t limit) {
+    std::vector<KeptRowGroups> out;
+    int64_t rows = 0;
+    for (auto& part : kept) {
+      if (rows >= limit) break;
+      std::vector<int> needed;
+      for (int rg : part.row_groups) {
+        if (rows >= limit) break;
+        needed.push_back(rg);
+        rows += part.file->metadata->RowGroup(rg)->num_rows();
+      }
+      out.push_back({part.file, std::move(needed)});
+    }
+    return out;
+  }
+
+  std::shared_ptr<ds::ScanOptions> BaseScanOptions(exec::ExecContext* ctx) const {
+    auto options = std::make_shared<ds::ScanOptions>();
+    options->pool = ctx->pool();
+    options->batch_size = std::max<int64_t>(1, ctx->config().batch_rows);
+    auto parquet_options = std::make_shared<ds::ParquetFragmentScanOptions>();
+    parquet_options->reader_properties = std::make_shared<parquet::ReaderProperties>(ctx->pool());
+    options->fragment_scan_options = std::move(parquet_options);
+    return options;
+  }
+
+  std::vector<std::shared_ptr<const ParquetFile>> files_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::string description_;
+};
+
+arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
+    const std::shared_ptr<arrow::Schema>& dataset_schema, const ParquetFile& file,
+    const std::vector<int>& row_groups, const std::vector<std::string>& columns,
+    const std::optional<cp::Expression>& filter,
+    const std::shared_ptr<ds::ScanOptions>& base_options) {
+  // Subset shares the cached footer, so opening a task does not read it again.
+  ARROW_ASSIGN_OR_RAISE(auto fragment, file.fragment->Subset(row_groups));
+  ds::ScannerBuilder builder(dataset_schema, std::move(fragment),
+                             std::make_shared<ds::ScanOptions>(*base_options));
+  ARROW_RETURN_NOT_OK(builder.Project(columns));
+  if (filter) ARROW_RETURN_NOT_OK(builder.Filter(*filter));
+  // Parallelism comes from running many tasks at once, not from inside one.
+  ARROW_RETURN_NOT_OK(builder.UseThreads(false));
+  ARROW_ASSIGN_OR_RAISE(auto scanner, builder.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto reader, scanner->ToRecordBatchReader());
+  return std::make_unique<FragmentStream>(std::move(reader));
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
+    const std::vector<std::string>& paths, const ReadParquetOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  std::shared_ptr<ds::HivePartitioning> partitioning;
+  if (options.hive_partitioning) {
+    ARROW_ASSIGN_OR_RAISE(partitioning, DiscoverHivePartitioning(listed.files));
+  }
+
+  auto format = std::make_shared<ds::ParquetFileFormat>();
+  std::vector<ParquetFile> files;
+  files.reserve(listed.files.size());
+  for (const auto& listed_file : listed.files) {
+    cp::Expression partition = cp::literal(true);
+    if (partitioning) {
+      auto parsed = partitioning->Parse(PartitionDirectories(listed_file));
+      if (!parsed.ok()) return WithPathContext(parsed.status(), listed_file.path());
+      partition = std::move(*parsed);
+    }
+    ARROW_ASSIGN_OR_RAISE(
+        auto fragment,
+        format->MakeFragment(ds::FileSource(listed_file.info, listed.filesystem), partition));
+    files.push_back({listed_file.path(),
+                     std::static_pointer_cast<ds::ParquetFileFragment>(std::move(fragment)),
+                     nullptr, nullptr});
+  }
+  ARROW_RETURN_NOT_OK(ReadFooters(&files));
+  ARROW_ASSIGN_OR_RAISE(auto file_fields, UnifyFileSchemas(files));
+  ARROW_ASSIGN_OR_RAISE(auto schema, DatasetSchema(std::move(file_fields), partitioning, files));
+  std::vector<std::shared_ptr<const ParquetFile>> shared_files;
+  for (auto& file : files) shared_files.push_back(std::make_shared<const ParquetFile>(std::move(file)));
+  std::string description = DescribeFiles(listed.files);
+  return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
+                                               std::move(description));
+}
+
+}  // namespace sluice::io

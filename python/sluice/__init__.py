@@ -1,0 +1,32 @@
+"""Sluice: a data-integration engine in C++ on Apache Arrow, with a Ray Data-style API.
+
+    import sluice as sl
+    ds = sl.read_parquet("reviews/")
+    ds = ds.filter(sl.col("total_votes") > 0).add_column("ratio", sl.col("helpful_votes") / sl.col("total_votes"))
+    ds.write_parquet("out/")
+"""
+
+import pyarrow as _pyarrow  # noqa: F401  (loads libarrow before the extension)
+
+from . import errors
+from ._udf import ActorPoolStrategy
+from .aggregate import Count, CountDistinct, First, Last, Max, Mean, Min, Std, Sum, Var
+from .config import configure, current_config
+from .dataset import Dataset, GroupedData, from_arrow, from_items, from_numpy, from_pandas, range
+from .errors import SluiceError
+from .expressions import Expr, col, lit
+from .io import read_csv, read_json, read_parquet, read_text
+from .job import job_args
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActorPoolStrategy", "Count", "CountDistinct", "Dataset", "Expr", "First", "GroupedData",
+    "Last", "Max", "Mean", "Min", "SluiceError", "Std", "Sum", "Var", "col", "configure",
+    "current_config", "errors", "from_arrow", "from_items", "from_numpy", "from_pandas",
+    "job_args", "lit", "range", "read_csv", "read_json", "read_parquet", "read_text",
+]
+
+from . import config as _config
+
+_config._configure_from_environment()

@@ -1,0 +1,119 @@
+"""Readers: ``read_parquet``, ``read_csv``, ``read_json``, ``read_text``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import pyarrow as pa
+
+from . import _sluice
+from .dataset import Dataset
+from .expressions import Expr
+
+PathArg = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
+
+
+def _paths(paths: PathArg) -> List[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    out = [os.fspath(p) for p in paths]
+    if not out:
+        raise ValueError("no paths given")
+    return out
+
+
+def read_parquet(paths: PathArg, *, columns: Optional[Sequence[str]] = None,
+                 filter: Optional[Union[Expr, str]] = None, partitioning: Optional[str] = "hive",
+                 **_ray_only: Any) -> Dataset:
+    """Parquet files, directories or globs. ``key=value`` directories become columns
+    (``partitioning=None`` turns that off). ``columns`` and ``filter`` are pushed into
+    the reader: only those columns are decoded, and row groups and partitions the filter
+    excludes are skipped."""
+    _reject_unknown("read_parquet", _ray_only)
+    if isinstance(filter, str):
+        from ._expr_parser import parse_predicate
+        filter = parse_predicate(filter)
+    if filter is not None and not isinstance(filter, Expr):
+        raise TypeError("read_parquet(filter=...) takes an expression such as "
+                        "sl.col('year') == 2015")
+    if partitioning not in ("hive", None):
+        raise ValueError(f"partitioning must be 'hive' or None, got {partitioning!r}")
+    return Dataset(_sluice.read_parquet(_paths(paths), list(columns or []),
+                                        filter._expr if filter is not None else None,
+                                        partitioning == "hive"))
+
+
+def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = True,
+             column_names: Optional[Sequence[str]] = None, skip_rows: int = 0,
+             column_types: Optional[Dict[str, Any]] = None,
+             null_values: Optional[Sequence[str]] = None, include_paths: bool = False,
+             quote_char: Optional[str] = '"', newlines_in_values: bool = False,
+             parse_options: Any = None, read_options: Any = None,
+             convert_options: Any = None, **_ray_only: Any) -> Dataset:
+    """CSV files (TSV with ``delimiter="\\t"``); ``.gz``, ``.zst``, ``.bz2`` and ``.lz4``
+    are decompressed by file name. Types are inferred from the first file and then held
+    for all files; a value that does not fit raises an error naming file, row and column.
+    pyarrow.csv ``parse_options``/``read_options``/``convert_options`` are honoured for
+    their common fields, so Ray Data jobs port unchanged."""
+    _reject_unknown("read_csv", _ray_only)
+    if parse_options is not None:
+        delimiter = delimiter or parse_options.delimiter
+        quote_char = parse_options.quote_char if parse_options.quote_char else ""
+        newlines_in_values = newlines_in_values or parse_options.newlines_in_values
+    if read_options is not None:
+        if read_options.column_names:
+            column_names = list(read_options.column_names)
+            header = False
+        if read_options.autogenerate_column_names:
+            header = False
+        skip_rows = skip_rows or read_options.skip_rows
+    if convert_options is not None:
+        if convert_options.column_types:
+            column_types = dict(column_types or {})
+            for field in convert_options.column_types:
+                column_types.setdefault(field.name, field.type)
+        if convert_options.null_values and null_values is None:
+            null_values = list(convert_options.null_values)
+    types = {}
+    for name, type_ in (column_types or {}).items():
+        type_ = pa.type_for_alias(type_) if isinstance(type_, str) else type_
+        types[name] = type_.__arrow_c_schema__()
+    return Dataset(_sluice.read_csv(
+        _paths(paths), delimiter or ",", header, list(column_names or []), int(skip_rows),
+        types, list(null_values or []), include_paths, quote_char or "", newlines_in_values))
+
+
+def read_json(paths: PathArg, *, schema: Optional[pa.Schema] = None,
+              include_paths: bool = False, lines: bool = True, **_ray_only: Any) -> Dataset:
+    """JSON lines files (one object per line), compressed or not."""
+    _reject_unknown("read_json", _ray_only)
+    if not lines:
+        raise NotImplementedError("only JSON lines (one object per line) is supported")
+    capsule = schema.__arrow_c_schema__() if schema is not None else None
+    return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths))
+
+
+def read_text(paths: PathArg, *, include_paths: bool = False, drop_empty_lines: bool = True,
+              encoding: str = "utf-8", **_ray_only: Any) -> Dataset:
+    """One row per line, in column ``text`` (plus ``path`` with ``include_paths``)."""
+    _reject_unknown("read_text", _ray_only)
+    if encoding.lower().replace("-", "") != "utf8":
+        raise NotImplementedError("read_text reads UTF-8 only")
+    return Dataset(_sluice.read_text(_paths(paths), include_paths, drop_empty_lines))
+
+
+# Ray options that change nothing on one machine are accepted; anything else is an error
+# rather than silently ignored.
+_IGNORED_RAY_OPTIONS = {"parallelism", "override_num_blocks", "ray_remote_args",
+                        "concurrency", "shuffle", "file_extensions", "filesystem",
+                        "meta_provider", "partition_filter", "arrow_open_stream_args",
+                        "ignore_missing_paths"}
+
+
+def _reject_unknown(fn: str, options: Dict[str, Any]) -> None:
+    unknown = sorted(set(options) - _IGNORED_RAY_OPTIONS)
+    if unknown:
+        raise TypeError(f"{fn}() got unexpected keyword argument(s): {', '.join(unknown)}")
+    if options.get("ignore_missing_paths"):
+        raise NotImplementedError(f"{fn}(ignore_missing_paths=True) is not supported")

@@ -1,0 +1,147 @@
+#include "arrow_capsules.h"
+
+#include <arrow/c/abi.h>
+#include <arrow/c/bridge.h>
+
+#include "status_translation.h"
+
+namespace nb = nanobind;
+
+namespace sluice::python {
+
+namespace {
+
+void ReleaseSchemaCapsule(void* ptr) noexcept {
+  auto* schema = static_cast<ArrowSchema*>(ptr);
+  if (schema->release) schema->release(schema);
+  delete schema;
+}
+void ReleaseArrayCapsule(void* ptr) noexcept {
+  auto* array = static_cast<ArrowArray*>(ptr);
+  if (array->release) array->release(array);
+  delete array;
+}
+void ReleaseStreamCapsule(void* ptr) noexcept {
+  auto* stream = static_cast<ArrowArrayStream*>(ptr);
+  if (stream->release) {
+    // Releasing joins engine workers, which may be waiting for the GIL.
+    if (Py_IsInitialized() && PyGILState_Check()) {
+      nb::gil_scoped_release release;
+      stream->release(stream);
+    } else {
+      stream->release(stream);
+    }
+  }
+  delete stream;
+}
+
+template <typename T>
+T* CapsulePointer(nb::handle capsule, const char* name) {
+  void* ptr = PyCapsule_GetPointer(capsule.ptr(), name);
+  if (!ptr) throw nb::python_error();
+  return static_cast<T*>(ptr);
+}
+
+/// Drops the GIL around reads and the final release, so workers running Python user
+/// functions can take it while the consumer waits.
+class GilReleasingReader : public arrow::RecordBatchReader {
+ public:
+  explicit GilReleasingReader(std::shared_ptr<arrow::RecordBatchReader> inner)
+      : inner_(std::move(inner)) {}
+  ~GilReleasingReader() override {
+    if (Py_IsInitialized() && PyGILState_Check()) {
+      nb::gil_scoped_release release;
+      inner_.reset();
+    }
+  }
+  std::shared_ptr<arrow::Schema> schema() const override { return inner_->schema(); }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    if (Py_IsInitialized() && PyGILState_Check()) {
+      nb::gil_scoped_release release;
+      return inner_->ReadNext(batch);
+    }
+    return inner_->ReadNext(batch);
+  }
+  arrow::Status Close() override {
+    if (Py_IsInitialized() && PyGILState_Check()) {
+      nb::gil_scoped_release release;
+      return inner_->Close();
+    }
+    return inner_->Close();
+  }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> inner_;
+};
+
+}  // namespace
+
+nb::capsule ExportSchemaCapsule(const arrow::Schema& schema) {
+  auto* c_schema = new ArrowSchema();
+  arrow::Status st = arrow::ExportSchema(schema, c_schema);
+  if (!st.ok()) {
+    delete c_schema;
+    Check(st);
+  }
+  return nb::capsule(c_schema, "arrow_schema", ReleaseSchemaCapsule);
+}
+
+nb::capsule ExportTypeCapsule(const arrow::DataType& type) {
+  auto* c_schema = new ArrowSchema();
+  arrow::Status st = arrow::ExportType(type, c_schema);
+  if (!st.ok()) {
+    delete c_schema;
+    Check(st);
+  }
+  return nb::capsule(c_schema, "arrow_schema", ReleaseSchemaCapsule);
+}
+
+nb::tuple ExportBatchCapsules(const arrow::RecordBatch& batch) {
+  auto* c_schema = new ArrowSchema();
+  auto* c_array = new ArrowArray();
+  arrow::Status st = arrow::ExportRecordBatch(batch, c_array, c_schema);
+  if (!st.ok()) {
+    delete c_schema;
+    delete c_array;
+    Check(st);
+  }
+  nb::capsule schema_capsule(c_schema, "arrow_schema", ReleaseSchemaCapsule);
+  nb::capsule array_capsule(c_array, "arrow_array", ReleaseArrayCapsule);
+  return nb::make_tuple(schema_capsule, array_capsule);
+}
+
+nb::capsule ExportStreamCapsule(std::shared_ptr<arrow::RecordBatchReader> reader) {
+  auto* c_stream = new ArrowArrayStream();
+  arrow::Status st = arrow::ExportRecordBatchReader(
+      std::make_shared<GilReleasingReader>(std::move(reader)), c_stream);
+  if (!st.ok()) {
+    delete c_stream;
+    Check(st);
+  }
+  return nb::capsule(c_stream, "arrow_array_stream", ReleaseStreamCapsule);
+}
+
+std::shared_ptr<arrow::Schema> ImportSchemaCapsule(nb::handle capsule) {
+  return ValueOrThrow(arrow::ImportSchema(CapsulePointer<ArrowSchema>(capsule, "arrow_schema")));
+}
+
+std::shared_ptr<arrow::DataType> ImportTypeCapsule(nb::handle capsule) {
+  return ValueOrThrow(arrow::ImportType(CapsulePointer<ArrowSchema>(capsule, "arrow_schema")));
+}
+
+std::shared_ptr<arrow::Array> ImportArrayCapsules(nb::handle schema, nb::handle array) {
+  return ValueOrThrow(arrow::ImportArray(CapsulePointer<ArrowArray>(array, "arrow_array"),
+                                         CapsulePointer<ArrowSchema>(schema, "arrow_schema")));
+}
+
+std::shared_ptr<arrow::RecordBatch> ImportBatchCapsules(nb::handle schema, nb::handle array) {
+  return ValueOrThrow(arrow::ImportRecordBatch(CapsulePointer<ArrowArray>(array, "arrow_array"),
+                                               CapsulePointer<ArrowSchema>(schema, "arrow_schema")));
+}
+
+std::shared_ptr<arrow::RecordBatchReader> ImportStreamCapsule(nb::handle capsule) {
+  return ValueOrThrow(
+      arrow::ImportRecordBatchReader(CapsulePointer<ArrowArrayStream>(capsule, "arrow_array_stream")));
+}
+
+}  // namespace sluice::python

@@ -1,0 +1,308 @@
+// The nanobind module sluice._sluice: a thin layer over the C++ API. Every call that may
+// run the engine releases the GIL; errors leave through StatusError and the translator in
+// status_translation.cc. Data crosses only as Arrow C Data Interface capsules.
+
+#include <arrow/compute/initialize.h>
+#include <arrow/table.h>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include "arrow_capsules.h"
+#include "python_udf.h"
+#include "sluice/sluice.h"
+#include "status_translation.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace sluice::python {
+
+namespace {
+
+/// Runs `fn` with the GIL released and returns its value or throws its error.
+template <typename Fn>
+auto WithoutGil(Fn&& fn) {
+  using ResultType = decltype(fn());
+  std::optional<ResultType> result;
+  {
+    nb::gil_scoped_release release;
+    result.emplace(fn());
+  }
+  return ValueOrThrow(std::move(*result));
+}
+
+Expression ScalarLiteral(nb::handle schema_capsule, nb::handle array_capsule) {
+  auto array = ImportArrayCapsules(schema_capsule, array_capsule);
+  if (array->length() != 1) throw StatusError(arrow::Status::Invalid("literal must have one value"));
+  return Lit(ValueOrThrow(array->GetScalar(0)));
+}
+
+Expression CallFunction(const std::string& name, const std::vector<Expression>& args) {
+  if (name == "add") return Add(args.at(0), args.at(1));
+  if (name == "subtract") return Subtract(args.at(0), args.at(1));
+  if (name == "multiply") return Multiply(args.at(0), args.at(1));
+  if (name == "truediv") return TrueDivide(args.at(0), args.at(1));
+  if (name == "floordiv") return FloorDivide(args.at(0), args.at(1));
+  if (name == "mod") return Modulo(args.at(0), args.at(1));
+  if (name == "neg") return Negate(args.at(0));
+  if (name == "eq") return Equal(args.at(0), args.at(1));
+  if (name == "ne") return NotEqual(args.at(0), args.at(1));
+  if (name == "lt") return Less(args.at(0), args.at(1));
+  if (name == "le") return LessEqual(args.at(0), args.at(1));
+  if (name == "gt") return Greater(args.at(0), args.at(1));
+  if (name == "ge") return GreaterEqual(args.at(0), args.at(1));
+  if (name == "and") return And(args.at(0), args.at(1));
+  if (name == "or") return Or(args.at(0), args.at(1));
+  if (name == "not") return Not(args.at(0));
+  if (name == "is_null") return IsNull(args.at(0));
+  if (name == "is_valid") return IsValid(args.at(0));
+  if (name == "lower") return StrLower(args.at(0));
+  if (name == "upper") return StrUpper(args.at(0));
+  if (name == "length") return StrLength(args.at(0));
+  // Any other Arrow compute function without options, e.g. "abs", "round", "year".
+  return arrow::compute::call(name, args);
+}
+
+std::vector<std::string> NamesOf(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  for (const auto& f : schema.fields()) names.push_back(f->name());
+  return names;
+}
+
+nb::dict StatsToDict(const ExecutionStats& stats) {
+  nb::list ops;
+  for (const auto& op : stats.operators) {
+    nb::dict d;
+    d["name"] = op.name;
+    d["rows_in"] = op.rows_in;
+    d["rows_out"] = op.rows_out;
+    d["batches_out"] = op.batches_out;
+    d["bytes_out"] = op.bytes_out;
+    d["cpu_seconds"] = op.cpu_seconds;
+    ops.append(d);
+  }
+  nb::dict out;
+  out["operators"] = ops;
+  out["wall_seconds"] = stats.wall_seconds;
+  out["peak_memory_bytes"] = stats.peak_memory_bytes;
+  return out;
+}
+
+}  // namespace
+
+NB_MODULE(_sluice, m) {
+  m.doc() = "Sluice engine binding (internal; use the sluice package)";
+  Check(arrow::compute::Initialize());
+  nb::module_ errors = nb::module_::import_("sluice.errors");
+  RegisterStatusTranslation(errors);
+
+  // ---- configuration
+  m.def("configure",
+        [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
+           std::optional<int64_t> batch_rows, std::optional<bool> progress) {
+          EngineConfig config = CurrentConfig();
+          EngineConfig requested = config;
+          if (num_threads) requested.num_threads = *num_threads;
+          if (memory_limit_bytes) requested.memory_limit_bytes = *memory_limit_bytes;
+          if (batch_rows) requested.batch_rows = *batch_rows;
+          if (progress) requested.progress = *progress;
+          Check(Configure(requested));
+        },
+        "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
+        "batch_rows"_a = nb::none(), "progress"_a = nb::none());
+  m.def("current_config", []() {
+    EngineConfig c = CurrentConfig();
+    nb::dict d;
+    d["num_threads"] = c.num_threads;
+    d["memory_limit_bytes"] = c.memory_limit_bytes;
+    d["batch_rows"] = c.batch_rows;
+    d["progress"] = c.progress;
+    return d;
+  });
+  m.def("parse_byte_size", [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
+
+  // ---- expressions
+  nb::class_<Expression>(m, "Expr")
+      .def("__repr__", [](const Expression& e) { return e.ToString(); })
+      .def("referenced_columns", [](const Expression& e) {
+        std::vector<std::string> names;
+        for (const auto& ref : arrow::compute::FieldsInExpression(e)) {
+          if (ref.name()) names.push_back(*ref.name());
+        }
+        return names;
+      })
+      .def("equals", [](const Expression& a, const Expression& b) { return a.Equals(b); });
+  m.def("expr_col", [](const std::string& name) { return Col(name); });
+  m.def("expr_lit", &ScalarLiteral);
+  m.def("expr_call", &CallFunction);
+  m.def("expr_is_in", [](const Expression& e, nb::handle schema, nb::handle array) {
+    return IsIn(e, ImportArrayCapsules(schema, array));
+  });
+  m.def("expr_cast", [](const Expression& e, nb::handle type_capsule, bool safe) {
+    return Cast(e, ImportTypeCapsule(type_capsule), safe);
+  });
+  m.def("expr_match", [](const std::string& kind, const Expression& e, const std::string& pattern,
+                         bool ignore_case) {
+    if (kind == "contains") return StrContains(e, pattern, ignore_case);
+    if (kind == "starts_with") return StrStartsWith(e, pattern, ignore_case);
+    if (kind == "ends_with") return StrEndsWith(e, pattern, ignore_case);
+    throw StatusError(arrow::Status::Invalid("unknown string match '", kind, "'"));
+  });
+
+  // ---- datasets
+  nb::class_<Dataset>(m, "Dataset")
+      .def("filter", [](const Dataset& d, const Expression& e) { return ValueOrThrow(d.Filter(e)); })
+      .def("project", [](const Dataset& d, std::vector<Expression> exprs, std::vector<std::string> names) {
+        return ValueOrThrow(d.Project(std::move(exprs), std::move(names)));
+      })
+      .def("select_columns", [](const Dataset& d, const std::vector<std::string>& c) {
+        return ValueOrThrow(d.SelectColumns(c));
+      })
+      .def("drop_columns", [](const Dataset& d, const std::vector<std::string>& c) {
+        return ValueOrThrow(d.DropColumns(c));
+      })
+      .def("rename_columns", [](const Dataset& d, const std::vector<std::pair<std::string, std::string>>& r) {
+        return ValueOrThrow(d.RenameColumns(r));
+      })
+      .def("with_column", [](const Dataset& d, const std::string& name, const Expression& e) {
+        return ValueOrThrow(d.WithColumn(name, e));
+      })
+      .def("map_batches",
+           [](const Dataset& d, nb::object factory, const std::string& name,
+              std::optional<int64_t> batch_size, int min_actors, int max_actors, int max_concurrency) {
+             MapBatchesOptions options;
+             options.name = name;
+             options.batch_size = batch_size;
+             options.min_actors = min_actors;
+             options.max_actors = max_actors;
+             options.max_concurrency = max_concurrency;
+             return ValueOrThrow(d.MapBatches(MakePythonBatchFunctionFactory(std::move(factory)), options));
+           },
+           "factory"_a, "name"_a, "batch_size"_a = nb::none(), "min_actors"_a = 0,
+           "max_actors"_a = 0, "max_concurrency"_a = 0)
+      .def("limit", [](const Dataset& d, int64_t n) { return ValueOrThrow(d.Limit(n)); })
+      .def("sort", [](const Dataset& d, const std::vector<std::tuple<std::string, bool, bool>>& keys) {
+        std::vector<SortKey> sort_keys;
+        for (const auto& [column, descending, nulls_first] : keys) sort_keys.push_back({column, descending, nulls_first});
+        return ValueOrThrow(d.Sort(std::move(sort_keys)));
+      })
+      .def("aggregate", [](const Dataset& d, std::vector<std::string> keys,
+                           const std::vector<std::tuple<std::string, std::string, std::string>>& aggs) {
+        std::vector<Aggregate> aggregates;
+        for (const auto& [fn, column, out] : aggs) aggregates.push_back({fn, column, out});
+        return ValueOrThrow(d.GroupByAggregate(std::move(keys), std::move(aggregates)));
+      })
+      .def("repartition", [](const Dataset& d, int n) { return ValueOrThrow(d.Repartition(n)); })
+      .def("union", [](const Dataset& d, const std::vector<Dataset>& others) {
+        return ValueOrThrow(d.Union(others));
+      })
+      .def("schema", [](const Dataset& d) {
+        auto schema = WithoutGil([&] { return d.Schema(); });
+        return ExportSchemaCapsule(*schema);
+      })
+      .def("count", [](const Dataset& d) { return WithoutGil([&] { return d.Count(); }); })
+      .def("size_bytes", [](const Dataset& d) { return WithoutGil([&] { return d.SizeBytes(); }); })
+      .def("to_stream", [](const Dataset& d) {
+        auto reader = WithoutGil([&] { return d.Execute(); });
+        return ExportStreamCapsule(std::move(reader));
+      })
+      .def("write",
+           [](const Dataset& d, const std::string& format, const std::string& path, const std::string& mode,
+              std::vector<std::string> partition_cols, const std::string& compression,
+              std::optional<int64_t> max_rows_per_file, const std::string& delimiter, bool header) {
+             WriteOptions options;
+             options.mode = ValueOrThrow(ParseWriteMode(mode));
+             options.partition_cols = std::move(partition_cols);
+             options.compression = compression;
+             options.max_rows_per_file = max_rows_per_file;
+             if (delimiter.size() != 1) {
+               throw StatusError(arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
+             }
+             options.delimiter = delimiter[0];
+             options.header = header;
+             WriteResult result = WithoutGil([&]() -> arrow::Result<WriteResult> {
+               if (format == "parquet") return d.WriteParquet(path, options);
+               if (format == "csv") return d.WriteCsv(path, options);
+               if (format == "json") return d.WriteJson(path, options);
+               return arrow::Status::Invalid("unknown format '", format, "'");
+             });
+             nb::dict out;
+             out["files"] = result.files;
+             out["rows"] = result.rows;
+             out["bytes"] = result.bytes;
+             return out;
+           },
+           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
+           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true)
+      .def("explain", [](const Dataset& d) { return ValueOrThrow(d.Explain()); })
+      .def("stats_text", [](const Dataset& d) { return d.LastStats().ToString(); })
+      .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });
+
+  // ---- sources
+  m.def("read_parquet",
+        [](const std::vector<std::string>& paths, std::vector<std::string> columns,
+           std::optional<Expression> filter, bool hive_partitioning) {
+          ReadParquetOptions options;
+          options.columns = std::move(columns);
+          options.filter = std::move(filter);
+          options.hive_partitioning = hive_partitioning;
+          return WithoutGil([&] { return Dataset::ReadParquet(paths, options); });
+        },
+        "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true);
+  m.def("read_csv",
+        [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
+           std::vector<std::string> column_names, int64_t skip_rows, nb::dict column_types,
+           std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
+           bool newlines_in_values) {
+          ReadCsvOptions options;
+          if (delimiter.size() != 1) {
+            throw StatusError(arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
+          }
+          options.delimiter = delimiter[0];
+          options.header = header;
+          options.column_names = std::move(column_names);
+          options.skip_rows = skip_rows;
+          for (auto [name, type_capsule] : column_types) {
+            options.column_types[nb::cast<std::string>(name)] = ImportTypeCapsule(type_capsule);
+          }
+          options.null_values = std::move(null_values);
+          options.include_paths = include_paths;
+          if (quote_char.empty()) {
+            options.quoting = false;
+          } else {
+            options.quote_char = quote_char[0];
+          }
+          options.newlines_in_values = newlines_in_values;
+          return WithoutGil([&] { return Dataset::ReadCsv(paths, options); });
+        },
+        "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
+        "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a);
+  m.def("read_json",
+        [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths) {
+          ReadJsonOptions options;
+          if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
+          options.include_paths = include_paths;
+          return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
+        },
+        "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false);
+  m.def("read_text",
+        [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines) {
+          ReadTextOptions options;
+          options.include_paths = include_paths;
+          options.drop_empty_lines = drop_empty_lines;
+          return WithoutGil([&] { return Dataset::ReadText(paths, options); });
+        },
+        "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false);
+  m.def("from_arrow_stream", [](nb::handle stream_capsule) {
+    auto reader = ImportStreamCapsule(stream_capsule);
+    auto table = WithoutGil([&] { return reader->ToTable(); });
+    return ValueOrThrow(Dataset::FromTable(std::move(table)));
+  });
+  m.def("range", [](int64_t n) { return ValueOrThrow(Dataset::Range(n)); });
+}
+
+}  // namespace sluice::python
