@@ -59,7 +59,7 @@ class ExecContext::ProgressLine {
     std::ostringstream line;
     line << "sluice " << static_cast<int>(stats.wall_seconds) << "s";
     for (const auto& op : stats.operators) {
-      std::string name = op.name.substr(0, op.name.find('('));
+      std::string name = op.name.substr(0, op.name.find_first_of("(["));
       line << " | " << name << " " << HumanCount(static_cast<double>(op.rows_out))
            << " rows";
       if (stats.wall_seconds > 0) {

@@ -42,8 +42,7 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
        private:
         std::string name_;
       };
-      return Wrap(ctx, std::move(tasks),
-                  std::make_shared<CountingPassThrough>(source.spec()->name()));
+      return Wrap(ctx, std::move(tasks), std::make_shared<CountingPassThrough>(source.ToString()));
     }
     case NodeKind::kFilter: {
       const auto& filter = static_cast<const plan::FilterNode&>(*node);

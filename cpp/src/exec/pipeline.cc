@@ -141,9 +141,9 @@ arrow::Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Start(
   std::unique_ptr<PipelineRunner> runner(new PipelineRunner(ctx, std::move(source)));
   const int workers = num_workers > 0 ? num_workers : ctx->config().num_threads;
   // Buffered output beyond what the consumer has taken: a share of the budget, so several
-  // pipelines (a sort's input and its output, say) fit at once.
-  runner->max_buffered_bytes_ =
-      std::max<int64_t>(64 << 20, ctx->config().memory_limit_bytes / 4);
+  // pipelines (a sort's input and its output, say) fit at once. The oldest task is always
+  // admitted, so even a tiny share cannot stall the pipeline.
+  runner->max_buffered_bytes_ = ctx->config().memory_limit_bytes / 4;
   runner->live_workers_ = workers;
   for (int i = 0; i < workers; ++i) {
     runner->workers_.emplace_back([r = runner.get()] { r->WorkerLoop(); });
@@ -216,7 +216,7 @@ arrow::Status PipelineRunner::RunTask(int64_t index, const ScanTask& task) {
     }
     ARROW_ASSIGN_OR_RAISE(BatchPtr batch, stream->Next());
     if (!batch) return arrow::Status::OK();
-    if (batch->num_rows() == 0 && batch->num_columns() > 0) continue;
+    if (batch->num_rows() == 0) continue;
     ARROW_RETURN_NOT_OK(Deliver(index, std::move(batch)));
   }
 }

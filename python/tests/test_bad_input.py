@@ -1,0 +1,104 @@
+"""Bad input gets a clear Python exception naming the file (and row/column where known):
+never a crash, a hang or silently dropped rows."""
+
+import gzip
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import sluice as sl
+from sluice import errors
+
+
+def write_parquet(path, rows=1000):
+    pq.write_table(pa.table({"a": list(range(rows)), "b": [str(i) for i in range(rows)]}), path)
+
+
+def test_missing_path(tmp_path):
+    missing = tmp_path / "nope.parquet"
+    with pytest.raises(errors.SluiceIOError, match="nope.parquet"):
+        sl.read_parquet(str(missing))
+    with pytest.raises(OSError):
+        sl.read_csv(str(tmp_path / "nope.csv"))
+    with pytest.raises(OSError, match="nothing"):
+        sl.read_text(str(tmp_path / "nothing*.txt"))
+
+
+def test_corrupt_parquet(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"this is not parquet at all" * 10)
+    with pytest.raises(errors.SluiceError, match="bad.parquet"):
+        sl.read_parquet(str(bad)).to_arrow()
+
+
+def test_truncated_parquet(tmp_path):
+    good = tmp_path / "good.parquet"
+    write_parquet(good, 100_000)
+    data = good.read_bytes()
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(errors.SluiceError, match="cut.parquet"):
+        sl.read_parquet(str(cut)).to_arrow()
+
+
+def test_corrupt_file_among_good_ones_is_named(tmp_path):
+    for i in range(3):
+        write_parquet(tmp_path / f"part-{i}.parquet")
+    (tmp_path / "part-9.parquet").write_bytes(b"PAR1garbagePAR1")
+    with pytest.raises(errors.SluiceError, match="part-9.parquet"):
+        sl.read_parquet(str(tmp_path)).to_arrow()
+
+
+def test_truncated_gzip(tmp_path):
+    body = "a,b\n" + "".join(f"{i},{i * 2}\n" for i in range(200_000))
+    packed = gzip.compress(body.encode())
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    with pytest.raises(errors.SluiceError, match="data.csv.gz"):
+        sl.read_csv(str(path)).to_arrow()
+
+
+def test_ragged_csv_row(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("a,b,c\n1,2,3\n4,5\n6,7,8\n")
+    with pytest.raises(errors.SluiceError, match="ragged.csv") as info:
+        sl.read_csv(str(path)).to_arrow()
+    assert "column" in str(info.value).lower() or "row" in str(info.value).lower()
+
+
+def test_value_that_does_not_fit_the_inferred_type(tmp_path):
+    # The first file fixes column "n" as int64; the second file has text in it.
+    (tmp_path / "1.csv").write_text("n,s\n1,x\n2,y\n")
+    (tmp_path / "2.csv").write_text("n,s\n3,z\nfour,w\n")
+    with pytest.raises(errors.SluiceError, match="2.csv") as info:
+        sl.read_csv(str(tmp_path)).to_arrow()
+    assert "four" in str(info.value) or "n" in str(info.value)
+
+
+def test_value_that_does_not_fit_a_declared_type(tmp_path):
+    path = tmp_path / "typed.csv"
+    path.write_text("n\n1\n2\n3.5\n")
+    with pytest.raises(errors.SluiceError, match="typed.csv"):
+        sl.read_csv(str(path), column_types={"n": pa.int32()}).to_arrow()
+
+
+def test_malformed_json_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"a": 1}\n{"a": 2}\n{"a": \n{"a": 4}\n')
+    with pytest.raises(errors.SluiceError, match="rows.jsonl"):
+        sl.read_json(str(path)).to_arrow()
+
+
+def test_udf_returning_wrong_type():
+    with pytest.raises(TypeError, match="must return"):
+        sl.range(10).map_batches(lambda b: 42).to_arrow()
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="batch_format"):
+        sl.range(3).map_batches(lambda b: b, batch_format="excel")
+    with pytest.raises(ValueError, match="mode"):
+        sl.range(3).write_parquet("/tmp/sluice-never", mode="sometimes")
+    with pytest.raises(errors.SluiceValueError, match="limit"):
+        sl.range(3)._ds.limit(-1)
