@@ -16,7 +16,7 @@ namespace {
 
 using testing::TableFromJson;
 
-std::shared_ptr<arrow::Table> Run(const plan::PlanNodePtr& plan) {
+std::shared_ptr<arrow::Table> RunPlan(const plan::PlanNodePtr& plan) {
   auto optimized = optimizer::Optimize(plan);
   EXPECT_TRUE(optimized.ok()) << optimized.status().ToString();
   auto reader = exec::PlanReader::Open(*optimized);
@@ -45,7 +45,7 @@ class EngineTest : public ::testing::Test {
 };
 
 TEST_F(EngineTest, RangeKeepsOrderAcrossParallelTasks) {
-  auto table = Run(RangeNode(100000));
+  auto table = RunPlan(RangeNode(100000));
   ASSERT_EQ(table->num_rows(), 100000);
   auto ids = std::static_pointer_cast<arrow::Int64Array>(table->CombineChunks().ValueOrDie()->column(0)->chunk(0));
   for (int64_t i = 0; i < ids->length(); ++i) ASSERT_EQ(ids->Value(i), i);
@@ -55,7 +55,7 @@ TEST_F(EngineTest, FilterAndProjectMatchArrowCompute) {
   auto filtered = plan::FilterNode::Make(RangeNode(50000), Equal(Modulo(Col("id"), Lit(7)), Lit(0.0))).ValueOrDie();
   auto projected = plan::ProjectNode::Make(filtered, {Col("id"), Multiply(Col("id"), Lit(int64_t{2}))},
                                            {"id", "twice"}).ValueOrDie();
-  auto table = Run(projected);
+  auto table = RunPlan(projected);
   ASSERT_EQ(table->num_rows(), (50000 + 6) / 7);
   auto combined = table->CombineChunks().ValueOrDie();
   auto ids = std::static_pointer_cast<arrow::Int64Array>(combined->column(0)->chunk(0));
@@ -81,7 +81,7 @@ TEST_F(EngineTest, UnknownColumnNamesTheColumns) {
 
 TEST_F(EngineTest, LimitStopsEarlyAndKeepsOrder) {
   auto limited = plan::LimitNode::Make(RangeNode(1000000000), 2500).ValueOrDie();
-  auto table = Run(limited);
+  auto table = RunPlan(limited);
   ASSERT_EQ(table->num_rows(), 2500);
   auto last = table->column(0)->GetScalar(2499).ValueOrDie();
   EXPECT_EQ(last->ToString(), "2499");
@@ -89,7 +89,7 @@ TEST_F(EngineTest, LimitStopsEarlyAndKeepsOrder) {
 
 TEST_F(EngineTest, LimitAfterFilter) {
   auto filtered = plan::FilterNode::Make(RangeNode(100000), Greater(Col("id"), Lit(int64_t{99990}))).ValueOrDie();
-  auto table = Run(plan::LimitNode::Make(filtered, 5).ValueOrDie());
+  auto table = RunPlan(plan::LimitNode::Make(filtered, 5).ValueOrDie());
   ASSERT_EQ(table->num_rows(), 5);
   EXPECT_EQ(table->column(0)->GetScalar(0).ValueOrDie()->ToString(), "99991");
 }
@@ -101,7 +101,7 @@ TEST_F(EngineTest, SortMultipleKeysWithNulls) {
   auto sorted = plan::SortNode::Make(Source(input), {{"a", false, false}, {"b", true, false}}).ValueOrDie();
   auto expected = TableFromJson(schema, R"([{"a": 1, "b": "z"}, {"a": 1, "b": null}, {"a": 2, "b": "x"},
                                            {"a": 2, "b": "a"}, {"a": null, "b": "y"}])");
-  auto table = Run(sorted);
+  auto table = RunPlan(sorted);
   ASSERT_TRUE(table->CombineChunks().ValueOrDie()->Equals(*expected)) << table->ToString();
 }
 
@@ -113,23 +113,23 @@ TEST_F(EngineTest, GroupByAggregatesSortedByKey) {
                                        {{"count", "", ""}, {"sum", "v", ""}, {"mean", "v", ""},
                                         {"min", "v", ""}, {"max", "v", ""}})
                  .ValueOrDie();
-  auto table = Run(agg);
+  auto table = RunPlan(agg);
   auto expected_schema = arrow::schema({arrow::field("k", arrow::utf8()),
                                         arrow::field("count()", arrow::int64(), false),
                                         arrow::field("sum(v)", arrow::int64()),
                                         arrow::field("mean(v)", arrow::float64()),
                                         arrow::field("min(v)", arrow::int64()),
                                         arrow::field("max(v)", arrow::int64())});
-  auto expected = TableFromJson(expected_schema, R"([
+  auto expected = TableFromJson(expected_schema, R"json([
       {"k": "a", "count()": 2, "sum(v)": 2, "mean(v)": 2.0, "min(v)": 2, "max(v)": 2},
       {"k": "b", "count()": 2, "sum(v)": 4, "mean(v)": 2.0, "min(v)": 1, "max(v)": 3},
-      {"k": "c", "count()": 1, "sum(v)": 5, "mean(v)": 5.0, "min(v)": 5, "max(v)": 5}])");
+      {"k": "c", "count()": 1, "sum(v)": 5, "mean(v)": 5.0, "min(v)": 5, "max(v)": 5}])json");
   ASSERT_TRUE(table->CombineChunks().ValueOrDie()->Equals(*expected)) << table->ToString();
 }
 
 TEST_F(EngineTest, GlobalAggregate) {
   auto agg = plan::AggregateNode::Make(RangeNode(1001), {}, {{"sum", "id", ""}, {"count", "", ""}}).ValueOrDie();
-  auto table = Run(agg);
+  auto table = RunPlan(agg);
   ASSERT_EQ(table->num_rows(), 1);
   EXPECT_EQ(table->column(0)->GetScalar(0).ValueOrDie()->ToString(), "500500");
   EXPECT_EQ(table->column(1)->GetScalar(0).ValueOrDie()->ToString(), "1001");
@@ -138,7 +138,7 @@ TEST_F(EngineTest, GlobalAggregate) {
 TEST_F(EngineTest, UnionAndRepartition) {
   auto u = plan::UnionNode::Make({RangeNode(10), RangeNode(5)}).ValueOrDie();
   auto r = plan::RepartitionNode::Make(u, 4).ValueOrDie();
-  auto table = Run(r);
+  auto table = RunPlan(r);
   ASSERT_EQ(table->num_rows(), 15);
   EXPECT_EQ(table->column(0)->GetScalar(10).ValueOrDie()->ToString(), "0");
 }
@@ -165,7 +165,7 @@ TEST_F(EngineTest, MapBatchesActorPoolBuildsOncePerActor) {
   options.max_actors = 2;
   options.batch_size = 500;
   auto map = plan::MapBatchesNode::Make(RangeNode(20000), factory, options).ValueOrDie();
-  auto table = Run(map);
+  auto table = RunPlan(map);
   ASSERT_EQ(table->num_rows(), 20000);
   EXPECT_EQ(constructed.load(), 2);
   EXPECT_EQ(calls.load(), 40);
@@ -199,7 +199,7 @@ TEST_F(EngineTest, OptimizerPushesFilterBelowProjectionAndPrunesColumns) {
   const std::string text = plan::PlanToString(optimized);
   EXPECT_NE(text.find("columns=[a, b]"), std::string::npos) << text;
   EXPECT_LT(text.find("Filter"), text.find("FromArrow")) << text;
-  auto table = Run(select);
+  auto table = RunPlan(select);
   ASSERT_EQ(table->num_rows(), 1);
   EXPECT_EQ(table->column(0)->GetScalar(0).ValueOrDie()->ToString(), "5");
 }

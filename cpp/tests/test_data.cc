@@ -1,6 +1,7 @@
 #include "test_data.h"
 
 #include <arrow/compute/api_vector.h>
+#include <arrow/datum.h>
 #include <arrow/json/from_string.h>
 
 #include <fstream>

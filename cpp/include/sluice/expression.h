@@ -15,8 +15,11 @@ using Expression = arrow::compute::Expression;
 
 /// A reference to a column by name.
 Expression Col(std::string name);
-/// A constant.
-Expression Lit(arrow::Datum value);
+/// A constant: a C++ value (int64_t, double, bool, std::string, ...), a Scalar or a Datum.
+template <typename T>
+Expression Lit(T&& value) {
+  return arrow::compute::literal(std::forward<T>(value));
+}
 
 Expression Add(Expression a, Expression b);
 Expression Subtract(Expression a, Expression b);

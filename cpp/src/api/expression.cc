@@ -7,7 +7,6 @@ namespace sluice {
 namespace cp = arrow::compute;
 
 Expression Col(std::string name) { return cp::field_ref(std::move(name)); }
-Expression Lit(arrow::Datum value) { return cp::literal(std::move(value)); }
 
 Expression Add(Expression a, Expression b) { return cp::call("add_checked", {a, b}); }
 Expression Subtract(Expression a, Expression b) { return cp::call("subtract_checked", {a, b}); }
