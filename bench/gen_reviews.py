@@ -161,8 +161,10 @@ def write(out: Path, rows: int, seed: int, formats: set[str], files: int, chunk_
         for i in range(files):
             # gzip level 6 (gzip's default), like files found in the wild; Arrow's stream uses 9.
             stream = gzip.open(out / "tsv" / f"reviews-{i:03d}.tsv.gz", "wb", compresslevel=6)
-            tsv_writers.append((stream, pcsv.CSVWriter(
-                stream, SCHEMA, write_options=pcsv.WriteOptions(delimiter="\t", quoting_style="none"))))
+            # A bare header line, as in the public TSV files (Arrow would quote the names).
+            stream.write(("\t".join(SCHEMA.names) + "\n").encode())
+            tsv_writers.append((stream, pcsv.CSVWriter(stream, SCHEMA, write_options=pcsv.WriteOptions(
+                include_header=False, delimiter="\t", quoting_style="none"))))
     if "text" in formats:
         (out / "text").mkdir(parents=True)
         text_schema = pa.schema([("review_body", pa.string())])

@@ -242,11 +242,20 @@ class Dataset:
             return reader.cast(target).__arrow_c_stream__()
         return capsule
 
-    def _reader(self) -> pa.RecordBatchReader:
-        return pa.RecordBatchReader._import_from_c_capsule(self._ds.to_stream())
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        """Streams the plan's batches; engine errors surface as sluice exceptions."""
+        it = self._ds.execute()
+        try:
+            while True:
+                capsules = it.next()
+                if capsules is None:
+                    return
+                yield pa.RecordBatch._import_from_c_capsule(*capsules)
+        finally:
+            it.close()
 
     def to_arrow(self) -> pa.Table:
-        return self._reader().read_all()
+        return pa.RecordBatchReader._import_from_c_capsule(self._ds.to_table()).read_all()
 
     def to_pandas(self, limit: Optional[int] = None) -> pd.DataFrame:
         ds = self if limit is None else self.limit(limit)
@@ -273,7 +282,7 @@ class Dataset:
             print(row)
 
     def iter_rows(self) -> Iterator[Dict[str, Any]]:
-        for batch in self._reader():
+        for batch in self._batches():
             yield from batch.to_pylist()
 
     def iter_batches(self, *, batch_size: Optional[int] = 256, batch_format: str = "default",
@@ -283,7 +292,7 @@ class Dataset:
         fmt = _udf.check_batch_format(batch_format)
         if batch_size is not None and batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        reader = self._reader()
+        reader = self._batches()
         if batch_size is None:
             for batch in reader:
                 yield _udf.to_batch_format(batch, fmt)

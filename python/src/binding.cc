@@ -9,6 +9,7 @@
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
+#include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
 
 #include "arrow_capsules.h"
@@ -94,6 +95,37 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
 
 }  // namespace
 
+/// Batches of a running plan for the Python layer's own consumers (to_arrow, iter_batches):
+/// unlike the raw C stream, errors here go through the status translator.
+class BatchIterator {
+ public:
+  explicit BatchIterator(std::shared_ptr<arrow::RecordBatchReader> reader) : reader_(std::move(reader)) {}
+  ~BatchIterator() { Close(); }
+  nb::capsule schema() const { return ExportSchemaCapsule(*reader_->schema()); }
+  /// The next batch as (schema, array) capsules, or None at the end.
+  nb::object Next() {
+    if (!reader_) return nb::none();
+    std::shared_ptr<arrow::RecordBatch> batch;
+    arrow::Status st;
+    {
+      nb::gil_scoped_release release;
+      st = reader_->ReadNext(&batch);
+    }
+    Check(st);
+    if (!batch) return nb::none();
+    return ExportBatchCapsules(*batch);
+  }
+  void Close() {
+    if (!reader_) return;
+    // Closing joins workers that may be waiting for the GIL.
+    nb::gil_scoped_release release;
+    reader_.reset();
+  }
+
+ private:
+  std::shared_ptr<arrow::RecordBatchReader> reader_;
+};
+
 NB_MODULE(_sluice, m) {
   m.doc() = "Sluice engine binding (internal; use the sluice package)";
   Check(arrow::compute::Initialize());
@@ -124,6 +156,11 @@ NB_MODULE(_sluice, m) {
     return d;
   });
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
+
+  nb::class_<BatchIterator>(m, "BatchIterator")
+      .def("schema", &BatchIterator::schema)
+      .def("next", &BatchIterator::Next)
+      .def("close", &BatchIterator::Close);
 
   // ---- expressions
   nb::class_<Expression>(m, "Expr")
@@ -206,6 +243,14 @@ NB_MODULE(_sluice, m) {
       })
       .def("count", [](const Dataset& d) { return WithoutGil([&] { return d.Count(); }); })
       .def("size_bytes", [](const Dataset& d) { return WithoutGil([&] { return d.SizeBytes(); }); })
+      .def("execute", [](const Dataset& d) {
+        auto reader = WithoutGil([&] { return d.Execute(); });
+        return std::make_unique<BatchIterator>(std::move(reader));
+      })
+      .def("to_table", [](const Dataset& d) {
+        auto table = WithoutGil([&] { return d.ToTable(); });
+        return ExportStreamCapsule(std::make_shared<arrow::TableBatchReader>(std::move(table)));
+      })
       .def("to_stream", [](const Dataset& d) {
         auto reader = WithoutGil([&] { return d.Execute(); });
         return ExportStreamCapsule(std::move(reader));

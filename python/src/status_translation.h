@@ -2,6 +2,7 @@
 
 // The one place where engine errors become Python exceptions.
 
+#include <arrow/result.h>
 #include <arrow/status.h>
 #include <nanobind/nanobind.h>
 

@@ -186,7 +186,7 @@ def test_arrow_stream_consumers(table):
     assert pa.table(ds).equals(expected)
     assert pl.DataFrame(ds).height == expected.num_rows
     con = duckdb.connect()
-    assert con.sql("select count(*) from ds").fetchone()[0] == expected.num_rows
+    assert con.sql("select count(*) from ds").fetchall()[0][0] == expected.num_rows
 
 
 def test_explain_and_stats(table):

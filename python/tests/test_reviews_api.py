@@ -88,7 +88,7 @@ def test_sort_matches_duckdb_order(reviews, duck):
 def test_filters_three_ways_agree_with_duckdb(reviews, duck):
     ds = sl.read_parquet(parquet_dir(reviews))
     expected = duck.sql(f"""select count(*) from read_parquet('{parquet_dir(reviews)}/*/*.parquet')
-        where total_votes > 0 and marketplace = 'US'""").fetchone()[0]
+        where total_votes > 0 and marketplace = 'US'""").fetchall()[0][0]
     native = ds.filter((sl.col("total_votes") > 0) & (sl.col("marketplace") == "US"))
     text = ds.filter(expr="total_votes > 0 and marketplace == 'US'")
     rows = ds.filter(lambda row: row["total_votes"] > 0 and row["marketplace"] == "US")
@@ -158,7 +158,7 @@ def test_groupby_shortcuts(reviews):
 def test_tsv_gz_and_text_readers(reviews, duck):
     tsv = sl.read_csv(str(reviews / "tsv"), delimiter="\t")
     expected = duck.sql(f"""select count(*), sum(total_votes) from
-        read_csv('{reviews}/tsv/*.tsv.gz', delim='\t', header=true, quote='', escape='')""").fetchone()
+        read_csv('{reviews}/tsv/*.tsv.gz', delim='\t', header=true, quote='', escape='')""").fetchall()[0]
     assert tsv.count() == expected[0]
     assert tsv.sum("total_votes") == expected[1]
     text = sl.read_text(str(reviews / "text"), include_paths=True)
