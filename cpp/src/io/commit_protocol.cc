@@ -144,7 +144,8 @@ CommitProtocol::~CommitProtocol() { ARROW_UNUSED(Abort()); }
 arrow::Status CommitProtocol::Abort() {
   if (finished_ || !filesystem_) return arrow::Status::OK();
   finished_ = true;
-  arrow::Status status = DeleteDirIfExists(filesystem_.get(), staging_dir_);
+  arrow::Status status;
+  if (!staging_dir_.empty()) status = DeleteDirIfExists(filesystem_.get(), staging_dir_);
   for (auto it = created_by_begin_.rbegin(); it != created_by_begin_.rend(); ++it) {
     auto removed = RemoveDirIfEmpty(filesystem_.get(), *it);
     if (status.ok()) status = removed;
@@ -245,7 +246,7 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
   while (end != std::string::npos) {
     end = relative_dir.find('/', end + 1);
     const std::string prefix = relative_dir.substr(0, end);
-    if (known_dirs_.count(prefix)) continue;
+    if (existing_dirs_.count(prefix)) continue;
     const std::string full = JoinPath(target_dir_, prefix);
     ARROW_ASSIGN_OR_RAISE(auto info, filesystem_->GetFileInfo(full));
     if (info.type() == arrow::fs::FileType::NotFound) {
@@ -255,7 +256,7 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
       return arrow::Status::IOError("cannot create directory '", prefix, "' in '",
                                     target_as_given_, "': a file with that name exists");
     }
-    known_dirs_[prefix] = true;
+    existing_dirs_.insert(prefix);
   }
   return arrow::Status::OK();
 }

@@ -39,7 +39,7 @@
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/result.h>
 
-#include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -102,7 +102,6 @@ class CommitProtocol {
   arrow::Status EnsureTargetSubdir(const std::string& relative_dir);
   /// Reverts the undo log; false when a replaced entry could not be moved back.
   bool Undo();
-  void RemoveCreatedTargetDirs();
 
   std::shared_ptr<arrow::fs::FileSystem> filesystem_;
   std::string target_as_given_;  // for the returned paths
@@ -114,8 +113,8 @@ class CommitProtocol {
   // Ancestors of the target (and the target itself) that Begin() created, outermost first.
   std::vector<std::string> created_by_begin_;
   std::vector<UndoStep> undo_log_;
-  std::map<std::string, bool> known_dirs_;  // relative directory -> exists
-  bool finished_ = false;                   // committed or aborted
+  std::set<std::string> existing_dirs_;  // relative directories known to exist
+  bool finished_ = false;  // committed or aborted
 };
 
 }  // namespace sluice::io

@@ -20,15 +20,16 @@ namespace sluice::io {
 /// 8601 "YYYY-MM-DDTHH:MM:SS[.fraction]" plus, for zoned types, the UTC offset in force
 /// ("Z" or "+05:30"); durations as integers in their unit; lists as arrays; structs as
 /// objects; maps as objects (non-string keys written as strings); dictionaries decoded;
-/// extension types as their storage.
+/// extension types as their storage; intervals as numbers (months) or objects.
 ///
 /// The encoder works a column at a time (one type dispatch per column and batch, values
 /// appended into reused buffers, no allocation per value), then interleaves the columns
 /// into lines.
 class JsonLinesEncoder {
  public:
-  /// Fails with NotImplemented, naming the column, for types it cannot write (unions are
-  /// supported; run-end encoded arrays and views of lists are not, among others).
+  /// Fails with NotImplemented, naming the column, for a type it cannot write. Every
+  /// Arrow 26 type is written (unions as the selected child's value, run-end encoded
+  /// arrays decoded first); the check guards against types added later.
   static arrow::Result<std::unique_ptr<JsonLinesEncoder>> Make(
       std::shared_ptr<arrow::Schema> schema);
 

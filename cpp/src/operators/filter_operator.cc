@@ -45,8 +45,8 @@ arrow::Status FilterOperator::Push(exec::ExecContext* ctx, exec::OperatorState*,
     return arrow::Status::TypeError("filter: predicate ", predicate_.ToString(), " has type ",
                                     mask.type()->ToString(), ", expected boolean");
   }
-  const auto& array = *mask.make_array();
-  const int64_t selected = static_cast<const arrow::BooleanArray&>(array).true_count();
+  const std::shared_ptr<arrow::Array> array = mask.make_array();
+  const int64_t selected = static_cast<const arrow::BooleanArray&>(*array).true_count();
   if (selected == batch->num_rows()) return emit(std::move(batch));
   if (selected == 0) return arrow::Status::OK();
   ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered,

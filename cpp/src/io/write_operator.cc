@@ -1,0 +1,553 @@
+#include "io/write_operator.h"
+
+#include <arrow/builder.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/compute/cast.h>
+#include <arrow/compute/exec.h>
+#include <arrow/compute/row/grouper.h>
+#include <arrow/io/buffered.h>
+#include <arrow/util/byte_size.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <set>
+
+#include "exec/exec_context.h"
+
+namespace sluice::io {
+
+namespace {
+
+// Rows of a partition wait in memory until this many bytes have gathered, so a task whose
+// rows spread over hundreds of partitions writes each partition's file in a few large
+// writes instead of keeping hundreds of files open.
+constexpr int64_t kPartitionFlushBytes = 8 << 20;
+// Files one task keeps open at most; beyond it the least recently written one is closed
+// (later rows of that partition go to a new file).
+constexpr int kMaxOpenFilesPerTask = 32;
+// Output streams buffer this much before a write reaches the filesystem.
+constexpr int64_t kStreamBufferBytes = 1 << 20;
+
+std::string SchemaColumnNames(const arrow::Schema& schema) {
+  std::string names = "[";
+  for (int i = 0; i < schema.num_fields(); ++i) {
+    if (i > 0) names += ", ";
+    names += schema.field(i)->name();
+  }
+  return names + "]";
+}
+
+/// How the columns of the written rows split into directory names and file contents.
+struct WriteLayout {
+  std::shared_ptr<arrow::Schema> input_schema;
+  std::vector<int> partition_indices;
+  /// Partition column types as grouped: dictionaries are decoded first, because a
+  /// grouper cannot unify dictionaries that differ between batches.
+  std::vector<std::shared_ptr<arrow::DataType>> key_types;
+  std::vector<int> data_indices;
+  std::shared_ptr<arrow::Schema> file_schema;
+};
+
+arrow::Result<std::shared_ptr<const WriteLayout>> MakeLayout(
+    const std::shared_ptr<arrow::Schema>& schema, const std::vector<std::string>& partition_cols) {
+  ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*schema, partition_cols));
+  auto layout = std::make_shared<WriteLayout>();
+  layout->input_schema = schema;
+  std::set<int> partitioned;
+  for (const auto& name : partition_cols) {
+    const int index = schema->GetFieldIndex(name);
+    layout->partition_indices.push_back(index);
+    partitioned.insert(index);
+    auto type = schema->field(index)->type();
+    if (type->id() == arrow::Type::DICTIONARY) {
+      type = static_cast<const arrow::DictionaryType&>(*type).value_type();
+    }
+    layout->key_types.push_back(std::move(type));
+  }
+  arrow::FieldVector file_fields;
+  for (int i = 0; i < schema->num_fields(); ++i) {
+    if (partitioned.count(i)) continue;
+    layout->data_indices.push_back(i);
+    file_fields.push_back(schema->field(i));
+  }
+  layout->file_schema = arrow::schema(std::move(file_fields), schema->metadata());
+  return layout;
+}
+
+/// Same column names and types; nullability and metadata may differ between batches.
+bool SameColumns(const arrow::Schema& a, const arrow::Schema& b) {
+  if (a.num_fields() != b.num_fields()) return false;
+  for (int i = 0; i < a.num_fields(); ++i) {
+    if (a.field(i)->name() != b.field(i)->name() ||
+        !a.field(i)->type()->Equals(*b.field(i)->type())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct WriteGlobalState : exec::OperatorState {
+  std::atomic<int64_t> next_task_id{0};
+  /// Bytes of buffered partition rows one task may hold before it flushes.
+  int64_t task_buffer_bytes = 0;
+  std::mutex mutex;
+  /// Fixed by the first batch any task sees; every later batch must have its columns.
+  std::shared_ptr<const WriteLayout> layout;
+};
+
+/// The file of one partition within one task, and the rows waiting for it.
+struct PartitionOutput {
+  explicit PartitionOutput(std::string dir) : dir(std::move(dir)) {}
+
+  std::string dir;  // relative to the staging directory; empty when not partitioned
+  bool dir_created = false;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pending;
+  int64_t pending_bytes = 0;
+
+  std::unique_ptr<FormatWriter> writer;  // the open file, if any
+  std::string path;
+  int64_t file_seq = 0;
+  int64_t file_rows = 0;
+  int64_t next_file_seq = 0;
+  uint64_t last_write = 0;  // task-local clock, to close the least recently written file
+};
+
+struct WriteTaskState : exec::OperatorState {
+  int64_t task_id = 0;
+  std::shared_ptr<const WriteLayout> layout;
+  std::unique_ptr<arrow::compute::Grouper> grouper;
+  std::vector<PartitionOutput> partitions;  // indexed by group id
+  int64_t pending_bytes = 0;
+  int open_files = 0;
+  uint64_t clock = 0;
+  std::vector<StagedFile> finished_files;
+};
+
+std::string ZeroPadded(int64_t value, int width) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%0*lld", width, static_cast<long long>(value));
+  return text;
+}
+
+std::shared_ptr<arrow::Schema> StagedFileSchema() {
+  static const auto schema = arrow::schema({
+      arrow::field("task_id", arrow::int64(), false),
+      arrow::field("partition_dir", arrow::utf8(), false),
+      arrow::field("file_seq", arrow::int64(), false),
+      arrow::field("staged_path", arrow::utf8(), false),
+      arrow::field("rows", arrow::int64(), false),
+      arrow::field("bytes", arrow::int64(), false),
+  });
+  return schema;
+}
+
+arrow::Result<std::shared_ptr<arrow::RecordBatch>> StagedFilesToBatch(
+    const std::vector<StagedFile>& files) {
+  arrow::Int64Builder task_ids, seqs, rows, bytes;
+  arrow::StringBuilder dirs, paths;
+  for (const auto& file : files) {
+    ARROW_RETURN_NOT_OK(task_ids.Append(file.task_id));
+    ARROW_RETURN_NOT_OK(dirs.Append(file.partition_dir));
+    ARROW_RETURN_NOT_OK(seqs.Append(file.file_seq));
+    ARROW_RETURN_NOT_OK(paths.Append(file.staged_path));
+    ARROW_RETURN_NOT_OK(rows.Append(file.rows));
+    ARROW_RETURN_NOT_OK(bytes.Append(file.bytes));
+  }
+  arrow::ArrayVector columns(6);
+  ARROW_RETURN_NOT_OK(task_ids.Finish(&columns[0]));
+  ARROW_RETURN_NOT_OK(dirs.Finish(&columns[1]));
+  ARROW_RETURN_NOT_OK(seqs.Finish(&columns[2]));
+  ARROW_RETURN_NOT_OK(paths.Finish(&columns[3]));
+  ARROW_RETURN_NOT_OK(rows.Finish(&columns[4]));
+  ARROW_RETURN_NOT_OK(bytes.Finish(&columns[5]));
+  return arrow::RecordBatch::Make(StagedFileSchema(), static_cast<int64_t>(files.size()),
+                                  std::move(columns));
+}
+
+arrow::Status AnnotateWithPath(const arrow::Status& status, const std::string& path) {
+  if (status.ok()) return status;
+  return status.WithMessage("writing '", path, "': ", status.message());
+}
+
+/// The steps one task takes on its files: partitioning, buffering, rollover. A short-lived
+/// view over the operator's options and the task's state; it holds nothing itself.
+class TaskWriter {
+ public:
+  TaskWriter(const WriteOperatorOptions& options, exec::ExecContext* ctx,
+             WriteGlobalState* global, WriteTaskState* task)
+      : options_(options), ctx_(ctx), global_(global), task_(task) {}
+
+  arrow::Status Push(const std::shared_ptr<arrow::RecordBatch>& batch) {
+    ARROW_RETURN_NOT_OK(ResolveLayout(*batch));
+    const WriteLayout& layout = *task_->layout;
+    ARROW_ASSIGN_OR_RAISE(auto data, batch->SelectColumns(layout.data_indices));
+    if (layout.partition_indices.empty()) {
+      if (task_->partitions.empty()) task_->partitions.emplace_back("");
+      return WriteRows(&task_->partitions[0], data);
+    }
+    return PushPartitioned(*batch, data);
+  }
+
+  /// Writes what is buffered and closes every file; they end up in finished_files.
+  arrow::Status Finish() {
+    for (auto& partition : task_->partitions) {
+      ARROW_RETURN_NOT_OK(Flush(&partition));
+      if (partition.writer) ARROW_RETURN_NOT_OK(CloseFile(&partition));
+    }
+    return arrow::Status::OK();
+  }
+
+ private:
+  arrow::Status ResolveLayout(const arrow::RecordBatch& batch) {
+    if (!task_->layout) {
+      std::lock_guard<std::mutex> lock(global_->mutex);
+      if (!global_->layout) {
+        ARROW_ASSIGN_OR_RAISE(global_->layout, MakeLayout(batch.schema(), options_.partition_cols));
+      }
+      task_->layout = global_->layout;
+    }
+    const auto& expected = task_->layout->input_schema;
+    if (batch.schema() != expected && !SameColumns(*batch.schema(), *expected)) {
+      return arrow::Status::TypeError(
+          "write: a batch's columns differ from the first batch's; every batch written must "
+          "have the same column names and types.\nexpected: ",
+          expected->ToString(), "\ngot: ", batch.schema()->ToString());
+    }
+    return arrow::Status::OK();
+  }
+
+  std::string PartitionColumnNames() const {
+    std::string names;
+    for (const auto& name : options_.partition_cols) names += (names.empty() ? "" : ", ") + name;
+    return names;
+  }
+
+  arrow::Status PushPartitioned(const arrow::RecordBatch& batch,
+                                const std::shared_ptr<arrow::RecordBatch>& data) {
+    const WriteLayout& layout = *task_->layout;
+    std::vector<arrow::Datum> keys;
+    for (size_t k = 0; k < layout.partition_indices.size(); ++k) {
+      std::shared_ptr<arrow::Array> column = batch.column(layout.partition_indices[k]);
+      if (column->type_id() == arrow::Type::DICTIONARY) {
+        ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, layout.key_types[k],
+                                                           arrow::compute::CastOptions::Safe(),
+                                                           ctx_->compute_context()));
+      }
+      keys.emplace_back(std::move(column));
+    }
+    if (!task_->grouper) {
+      std::vector<arrow::TypeHolder> key_types(layout.key_types.begin(), layout.key_types.end());
+      auto grouper = arrow::compute::Grouper::Make(key_types, ctx_->compute_context());
+      if (!grouper.ok()) {
+        return grouper.status().WithMessage("write: cannot partition by the types of ",
+                                            "partition columns [", PartitionColumnNames(), "]: ",
+                                            grouper.status().message());
+      }
+      task_->grouper = std::move(*grouper);
+    }
+    const arrow::compute::ExecBatch key_batch(std::move(keys), batch.num_rows());
+    ARROW_ASSIGN_OR_RAISE(arrow::Datum id_datum,
+                          task_->grouper->Consume(arrow::compute::ExecSpan(key_batch)));
+    ARROW_RETURN_NOT_OK(AddNewPartitions());
+    auto ids = std::static_pointer_cast<arrow::UInt32Array>(id_datum.make_array());
+
+    // Clustered input (sorted or naturally grouped by the partition columns) usually has
+    // one partition per batch: write it without copying.
+    const uint32_t* raw_ids = ids->raw_values();
+    const bool single_partition =
+        std::all_of(raw_ids, raw_ids + ids->length(), [&](uint32_t id) { return id == raw_ids[0]; });
+    if (single_partition) {
+      ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[raw_ids[0]], data));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto groupings,
+                            arrow::compute::Grouper::MakeGroupings(
+                                *ids, task_->grouper->num_groups(), ctx_->compute_context()));
+      for (int64_t group = 0; group < groupings->length(); ++group) {
+        if (groupings->value_length(group) == 0) continue;
+        ARROW_ASSIGN_OR_RAISE(
+            arrow::Datum rows,
+            arrow::compute::Take(data, groupings->value_slice(group),
+                                 arrow::compute::TakeOptions::NoBoundsCheck(),
+                                 ctx_->compute_context()));
+        ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[group], rows.record_batch()));
+      }
+    }
+    // Keep the task's buffered rows bounded: flush the biggest partitions first.
+    while (task_->pending_bytes > global_->task_buffer_bytes) {
+      auto largest = std::max_element(
+          task_->partitions.begin(), task_->partitions.end(),
+          [](const PartitionOutput& a, const PartitionOutput& b) {
+            return a.pending_bytes < b.pending_bytes;
+          });
+      ARROW_RETURN_NOT_OK(Flush(&*largest));
+    }
+    return arrow::Status::OK();
+  }
+
+  /// Names the directories of partitions the grouper has seen for the first time.
+  arrow::Status AddNewPartitions() {
+    const size_t known = task_->partitions.size();
+    const uint32_t total = task_->grouper->num_groups();
+    if (total == known) return arrow::Status::OK();
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, task_->grouper->GetUniques());
+    const WriteLayout& layout = *task_->layout;
+    std::vector<std::shared_ptr<arrow::StringArray>> values;
+    for (size_t k = 0; k < layout.partition_indices.size(); ++k) {
+      auto column = uniques.values[k].make_array()->Slice(known);
+      auto text = arrow::compute::Cast(*column, arrow::utf8(), arrow::compute::CastOptions::Safe(),
+                                       ctx_->compute_context());
+      if (!text.ok()) {
+        return arrow::Status::TypeError("write: partition column '",
+                                        options_.partition_cols[k], "' of type ",
+                                        column->type()->ToString(),
+                                        " cannot be written as a directory name: ",
+                                        text.status().message());
+      }
+      values.push_back(std::static_pointer_cast<arrow::StringArray>(*text));
+    }
+    for (uint32_t group = 0; group < total - known; ++group) {
+      std::string dir;
+      for (size_t k = 0; k < values.size(); ++k) {
+        if (k > 0) dir += '/';
+        dir += EscapeHivePathSegment(options_.partition_cols[k]);
+        dir += '=';
+        dir += values[k]->IsNull(group) ? std::string(kHiveNullPartition)
+                                        : EscapeHivePathSegment(values[k]->GetView(group));
+      }
+      task_->partitions.emplace_back(std::move(dir));
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Buffer(PartitionOutput* partition, std::shared_ptr<arrow::RecordBatch> rows) {
+    const int64_t bytes = arrow::util::TotalBufferSize(*rows);
+    partition->pending.push_back(std::move(rows));
+    partition->pending_bytes += bytes;
+    task_->pending_bytes += bytes;
+    if (partition->pending_bytes >= kPartitionFlushBytes) return Flush(partition);
+    return arrow::Status::OK();
+  }
+
+  arrow::Status Flush(PartitionOutput* partition) {
+    for (const auto& rows : partition->pending) ARROW_RETURN_NOT_OK(WriteRows(partition, rows));
+    partition->pending.clear();
+    task_->pending_bytes -= partition->pending_bytes;
+    partition->pending_bytes = 0;
+    return arrow::Status::OK();
+  }
+
+  /// Writes rows to the partition's file, opening files and rolling over as needed.
+  arrow::Status WriteRows(PartitionOutput* partition,
+                          const std::shared_ptr<arrow::RecordBatch>& rows) {
+    const int64_t total = rows->num_rows();
+    int64_t offset = 0;
+    while (offset < total) {
+      if (!partition->writer) ARROW_RETURN_NOT_OK(OpenFile(partition));
+      int64_t count = total - offset;
+      if (options_.max_rows_per_file) {
+        count = std::min(count, *options_.max_rows_per_file - partition->file_rows);
+      }
+      const auto slice = count == total ? rows : rows->Slice(offset, count);
+      ARROW_RETURN_NOT_OK(AnnotateWithPath(partition->writer->Write(*slice), partition->path));
+      partition->file_rows += count;
+      partition->last_write = ++task_->clock;
+      offset += count;
+      if (options_.max_rows_per_file && partition->file_rows >= *options_.max_rows_per_file) {
+        ARROW_RETURN_NOT_OK(CloseFile(partition));
+      }
+    }
+    return arrow::Status::OK();
+  }
+
+  arrow::Status OpenFile(PartitionOutput* partition) {
+    if (task_->open_files >= kMaxOpenFilesPerTask) {
+      PartitionOutput* least_recent = nullptr;
+      for (auto& other : task_->partitions) {
+        if (other.writer && (!least_recent || other.last_write < least_recent->last_write)) {
+          least_recent = &other;
+        }
+      }
+      if (least_recent) ARROW_RETURN_NOT_OK(CloseFile(least_recent));
+    }
+    std::string dir = options_.staging_dir;
+    if (!partition->dir.empty()) {
+      dir += "/" + partition->dir;
+      if (!partition->dir_created) {
+        ARROW_RETURN_NOT_OK(AnnotateWithPath(
+            options_.filesystem->CreateDir(dir, /*recursive=*/true), dir));
+        partition->dir_created = true;
+      }
+    }
+    partition->file_seq = partition->next_file_seq++;
+    partition->file_rows = 0;
+    partition->path = dir + "/part-" + ZeroPadded(task_->task_id, 5) + "-" +
+                      ZeroPadded(partition->file_seq, 3) + "." + options_.extension;
+    const std::string& path = partition->path;
+
+    auto stream = options_.filesystem->OpenOutputStream(path);
+    ARROW_RETURN_NOT_OK(AnnotateWithPath(stream.status(), path));
+    auto buffered =
+        arrow::io::BufferedOutputStream::Create(kStreamBufferBytes, ctx_->pool(), *stream);
+    ARROW_RETURN_NOT_OK(AnnotateWithPath(buffered.status(), path));
+    auto writer = options_.open_writer(*buffered, task_->layout->file_schema);
+    if (!writer.ok()) {
+      ARROW_UNUSED((*buffered)->Close());
+      return AnnotateWithPath(writer.status(), path);
+    }
+    partition->writer = std::move(*writer);
+    ++task_->open_files;
+    return arrow::Status::OK();
+  }
+
+  arrow::Status CloseFile(PartitionOutput* partition) {
+    const std::string& path = partition->path;
+    auto writer = std::move(partition->writer);
+    --task_->open_files;
+    ARROW_RETURN_NOT_OK(AnnotateWithPath(writer->Close(), path));
+    auto info = options_.filesystem->GetFileInfo(path);
+    ARROW_RETURN_NOT_OK(AnnotateWithPath(info.status(), path));
+    task_->finished_files.push_back(StagedFile{task_->task_id, partition->dir, partition->file_seq,
+                                               path, partition->file_rows, info->size()});
+    return arrow::Status::OK();
+  }
+
+  const WriteOperatorOptions& options_;
+  exec::ExecContext* ctx_;
+  WriteGlobalState* global_;
+  WriteTaskState* task_;
+};
+
+}  // namespace
+
+std::string EscapeHivePathSegment(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~';
+    if (unreserved) {
+      escaped.push_back(ch);
+    } else {
+      escaped.push_back('%');
+      escaped.push_back(kHex[c >> 4]);
+      escaped.push_back(kHex[c & 0xF]);
+    }
+  }
+  return escaped;
+}
+
+arrow::Status ValidatePartitionColumns(const arrow::Schema& schema,
+                                       const std::vector<std::string>& partition_cols) {
+  std::set<std::string> seen;
+  for (const auto& name : partition_cols) {
+    const auto matches = schema.GetAllFieldIndices(name);
+    if (matches.empty()) {
+      return arrow::Status::KeyError("write: partition column '", name,
+                                     "' does not exist; the columns are ",
+                                     SchemaColumnNames(schema));
+    }
+    if (matches.size() > 1) {
+      return arrow::Status::Invalid("write: partition column '", name,
+                                    "' is ambiguous: several columns have that name");
+    }
+    if (!seen.insert(name).second) {
+      return arrow::Status::Invalid("write: partition column '", name, "' is listed twice");
+    }
+    auto type = schema.field(matches[0])->type();
+    if (type->id() == arrow::Type::DICTIONARY) {
+      type = static_cast<const arrow::DictionaryType&>(*type).value_type();
+    }
+    if (arrow::is_nested(type->id())) {
+      return arrow::Status::TypeError("write: partition column '", name, "' has type ",
+                                      type->ToString(),
+                                      "; partition values must be scalars (numbers, strings, "
+                                      "dates, ...)");
+    }
+  }
+  if (!partition_cols.empty() &&
+      static_cast<int>(partition_cols.size()) == schema.num_fields()) {
+    return arrow::Status::Invalid(
+        "write: every column is a partition column; at least one column must remain to be "
+        "written into the files");
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::shared_ptr<WriteOperator>> WriteOperator::Make(WriteOperatorOptions options) {
+  if (!options.filesystem || !options.open_writer) {
+    return arrow::Status::Invalid("write: no filesystem or format given");
+  }
+  if (options.max_rows_per_file && *options.max_rows_per_file <= 0) {
+    return arrow::Status::Invalid("write: max_rows_per_file must be positive, got ",
+                                  *options.max_rows_per_file);
+  }
+  if (options.expected_schema) {
+    ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*options.expected_schema, options.partition_cols));
+  }
+  return std::shared_ptr<WriteOperator>(new WriteOperator(std::move(options)));
+}
+
+std::string WriteOperator::ToString() const { return "Write(" + options_.format_name + ")"; }
+
+arrow::Result<std::shared_ptr<exec::OperatorState>> WriteOperator::MakeGlobalState(
+    exec::ExecContext* ctx) const {
+  auto global = std::make_shared<WriteGlobalState>();
+  // A share of the memory budget per worker, within sane bounds.
+  const int workers = std::max(1, ctx->config().num_threads);
+  global->task_buffer_bytes =
+      std::clamp<int64_t>(ctx->config().memory_limit_bytes / (4 * workers), 4 << 20, 64 << 20);
+  return global;
+}
+
+arrow::Result<std::unique_ptr<exec::OperatorState>> WriteOperator::MakeTaskState(
+    exec::ExecContext* ctx, exec::OperatorState* global) const {
+  auto task = std::make_unique<WriteTaskState>();
+  task->task_id = static_cast<WriteGlobalState*>(global)->next_task_id.fetch_add(1);
+  return task;
+}
+
+arrow::Status WriteOperator::Push(exec::ExecContext* ctx, exec::OperatorState* global,
+                                  exec::OperatorState* task, exec::BatchPtr batch,
+                                  const exec::EmitFn& emit) const {
+  if (batch->num_rows() == 0) return arrow::Status::OK();
+  return TaskWriter(options_, ctx, static_cast<WriteGlobalState*>(global),
+                    static_cast<WriteTaskState*>(task))
+      .Push(batch);
+}
+
+arrow::Status WriteOperator::Finish(exec::ExecContext* ctx, exec::OperatorState* global,
+                                    exec::OperatorState* task, const exec::EmitFn& emit) const {
+  auto* state = static_cast<WriteTaskState*>(task);
+  ARROW_RETURN_NOT_OK(
+      TaskWriter(options_, ctx, static_cast<WriteGlobalState*>(global), state).Finish());
+  if (state->finished_files.empty()) return arrow::Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto files, StagedFilesToBatch(state->finished_files));
+  return emit(std::move(files));
+}
+
+arrow::Result<std::vector<StagedFile>> WriteOperator::StagedFilesFromBatch(
+    const arrow::RecordBatch& batch) {
+  if (!batch.schema()->Equals(*StagedFileSchema(), /*check_metadata=*/false)) {
+    return arrow::Status::Invalid("not a batch of staged files: ", batch.schema()->ToString());
+  }
+  const auto& task_ids = static_cast<const arrow::Int64Array&>(*batch.column(0));
+  const auto& dirs = static_cast<const arrow::StringArray&>(*batch.column(1));
+  const auto& seqs = static_cast<const arrow::Int64Array&>(*batch.column(2));
+  const auto& paths = static_cast<const arrow::StringArray&>(*batch.column(3));
+  const auto& rows = static_cast<const arrow::Int64Array&>(*batch.column(4));
+  const auto& bytes = static_cast<const arrow::Int64Array&>(*batch.column(5));
+  std::vector<StagedFile> files;
+  files.reserve(batch.num_rows());
+  for (int64_t i = 0; i < batch.num_rows(); ++i) {
+    files.push_back(StagedFile{task_ids.Value(i), dirs.GetString(i), seqs.Value(i),
+                               paths.GetString(i), rows.Value(i), bytes.Value(i)});
+  }
+  return files;
+}
+
+}  // namespace sluice::io

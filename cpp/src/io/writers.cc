@@ -1,0 +1,356 @@
+#include "io/writers.h"
+
+#include <arrow/csv/writer.h>
+#include <arrow/io/compressed.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/util/compression.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/properties.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <map>
+
+#include "exec/exec_context.h"
+#include "exec/executor.h"
+#include "exec/pipeline.h"
+#include "io/commit_protocol.h"
+#include "io/json_lines_encoder.h"
+#include "io/write_operator.h"
+#include "sluice/config.h"
+
+namespace sluice::io {
+
+namespace {
+
+// Parquet row groups of about a million rows: large enough for efficient scans and
+// statistics, small enough to bound the writer's buffered memory.
+constexpr int64_t kParquetRowGroupRows = 1 << 20;
+// JSON text is produced this many rows at a time, bounding the encoder's buffer.
+constexpr int64_t kJsonRowsPerChunk = 16 * 1024;
+
+std::string Lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+arrow::Status CheckCodecAvailable(arrow::Compression::type codec, const std::string& name) {
+  if (codec != arrow::Compression::UNCOMPRESSED && !arrow::util::Codec::IsAvailable(codec)) {
+    return arrow::Status::NotImplemented("compression '", name,
+                                         "' is not available in this build of Arrow");
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Result<arrow::Compression::type> ParquetCompression(const std::string& option) {
+  static const std::map<std::string, arrow::Compression::type> kCodecs = {
+      {"snappy", arrow::Compression::SNAPPY}, {"zstd", arrow::Compression::ZSTD},
+      {"gzip", arrow::Compression::GZIP},     {"lz4", arrow::Compression::LZ4},
+      {"brotli", arrow::Compression::BROTLI}, {"none", arrow::Compression::UNCOMPRESSED},
+      {"uncompressed", arrow::Compression::UNCOMPRESSED}};
+  const std::string name = option.empty() ? "snappy" : Lowercase(option);
+  const auto found = kCodecs.find(name);
+  if (found == kCodecs.end()) {
+    return arrow::Status::Invalid("write_parquet: unknown compression '", option,
+                                  "'; expected one of snappy, zstd, gzip, lz4, brotli, none");
+  }
+  ARROW_RETURN_NOT_OK(CheckCodecAvailable(found->second, name));
+  return found->second;
+}
+
+/// Compression of a text file (CSV, JSON lines) and the suffix its name gets.
+struct TextCompression {
+  arrow::Compression::type codec = arrow::Compression::UNCOMPRESSED;
+  std::string suffix;  // ".gz", ".zst", ".bz2" or empty
+};
+
+arrow::Result<TextCompression> ParseTextCompression(const std::string& option,
+                                                    const std::string& writer_name) {
+  const std::string name = option.empty() ? "none" : Lowercase(option);
+  TextCompression compression;
+  if (name == "none" || name == "uncompressed") {
+    return compression;
+  } else if (name == "gzip") {
+    compression = {arrow::Compression::GZIP, ".gz"};
+  } else if (name == "zstd") {
+    compression = {arrow::Compression::ZSTD, ".zst"};
+  } else if (name == "bz2") {
+    compression = {arrow::Compression::BZ2, ".bz2"};
+  } else {
+    return arrow::Status::Invalid(writer_name, ": unknown compression '", option,
+                                  "'; expected one of none, gzip, zstd, bz2");
+  }
+  ARROW_RETURN_NOT_OK(CheckCodecAvailable(compression.codec, name));
+  return compression;
+}
+
+/// The stream a text file's bytes go to: the file's sink, or a compressor over it. The
+/// codec must outlive the compressed stream, so both live here (codec declared first,
+/// destroyed last).
+class TextOutput {
+ public:
+  static arrow::Result<TextOutput> Open(std::shared_ptr<arrow::io::OutputStream> sink,
+                                        arrow::Compression::type codec, arrow::MemoryPool* pool) {
+    TextOutput output;
+    if (codec == arrow::Compression::UNCOMPRESSED) {
+      output.stream_ = std::move(sink);
+      return output;
+    }
+    ARROW_ASSIGN_OR_RAISE(output.codec_, arrow::util::Codec::Create(codec));
+    ARROW_ASSIGN_OR_RAISE(output.stream_,
+                          arrow::io::CompressedOutputStream::Make(output.codec_.get(), sink, pool));
+    return output;
+  }
+
+  const std::shared_ptr<arrow::io::OutputStream>& stream() const { return stream_; }
+
+  /// Closes the compressor (writing its trailer) and the sink under it.
+  arrow::Status Close() { return stream_->closed() ? arrow::Status::OK() : stream_->Close(); }
+
+ private:
+  std::unique_ptr<arrow::util::Codec> codec_;
+  std::shared_ptr<arrow::io::OutputStream> stream_;
+};
+
+class ParquetFormatWriter : public FormatWriter {
+ public:
+  ParquetFormatWriter(std::unique_ptr<parquet::arrow::FileWriter> writer,
+                      std::shared_ptr<arrow::io::OutputStream> sink)
+      : writer_(std::move(writer)), sink_(std::move(sink)) {}
+
+  arrow::Status Write(const arrow::RecordBatch& batch) override {
+    return writer_->WriteRecordBatch(batch);
+  }
+  arrow::Status Close() override {
+    ARROW_RETURN_NOT_OK(writer_->Close());
+    return sink_->closed() ? arrow::Status::OK() : sink_->Close();
+  }
+
+ private:
+  std::unique_ptr<parquet::arrow::FileWriter> writer_;
+  std::shared_ptr<arrow::io::OutputStream> sink_;
+};
+
+class CsvFormatWriter : public FormatWriter {
+ public:
+  CsvFormatWriter(TextOutput output, std::shared_ptr<arrow::ipc::RecordBatchWriter> writer)
+      : output_(std::move(output)), writer_(std::move(writer)) {}
+
+  arrow::Status Write(const arrow::RecordBatch& batch) override {
+    return writer_->WriteRecordBatch(batch);
+  }
+  arrow::Status Close() override {
+    ARROW_RETURN_NOT_OK(writer_->Close());
+    return output_.Close();
+  }
+
+ private:
+  TextOutput output_;
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> writer_;
+};
+
+class JsonLinesFormatWriter : public FormatWriter {
+ public:
+  JsonLinesFormatWriter(TextOutput output, std::unique_ptr<JsonLinesEncoder> encoder)
+      : output_(std::move(output)), encoder_(std::move(encoder)) {}
+
+  arrow::Status Write(const arrow::RecordBatch& batch) override {
+    for (int64_t offset = 0; offset < batch.num_rows(); offset += kJsonRowsPerChunk) {
+      text_.clear();
+      ARROW_RETURN_NOT_OK(encoder_->Encode(*batch.Slice(offset, kJsonRowsPerChunk), &text_));
+      ARROW_RETURN_NOT_OK(output_.stream()->Write(text_.data(), static_cast<int64_t>(text_.size())));
+    }
+    return arrow::Status::OK();
+  }
+  arrow::Status Close() override { return output_.Close(); }
+
+ private:
+  TextOutput output_;
+  std::unique_ptr<JsonLinesEncoder> encoder_;
+  std::string text_;  // reused across batches
+};
+
+/// A file format with its options bound: the name, the file extension and how to open a
+/// writer.
+struct FormatSpec {
+  std::string name;
+  std::string extension;
+  FormatWriterFactory open_writer;
+};
+
+arrow::Result<FormatSpec> ResolveFormat(FileFormat format, const WriteOptions& options,
+                                        arrow::MemoryPool* pool) {
+  switch (format) {
+    case FileFormat::kParquet: {
+      ARROW_ASSIGN_OR_RAISE(auto codec, ParquetCompression(options.compression));
+      auto properties = parquet::WriterProperties::Builder()
+                            .compression(codec)
+                            ->max_row_group_length(kParquetRowGroupRows)
+                            ->memory_pool(pool)
+                            ->build();
+      // Store the Arrow schema so types Parquet lacks (time zones, large strings,
+      // durations, dictionaries) read back as written.
+      auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+      return FormatSpec{
+          "parquet", "parquet",
+          [properties, arrow_properties, pool](std::shared_ptr<arrow::io::OutputStream> sink,
+                                               const std::shared_ptr<arrow::Schema>& schema)
+              -> arrow::Result<std::unique_ptr<FormatWriter>> {
+            ARROW_ASSIGN_OR_RAISE(auto writer, parquet::arrow::FileWriter::Open(
+                                                   *schema, pool, sink, properties,
+                                                   arrow_properties));
+            return std::make_unique<ParquetFormatWriter>(std::move(writer), std::move(sink));
+          }};
+    }
+    case FileFormat::kCsv: {
+      ARROW_ASSIGN_OR_RAISE(auto compression, ParseTextCompression(options.compression, "write_csv"));
+      auto csv_options = arrow::csv::WriteOptions::Defaults();
+      csv_options.include_header = options.header;
+      csv_options.delimiter = options.delimiter;
+      csv_options.io_context = arrow::io::IOContext(pool);
+      ARROW_RETURN_NOT_OK(csv_options.Validate());
+      return FormatSpec{
+          "csv", "csv" + compression.suffix,
+          [csv_options, compression, pool](std::shared_ptr<arrow::io::OutputStream> sink,
+                                           const std::shared_ptr<arrow::Schema>& schema)
+              -> arrow::Result<std::unique_ptr<FormatWriter>> {
+            ARROW_ASSIGN_OR_RAISE(auto output,
+                                  TextOutput::Open(std::move(sink), compression.codec, pool));
+            ARROW_ASSIGN_OR_RAISE(auto writer,
+                                  arrow::csv::MakeCSVWriter(output.stream(), schema, csv_options));
+            return std::make_unique<CsvFormatWriter>(std::move(output), std::move(writer));
+          }};
+    }
+    case FileFormat::kJson: {
+      ARROW_ASSIGN_OR_RAISE(auto compression, ParseTextCompression(options.compression, "write_json"));
+      return FormatSpec{
+          "json", "json" + compression.suffix,
+          [compression, pool](std::shared_ptr<arrow::io::OutputStream> sink,
+                              const std::shared_ptr<arrow::Schema>& schema)
+              -> arrow::Result<std::unique_ptr<FormatWriter>> {
+            ARROW_ASSIGN_OR_RAISE(auto encoder, JsonLinesEncoder::Make(schema));
+            ARROW_ASSIGN_OR_RAISE(auto output,
+                                  TextOutput::Open(std::move(sink), compression.codec, pool));
+            return std::make_unique<JsonLinesFormatWriter>(std::move(output), std::move(encoder));
+          }};
+    }
+  }
+  return arrow::Status::Invalid("unknown file format");
+}
+
+int DecimalDigits(int64_t value) {
+  int digits = 1;
+  while (value >= 10) {
+    value /= 10;
+    ++digits;
+  }
+  return digits;
+}
+
+std::string ZeroPadded(int64_t value, int width) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%0*lld", width, static_cast<long long>(value));
+  return text;
+}
+
+/// Final names, `part-{task:05d}-{seq:03d}-{write_id}.{ext}`. `files` is in task order (the
+/// order the pipeline delivered them), so numbering tasks by first appearance makes name
+/// order task order; the widths grow past 5 and 3 digits when needed, keeping that true.
+std::vector<StagedOutput> NameFiles(const std::vector<StagedFile>& files,
+                                    const std::string& write_id, const std::string& extension) {
+  std::map<int64_t, int64_t> task_ordinals;
+  int64_t max_seq = 0;
+  for (const auto& file : files) {
+    task_ordinals.emplace(file.task_id, static_cast<int64_t>(task_ordinals.size()));
+    max_seq = std::max(max_seq, file.file_seq);
+  }
+  const int task_width = std::max(5, DecimalDigits(static_cast<int64_t>(task_ordinals.size()) - 1));
+  const int seq_width = std::max(3, DecimalDigits(max_seq));
+  std::vector<StagedOutput> outputs;
+  outputs.reserve(files.size());
+  for (const auto& file : files) {
+    std::string relative = file.partition_dir.empty() ? "" : file.partition_dir + "/";
+    relative += "part-" + ZeroPadded(task_ordinals.at(file.task_id), task_width) + "-" +
+                ZeroPadded(file.file_seq, seq_width) + "-" + write_id + "." + extension;
+    outputs.push_back(StagedOutput{file.staged_path, std::move(relative)});
+  }
+  return outputs;
+}
+
+/// Runs the write pipeline into the staging directory and publishes the result.
+arrow::Result<WriteResult> RunAndCommit(exec::ExecContext* ctx, const plan::PlanNodePtr& plan,
+                                        const std::string& path, const FormatSpec& format,
+                                        const WriteOptions& options, CommitProtocol* commit) {
+  WriteOperatorOptions write_options;
+  write_options.filesystem = commit->filesystem();
+  write_options.staging_dir = commit->staging_dir();
+  write_options.extension = format.extension;
+  write_options.partition_cols = options.partition_cols;
+  write_options.max_rows_per_file = options.max_rows_per_file;
+  write_options.expected_schema = plan->schema();
+  write_options.open_writer = format.open_writer;
+  write_options.format_name = format.name;
+  ARROW_ASSIGN_OR_RAISE(auto write_operator, WriteOperator::Make(std::move(write_options)));
+
+  std::vector<StagedFile> staged;
+  {
+    ARROW_ASSIGN_OR_RAISE(auto tasks, exec::BuildTaskSource(ctx, plan));
+    auto sink = exec::MakeOperatorTaskSource(ctx, std::move(tasks), write_operator,
+                                             ctx->AddCounters(write_operator->ToString()));
+    ARROW_ASSIGN_OR_RAISE(auto runner, exec::PipelineRunner::Start(ctx, std::move(sink)));
+    while (true) {
+      auto next = runner->Next();
+      if (!next.ok()) {
+        // Stop every nested pipeline too; the runner's destructor joins the workers, which
+        // closes their files before the caller deletes the staging directory.
+        ctx->Cancel();
+        return next.status();
+      }
+      if (*next == nullptr) break;
+      ARROW_ASSIGN_OR_RAISE(auto files, WriteOperator::StagedFilesFromBatch(**next));
+      staged.insert(staged.end(), files.begin(), files.end());
+    }
+  }
+  if (ctx->cancelled()) {
+    // A cancelled task ends without finishing its files; never publish a partial write.
+    return arrow::Status::Cancelled("write to '", path, "' was cancelled");
+  }
+
+  WriteResult result;
+  for (const auto& file : staged) {
+    result.rows += file.rows;
+    result.bytes += file.bytes;
+  }
+  ARROW_ASSIGN_OR_RAISE(result.files,
+                        commit->Commit(NameFiles(staged, commit->write_id(), format.extension)));
+  return result;
+}
+
+}  // namespace
+
+arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::string& path,
+                                     FileFormat format, const WriteOptions& options,
+                                     std::shared_ptr<ExecutionStats> stats_out) {
+  if (!plan) return arrow::Status::Invalid("write: the plan is null");
+  exec::ExecContext ctx(CurrentConfig());
+  auto result = [&]() -> arrow::Result<WriteResult> {
+    // Everything that can be checked before running is checked before anything is created.
+    ARROW_ASSIGN_OR_RAISE(auto format_spec, ResolveFormat(format, options, ctx.pool()));
+    if (options.max_rows_per_file && *options.max_rows_per_file <= 0) {
+      return arrow::Status::Invalid("write: max_rows_per_file must be positive, got ",
+                                    *options.max_rows_per_file);
+    }
+    if (plan->schema()) {
+      ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*plan->schema(), options.partition_cols));
+    }
+    // Owns the staging directory: destroying it uncommitted removes it again.
+    ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(path, options.mode));
+    return RunAndCommit(&ctx, plan, path, format_spec, options, commit.get());
+  }();
+  if (stats_out) *stats_out = ctx.Snapshot();
+  return result;
+}
+
+}  // namespace sluice::io
