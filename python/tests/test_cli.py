@@ -118,7 +118,7 @@ def test_unknown_command_and_option_print_usage():
 def test_bad_engine_options(tmp_path):
     path = tmp_path / "t.parquet"
     pq.write_table(sample_table(), path)
-    assert_clean_failure(sluice("head", path, "--threads", "0"), 2)
+    assert_clean_failure(sluice("head", path, "--threads", "-1"), 2)
     assert_clean_failure(sluice("head", path, "--memory-limit", "lots"), 2)
     bad_env = sluice("head", path, env={"SLUICE_NUM_THREADS": "many"})
     assert_clean_failure(bad_env, 1)

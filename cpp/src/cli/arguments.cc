@@ -20,6 +20,26 @@ class UsageErrorDetail : public arrow::StatusDetail {
   std::string ToString() const override { return "usage error"; }
 };
 
+/// Appends `text` word-wrapped at kHelpWidth. The first line continues `line` (already
+/// `indent` wide or wider); the following lines are indented by `indent` spaces.
+void AppendWrapped(std::string line, size_t indent, const std::string& text,
+                   std::ostringstream& out) {
+  std::istringstream words(text);
+  std::string word;
+  bool line_has_word = false;
+  while (words >> word) {
+    if (line_has_word && line.size() + 1 + word.size() > kHelpWidth) {
+      out << line << "\n";
+      line = std::string(indent, ' ');
+      line_has_word = false;
+    }
+    if (line_has_word) line += ' ';
+    line += word;
+    line_has_word = true;
+  }
+  out << line << "\n";
+}
+
 /// Appends `left` and the word-wrapped `text` as one entry of a two-column help list.
 void AppendHelpEntry(const std::string& left, const std::string& text, std::ostringstream& out) {
   std::string line = "  " + left;
@@ -28,20 +48,7 @@ void AppendHelpEntry(const std::string& left, const std::string& text, std::ostr
     line.clear();
   }
   line.resize(kHelpColumn, ' ');
-  std::istringstream words(text);
-  std::string word;
-  bool line_has_word = false;
-  while (words >> word) {
-    if (line_has_word && line.size() + 1 + word.size() > kHelpWidth) {
-      out << line << "\n";
-      line = std::string(kHelpColumn, ' ');
-      line_has_word = false;
-    }
-    if (line_has_word) line += ' ';
-    line += word;
-    line_has_word = true;
-  }
-  out << line << "\n";
+  AppendWrapped(std::move(line), kHelpColumn, text, out);
 }
 
 std::string PositionalUsage(const PositionalSpec& positional) {
@@ -89,7 +96,10 @@ arrow::Result<std::optional<int64_t>> ParsedArguments::IntValue(const std::strin
 
 ArgumentParser::ArgumentParser(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {
-  AddOption({.name = "help", .short_name = 'h', .help = "Show this help and exit."});
+  AddOption({.name = "help",
+             .short_name = 'h',
+             .help = "Show this help and exit.",
+             .ends_parsing = true});
 }
 
 ArgumentParser& ArgumentParser::AddOption(OptionSpec option) {
@@ -190,8 +200,9 @@ arrow::Result<ParsedArguments> ArgumentParser::Parse(const std::vector<std::stri
       return UsageError("unknown option '" + spelled + "' for '" + program_ + "'");
     }
     const OptionSpec& spec = option->spec;
-    if (spec.name == "help") {
-      parsed.help_requested_ = true;
+    if (spec.name == "help") parsed.help_requested_ = true;
+    if (spec.ends_parsing) {
+      parsed.values_[spec.name] = "";
       return parsed;
     }
     if (spec.value_name.empty()) {
@@ -246,7 +257,8 @@ std::string ArgumentParser::OptionsHelp() const {
 
 std::string ArgumentParser::Help() const {
   std::ostringstream out;
-  out << Usage() << "\n\n" << summary_ << "\n";
+  out << Usage() << "\n\n";
+  AppendWrapped("", 0, summary_, out);
   if (!positionals_.empty()) {
     out << "\nArguments:\n";
     for (const auto& positional : positionals_) {

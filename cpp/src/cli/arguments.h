@@ -25,22 +25,25 @@ bool IsUsageError(const arrow::Status& status);
 /// One `--name` option of a command.
 struct OptionSpec {
   /// Long name without the dashes, e.g. "memory-limit".
-  std::string name;
+  std::string name{};
   /// One-letter alias (`-n`), or 0 for none.
   char short_name = 0;
   /// Placeholder for the value in the help text ("N", "SIZE"); empty for a flag that
   /// takes no value.
-  std::string value_name;
-  std::string help;
+  std::string value_name{};
+  std::string help{};
   /// Shown as "(default: ...)" in the help text; empty shows nothing.
-  std::string default_text;
+  std::string default_text{};
+  /// Like --help: once given, the rest of the line is neither read nor validated, so
+  /// `sluice --version` needs no command.
+  bool ends_parsing = false;
 };
 
 /// A positional argument (or a run of them) of a command.
 struct PositionalSpec {
   /// Placeholder in the usage line, e.g. "PATH".
-  std::string name;
-  std::string help;
+  std::string name{};
+  std::string help{};
   int min_count = 1;
   /// -1: any number.
   int max_count = 1;

@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <string>
-#include <vector>
 
 #include "cli/arguments.h"
 
@@ -31,8 +30,5 @@ Command MakeInspectCommand();
 Command MakeHeadCommand();
 /// `sluice convert INPUT... OUTPUT`: rewrites a dataset in another format or layout.
 Command MakeConvertCommand();
-
-/// Every command, in the order --help lists them.
-std::vector<Command> AllCommands();
 
 }  // namespace sluice::cli

@@ -61,8 +61,9 @@ arrow::Result<std::optional<int>> ThreadCount(const ParsedArguments& args) {
   bool valid = !text.empty() && text.size() <= 6;
   for (char c : text) valid = valid && c >= '0' && c <= '9';
   if (valid) threads = std::stoi(text);
-  if (!valid || threads < 1) {
-    return BadSetting(*setting, "expected a positive number of threads, got '" + text + "'");
+  if (!valid) {
+    return BadSetting(*setting,
+                      "expected a number of threads (0: one per core), got '" + text + "'");
   }
   return threads;
 }
@@ -78,7 +79,7 @@ void AddEngineOptions(ArgumentParser& parser) {
                   .default_text = "a quarter of RAM"})
       .AddOption({.name = "threads",
                   .value_name = "N",
-                  .help = "Worker threads; env SLUICE_NUM_THREADS.",
+                  .help = "Worker threads, 0 for one per core; env SLUICE_NUM_THREADS.",
                   .default_text = "one per core"});
 }
 

@@ -1,0 +1,173 @@
+// `sluice convert INPUT... OUTPUT`: reads a dataset and writes it in another format,
+// compression or partition layout, streaming (the input is never held in memory whole).
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/byte_size_text.h"
+#include "cli/command.h"
+#include "cli/engine_options.h"
+#include "cli/input_dataset.h"
+
+namespace sluice::cli {
+
+namespace {
+
+ArgumentParser MakeConvertParser() {
+  ArgumentParser parser("sluice convert",
+                        "Converts a dataset to Parquet, CSV or JSON lines. It streams, so "
+                        "the input may be larger than memory, and can partition the output "
+                        "into key=value directories.");
+  parser
+      .AddPositional({.name = "INPUT",
+                      .help = "Files, directories or globs to read.",
+                      .min_count = 1,
+                      .max_count = -1})
+      .AddPositional({.name = "OUTPUT",
+                      .help = "Directory to write the files into."})
+      .AddOption({.name = "to",
+                  .value_name = "FORMAT",
+                  .help = "Output format: parquet, csv or json (JSON lines). Needed unless "
+                          "OUTPUT ends in .parquet, .pq, .csv, .tsv, .json, .jsonl or "
+                          ".ndjson."})
+      .AddOption({.name = "partition-by",
+                  .value_name = "C1,C2",
+                  .help = "Write Hive-style key=value directories on these columns."})
+      .AddOption({.name = "mode",
+                  .value_name = "MODE",
+                  .help = "What to do when OUTPUT holds data: error, append, overwrite or "
+                          "overwrite_partitions.",
+                  .default_text = "error"})
+      .AddOption({.name = "compression",
+                  .value_name = "CODEC",
+                  .help = "Parquet: snappy, zstd, gzip, lz4, brotli or none. CSV/JSON: none, "
+                          "gzip, zstd or bz2.",
+                  .default_text = "snappy for Parquet, else from OUTPUT's suffix or none"})
+      .AddOption({.name = "max-rows-per-file",
+                  .value_name = "N",
+                  .help = "Start a new file after N rows."});
+  AddInputOptions(parser, "from");
+  AddEngineOptions(parser);
+  parser.SetEpilog(
+      "Examples:\n"
+      "  sluice convert data/tsv/ out/json --to json --delimiter '\\t'\n"
+      "  sluice convert events.csv.gz out/events.parquet --partition-by year,month\n"
+      "  sluice convert 'raw/*.jsonl' out/csv --to csv --compression gzip --mode overwrite\n");
+  return parser;
+}
+
+/// OUTPUT's last path component, without trailing slashes.
+std::string_view OutputName(std::string_view output) {
+  while (output.size() > 1 && output.back() == '/') output.remove_suffix(1);
+  size_t slash = output.find_last_of('/');
+  return slash == std::string_view::npos ? output : output.substr(slash + 1);
+}
+
+arrow::Result<DataFormat> OutputFormat(const ParsedArguments& args, std::string_view output) {
+  DataFormat format = DataFormat::kParquet;
+  if (std::optional<std::string> to = args.Value("to")) {
+    ARROW_ASSIGN_OR_RAISE(format, ParseDataFormat(*to, "--to"));
+  } else if (std::optional<DataFormat> implied = DataFormatFromFileName(OutputName(output))) {
+    format = *implied;
+  } else {
+    return UsageError("cannot tell the output format from '" + std::string(output) +
+                      "'; pass --to parquet, --to csv or --to json");
+  }
+  if (format == DataFormat::kText) {
+    return UsageError("cannot write text output; use --to csv or --to json");
+  }
+  return format;
+}
+
+arrow::Result<std::vector<std::string>> PartitionColumns(const std::string& text) {
+  std::vector<std::string> columns;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string column = text.substr(start, comma - start);
+    column.erase(0, column.find_first_not_of(' '));
+    column.erase(column.find_last_not_of(' ') + 1);
+    if (!column.empty()) columns.push_back(std::move(column));
+    start = comma + 1;
+  }
+  if (columns.empty()) return UsageError("option --partition-by needs at least one column");
+  return columns;
+}
+
+arrow::Result<WriteOptions> WriteOptionsFromArguments(const ParsedArguments& args,
+                                                      DataFormat format,
+                                                      std::string_view output) {
+  WriteOptions options;
+  if (std::optional<std::string> mode = args.Value("mode")) {
+    arrow::Result<WriteMode> parsed = ParseWriteMode(*mode);
+    if (!parsed.ok()) return UsageError("option --mode: " + parsed.status().message());
+    options.mode = *parsed;
+  }
+  if (std::optional<std::string> columns = args.Value("partition-by")) {
+    ARROW_ASSIGN_OR_RAISE(options.partition_cols, PartitionColumns(*columns));
+  }
+  ARROW_ASSIGN_OR_RAISE(std::optional<int64_t> max_rows, args.IntValue("max-rows-per-file"));
+  if (max_rows) {
+    if (*max_rows <= 0) return UsageError("option --max-rows-per-file must be positive");
+    options.max_rows_per_file = *max_rows;
+  }
+  const std::string_view name = OutputName(output);
+  if (std::optional<std::string> compression = args.Value("compression")) {
+    options.compression = *compression;
+  } else if (format != DataFormat::kParquet) {
+    // "out.csv.gz" asks for gzip just as clearly as --compression gzip does.
+    options.compression = CompressionFromFileName(name).value_or("");
+  }
+  if (format == DataFormat::kCsv && IsTabSeparatedFileName(name)) options.delimiter = '\t';
+  return options;
+}
+
+arrow::Result<int> RunConvert(const ParsedArguments& args) {
+  const std::vector<std::string>& positionals = args.positionals();
+  const std::string output = positionals.back();
+  std::vector<std::string> inputs(positionals.begin(), positionals.end() - 1);
+  ARROW_ASSIGN_OR_RAISE(DataFormat output_format, OutputFormat(args, output));
+  ARROW_ASSIGN_OR_RAISE(WriteOptions write_options,
+                        WriteOptionsFromArguments(args, output_format, output));
+  ARROW_ASSIGN_OR_RAISE(InputRequest request,
+                        InputRequestFromArguments(std::move(inputs), args, "from"));
+  ARROW_RETURN_NOT_OK(ConfigureEngine(args));
+
+  const auto start = std::chrono::steady_clock::now();
+  ARROW_ASSIGN_OR_RAISE(InputDataset input, OpenInputDataset(request));
+  arrow::Result<WriteResult> written;
+  switch (output_format) {
+    case DataFormat::kParquet:
+      written = input.dataset.WriteParquet(output, write_options);
+      break;
+    case DataFormat::kCsv:
+      written = input.dataset.WriteCsv(output, write_options);
+      break;
+    case DataFormat::kJson:
+    case DataFormat::kText:  // refused by OutputFormat
+      written = input.dataset.WriteJson(output, write_options);
+      break;
+  }
+  ARROW_RETURN_NOT_OK(written.status());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof(elapsed), "%.2f", seconds);
+  std::cout << "converted " << written->rows << " rows from " << input.listing.files.size()
+            << " " << DataFormatName(input.format) << " file"
+            << (input.listing.files.size() == 1 ? "" : "s") << " into " << written->files.size()
+            << " " << DataFormatName(output_format) << " file"
+            << (written->files.size() == 1 ? "" : "s") << " ("
+            << FormatByteSize(written->bytes) << ") under " << output << " in " << elapsed
+            << " s" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+Command MakeConvertCommand() { return Command{"convert", MakeConvertParser, RunConvert}; }
+
+}  // namespace sluice::cli

@@ -1,0 +1,107 @@
+#include "cli/input_dataset.h"
+
+#include <set>
+
+namespace sluice::cli {
+
+namespace {
+
+std::string JoinPaths(const std::vector<std::string>& paths) {
+  std::string joined;
+  for (const auto& path : paths) joined += (joined.empty() ? "" : ", ") + path;
+  return joined;
+}
+
+std::string_view BaseName(std::string_view path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+/// The one format every recognised file name in the listing agrees on.
+arrow::Result<DataFormat> DetectFormat(const io::ListedFiles& listing,
+                                       const std::vector<std::string>& user_paths) {
+  std::set<DataFormat> formats;
+  for (const auto& file : listing.files) {
+    if (auto format = DataFormatFromFileName(BaseName(file.path()))) formats.insert(*format);
+  }
+  if (formats.size() == 1) return *formats.begin();
+  if (formats.empty()) {
+    return arrow::Status::Invalid(
+        "cannot tell the format of ", JoinPaths(user_paths),
+        " from its file names (known: .parquet, .pq, .csv, .tsv, .json, .jsonl, .ndjson, "
+        ".txt, optionally with .gz/.zst/.bz2); pass --format");
+  }
+  std::string names;
+  for (DataFormat format : formats) {
+    names += (names.empty() ? "" : ", ") + std::string(DataFormatName(format));
+  }
+  return arrow::Status::Invalid(JoinPaths(user_paths), " holds files of several formats (",
+                                names, "); pass --format to pick one");
+}
+
+bool AllTabSeparated(const io::ListedFiles& listing) {
+  for (const auto& file : listing.files) {
+    if (!IsTabSeparatedFileName(BaseName(file.path()))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void AddInputOptions(ArgumentParser& parser, const std::string& format_option) {
+  parser
+      .AddOption({.name = format_option,
+                  .value_name = "FORMAT",
+                  .help = "Input format: parquet, csv, json or text.",
+                  .default_text = "from the file extensions"})
+      .AddOption({.name = "delimiter",
+                  .value_name = "CHAR",
+                  .help = "Field delimiter of CSV input; '\\t' or 'tab' for a tab.",
+                  .default_text = "tab for .tsv files, else ','"});
+}
+
+arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> paths,
+                                                      const ParsedArguments& args,
+                                                      const std::string& format_option) {
+  InputRequest request;
+  request.paths = std::move(paths);
+  if (auto format = args.Value(format_option)) {
+    ARROW_ASSIGN_OR_RAISE(request.format, ParseDataFormat(*format, "--" + format_option));
+  }
+  if (auto delimiter = args.Value("delimiter")) {
+    ARROW_ASSIGN_OR_RAISE(request.delimiter, ParseDelimiter(*delimiter));
+  }
+  return request;
+}
+
+arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
+  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listing, io::ListFiles(request.paths));
+  DataFormat format = DataFormat::kParquet;
+  if (request.format) {
+    format = *request.format;
+  } else {
+    ARROW_ASSIGN_OR_RAISE(format, DetectFormat(listing, request.paths));
+  }
+  arrow::Result<Dataset> dataset;
+  switch (format) {
+    case DataFormat::kParquet:
+      dataset = Dataset::ReadParquet(request.paths);
+      break;
+    case DataFormat::kCsv: {
+      ReadCsvOptions options;
+      options.delimiter = request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
+      dataset = Dataset::ReadCsv(request.paths, options);
+      break;
+    }
+    case DataFormat::kJson:
+      dataset = Dataset::ReadJson(request.paths);
+      break;
+    case DataFormat::kText:
+      dataset = Dataset::ReadText(request.paths);
+      break;
+  }
+  ARROW_RETURN_NOT_OK(dataset.status());
+  return InputDataset{std::move(dataset).ValueUnsafe(), format, std::move(listing)};
+}
+
+}  // namespace sluice::cli
