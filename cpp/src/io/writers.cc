@@ -114,13 +114,30 @@ class TextOutput {
   std::shared_ptr<arrow::io::OutputStream> stream_;
 };
 
+int64_t ReferencedBytes(const arrow::RecordBatch& batch) {
+  int64_t total = 0;
+  for (const auto& column : batch.columns()) {
+    for (const auto& buffer : column->data()->buffers) {
+      if (buffer) total += buffer->size();
+    }
+  }
+  return total;
+}
+
 class ParquetFormatWriter : public FormatWriter {
  public:
   ParquetFormatWriter(std::unique_ptr<parquet::arrow::FileWriter> writer,
-                      std::shared_ptr<arrow::io::OutputStream> sink)
-      : writer_(std::move(writer)), sink_(std::move(sink)) {}
+                      std::shared_ptr<arrow::io::OutputStream> sink, int64_t row_group_bytes)
+      : writer_(std::move(writer)), sink_(std::move(sink)), row_group_bytes_(row_group_bytes) {}
 
   arrow::Status Write(const arrow::RecordBatch& batch) override {
+    // The writer holds a whole row group in memory until it is flushed, and Parquet only
+    // bounds row groups by rows; close them by size too so wide rows stay in budget.
+    if (buffered_bytes_ > 0 && buffered_bytes_ + ReferencedBytes(batch) > row_group_bytes_) {
+      ARROW_RETURN_NOT_OK(writer_->NewBufferedRowGroup());
+      buffered_bytes_ = 0;
+    }
+    buffered_bytes_ += ReferencedBytes(batch);
     return writer_->WriteRecordBatch(batch);
   }
   arrow::Status Close() override {
@@ -131,6 +148,8 @@ class ParquetFormatWriter : public FormatWriter {
  private:
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   std::shared_ptr<arrow::io::OutputStream> sink_;
+  int64_t row_group_bytes_;
+  int64_t buffered_bytes_ = 0;  // Arrow bytes written into the open row group
 };
 
 class CsvFormatWriter : public FormatWriter {
@@ -181,7 +200,7 @@ struct FormatSpec {
 };
 
 arrow::Result<FormatSpec> ResolveFormat(FileFormat format, const WriteOptions& options,
-                                        arrow::MemoryPool* pool) {
+                                        const EngineConfig& config, arrow::MemoryPool* pool) {
   switch (format) {
     case FileFormat::kParquet: {
       ARROW_ASSIGN_OR_RAISE(auto codec, ParquetCompression(options.compression));
@@ -193,15 +212,20 @@ arrow::Result<FormatSpec> ResolveFormat(FileFormat format, const WriteOptions& o
       // Store the Arrow schema so types Parquet lacks (time zones, large strings,
       // durations, dictionaries) read back as written.
       auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+      // Every worker may hold an open row group: give each an eighth of its share.
+      const int64_t row_group_bytes = std::clamp<int64_t>(
+          config.memory_limit_bytes / (8 * std::max(1, config.num_threads)), 1 << 20, 128 << 20);
       return FormatSpec{
           "parquet", "parquet",
-          [properties, arrow_properties, pool](std::shared_ptr<arrow::io::OutputStream> sink,
+          [properties, arrow_properties, pool, row_group_bytes](
+              std::shared_ptr<arrow::io::OutputStream> sink,
                                                const std::shared_ptr<arrow::Schema>& schema)
               -> arrow::Result<std::unique_ptr<FormatWriter>> {
             ARROW_ASSIGN_OR_RAISE(auto writer, parquet::arrow::FileWriter::Open(
                                                    *schema, pool, sink, properties,
                                                    arrow_properties));
-            return std::make_unique<ParquetFormatWriter>(std::move(writer), std::move(sink));
+            return std::make_unique<ParquetFormatWriter>(std::move(writer), std::move(sink),
+                                                         row_group_bytes);
           }};
     }
     case FileFormat::kCsv: {
@@ -337,7 +361,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
   exec::ExecContext ctx(CurrentConfig());
   auto result = [&]() -> arrow::Result<WriteResult> {
     // Everything that can be checked before running is checked before anything is created.
-    ARROW_ASSIGN_OR_RAISE(auto format_spec, ResolveFormat(format, options, ctx.pool()));
+    ARROW_ASSIGN_OR_RAISE(auto format_spec, ResolveFormat(format, options, ctx.config(), ctx.pool()));
     if (options.max_rows_per_file && *options.max_rows_per_file <= 0) {
       return arrow::Status::Invalid("write: max_rows_per_file must be positive, got ",
                                     *options.max_rows_per_file);
