@@ -4,9 +4,20 @@ namespace sluice::exec {
 
 MemoryBudget::MemoryBudget(arrow::MemoryPool* upstream) : upstream_(upstream) {}
 
+namespace {
+/// jemalloc when Arrow has it: it hands freed memory back to the system steadily, while
+/// the wheel's default (mimalloc) keeps per-thread pages that inflated the resident size
+/// of a streaming job to several times the bytes actually allocated.
+arrow::MemoryPool* UpstreamPool() {
+  arrow::MemoryPool* jemalloc = nullptr;
+  if (arrow::jemalloc_memory_pool(&jemalloc).ok() && jemalloc) return jemalloc;
+  return arrow::default_memory_pool();
+}
+}  // namespace
+
 MemoryBudget* MemoryBudget::Global() {
   // Leaked on purpose: buffers may outlive static destruction order at exit.
-  static auto* pool = new MemoryBudget(arrow::default_memory_pool());
+  static auto* pool = new MemoryBudget(UpstreamPool());
   return pool;
 }
 

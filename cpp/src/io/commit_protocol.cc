@@ -1,5 +1,7 @@
 #include "io/commit_protocol.h"
 
+#include "io/read_buffering.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -103,7 +105,8 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
     while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
   }
   ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
-                        arrow::fs::FileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
+                        arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(),
+                                                           &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));

@@ -23,9 +23,7 @@ class DecompressingFileStream : public arrow::io::InputStream {
  public:
   DecompressingFileStream(std::string path, std::unique_ptr<arrow::util::Codec> codec,
                           std::shared_ptr<arrow::io::CompressedInputStream> decompressed)
-      : path_(std::move(path)),
-        codec_(std::move(codec)),
-        decompressed_(std::move(decompressed)) {}
+      : path_(std::move(path)), codec_(std::move(codec)), decompressed_(std::move(decompressed)) {}
 
   ~DecompressingFileStream() override {
     // The compressed stream must let go of the codec before the codec is destroyed.
@@ -58,8 +56,8 @@ class DecompressingFileStream : public arrow::io::InputStream {
     if (status.message().find("Truncated compressed stream") != std::string::npos) {
       return arrow::Status::IOError(path_, ": truncated ", codec_->name(), " stream");
     }
-    return status.WithMessage(path_, ": ", codec_->name(), " decompression failed: ",
-                              status.message());
+    return status.WithMessage(path_, ": ", codec_->name(),
+                              " decompression failed: ", status.message());
   }
 
   std::string path_;
@@ -81,8 +79,8 @@ arrow::Compression::type CompressionFromPath(const std::string& path) {
 }
 
 arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenDecompressedInputStream(
-    const std::shared_ptr<arrow::fs::FileSystem>& filesystem,
-    const arrow::fs::FileInfo& file, arrow::MemoryPool* pool) {
+    const std::shared_ptr<arrow::fs::FileSystem>& filesystem, const arrow::fs::FileInfo& file,
+    arrow::MemoryPool* pool) {
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::io::InputStream> raw,
                         filesystem->OpenInputStream(file));
   const arrow::Compression::type compression = CompressionFromPath(file.path());
@@ -90,8 +88,8 @@ arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenDecompressedInputStre
 
   auto codec = arrow::util::Codec::Create(compression);
   if (!codec.ok()) {
-    return codec.status().WithMessage(file.path(), ": cannot decompress: ",
-                                      codec.status().message());
+    return codec.status().WithMessage(file.path(),
+                                      ": cannot decompress: ", codec.status().message());
   }
   ARROW_ASSIGN_OR_RAISE(auto decompressed,
                         arrow::io::CompressedInputStream::Make(codec->get(), raw, pool));

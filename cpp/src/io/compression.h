@@ -23,7 +23,7 @@ arrow::Compression::type CompressionFromPath(const std::string& path);
 /// marker fails with IOError("<path>: truncated <codec> stream") instead of silently
 /// yielding the data read so far.
 arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenDecompressedInputStream(
-    const std::shared_ptr<arrow::fs::FileSystem>& filesystem,
-    const arrow::fs::FileInfo& file, arrow::MemoryPool* pool);
+    const std::shared_ptr<arrow::fs::FileSystem>& filesystem, const arrow::fs::FileInfo& file,
+    arrow::MemoryPool* pool);
 
 }  // namespace sluice::io

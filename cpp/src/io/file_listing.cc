@@ -1,8 +1,7 @@
 #include "io/file_listing.h"
 
-#include <arrow/array/util.h>
-#include <arrow/record_batch.h>
-#include <arrow/scalar.h>
+#include "io/read_buffering.h"
+
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -134,21 +133,20 @@ class FileCollector {
 arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
                                      const std::string& uri_or_path) {
   std::string fs_path;
-  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, &fs_path));
+  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &fs_path));
   if (!*filesystem) {
     *filesystem = std::move(fs);
   } else if (!(*filesystem)->Equals(*fs)) {
-    return arrow::Status::Invalid("All paths must be on the same filesystem, but ",
-                                  uri_or_path, " is on ", fs->type_name(),
-                                  " and earlier paths are on ", (*filesystem)->type_name());
+    return arrow::Status::Invalid("All paths must be on the same filesystem, but ", uri_or_path,
+                                  " is on ", fs->type_name(), " and earlier paths are on ",
+                                  (*filesystem)->type_name());
   }
   while (fs_path.size() > 1 && fs_path.back() == '/') fs_path.pop_back();
   return fs_path;
 }
 
 arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& path,
-                              std::shared_ptr<FileSystem>* filesystem,
-                              FileCollector* collector) {
+                              std::shared_ptr<FileSystem>* filesystem, FileCollector* collector) {
   ARROW_ASSIGN_OR_RAISE(std::string fs_path, ResolveOn(filesystem, path));
   ARROW_ASSIGN_OR_RAISE(FileInfo info, (*filesystem)->GetFileInfo(fs_path));
   switch (info.type()) {
@@ -156,8 +154,7 @@ arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& p
       collector->Add(std::move(info), /*base_dir=*/"");
       return arrow::Status::OK();
     case FileType::Directory: {
-      ARROW_ASSIGN_OR_RAISE(int64_t added,
-                            collector->AddDirectory(**filesystem, fs_path, fs_path));
+      ARROW_ASSIGN_OR_RAISE(int64_t added, collector->AddDirectory(**filesystem, fs_path, fs_path));
       if (added == 0) {
         return arrow::Status::IOError("No data files in ", user_path,
                                       " (names starting with '_' or '.' are skipped)");
@@ -171,8 +168,8 @@ arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& p
   }
 }
 
-arrow::Status ExpandGlob(const std::string& user_path, const std::string& path,
-                         size_t wildcard, bool is_uri, std::shared_ptr<FileSystem>* filesystem,
+arrow::Status ExpandGlob(const std::string& user_path, const std::string& path, size_t wildcard,
+                         bool is_uri, std::shared_ptr<FileSystem>* filesystem,
                          FileCollector* collector) {
   // Split "<fixed dir>/<pattern>[?query]": the fixed directory locates the filesystem
   // and is listed; the pattern is matched against what is below it.
@@ -187,8 +184,7 @@ arrow::Status ExpandGlob(const std::string& user_path, const std::string& path,
   }
   const size_t slash = location.rfind('/', wildcard);
   if (slash == std::string::npos) {
-    return arrow::Status::Invalid("Glob needs a directory before its first wildcard: ",
-                                  user_path);
+    return arrow::Status::Invalid("Glob needs a directory before its first wildcard: ", user_path);
   }
   std::string fixed_dir = location.substr(0, slash);
   if (fixed_dir.empty() || (is_uri && fixed_dir.back() == '/')) fixed_dir += '/';
@@ -197,8 +193,7 @@ arrow::Status ExpandGlob(const std::string& user_path, const std::string& path,
   ARROW_ASSIGN_OR_RAISE(std::string fs_dir, ResolveOn(filesystem, fixed_dir + query));
   ARROW_ASSIGN_OR_RAISE(FileInfo dir_info, (*filesystem)->GetFileInfo(fs_dir));
   if (dir_info.type() != FileType::Directory) {
-    return arrow::Status::IOError("No files match ", user_path, ": no such directory ",
-                                  fixed_dir);
+    return arrow::Status::IOError("No files match ", user_path, ": no such directory ", fixed_dir);
   }
 
   bool any_double_star = false;
@@ -270,155 +265,6 @@ std::string DescribeFiles(const std::vector<ListedFile>& files) {
   }
   if (files.size() > kShown) out += ", ...";
   return out;
-}
-
-namespace {
-
-/// Streams the batches of some units one after the other, at most `max_rows` in total.
-class UnitSequenceStream : public exec::BatchStream {
- public:
-  UnitSequenceStream(std::vector<FileScanUnit> units, std::optional<int64_t> max_rows,
-                     int64_t max_batch_rows)
-      : units_(std::move(units)), max_rows_(max_rows), max_batch_rows_(max_batch_rows) {}
-
-  arrow::Result<exec::BatchPtr> Next() override {
-    while (true) {
-      if (max_rows_ && rows_ >= *max_rows_) return Finish();
-      if (oversized_) {
-        // Hand out the rest of a batch that was larger than max_batch_rows.
-        exec::BatchPtr batch = oversized_->Slice(oversized_offset_, max_batch_rows_);
-        oversized_offset_ += batch->num_rows();
-        if (oversized_offset_ >= oversized_->num_rows()) oversized_.reset();
-        return Emit(std::move(batch));
-      }
-      if (!current_) {
-        if (next_unit_ >= units_.size()) return nullptr;
-        const FileScanUnit& unit = units_[next_unit_];
-        auto opened = unit.open();
-        if (!opened.ok()) return WithPathContext(opened.status(), unit.path);
-        current_ = std::move(*opened);
-        ++next_unit_;
-      }
-      auto next = current_->Next();
-      if (!next.ok()) return WithPathContext(next.status(), units_[next_unit_ - 1].path);
-      exec::BatchPtr batch = std::move(*next);
-      if (!batch) {
-        current_.reset();
-        continue;
-      }
-      if (batch->num_rows() == 0) continue;
-      if (max_batch_rows_ > 0 && batch->num_rows() > max_batch_rows_) {
-        oversized_ = std::move(batch);
-        oversized_offset_ = 0;
-        continue;
-      }
-      return Emit(std::move(batch));
-    }
-  }
-
- private:
-  exec::BatchPtr Emit(exec::BatchPtr batch) {
-    if (max_rows_ && rows_ + batch->num_rows() > *max_rows_) {
-      batch = batch->Slice(0, *max_rows_ - rows_);
-    }
-    rows_ += batch->num_rows();
-    return batch;
-  }
-
-  exec::BatchPtr Finish() {
-    // Release the file and its buffers as soon as the limit is met.
-    current_.reset();
-    oversized_.reset();
-    next_unit_ = units_.size();
-    return nullptr;
-  }
-
-  std::vector<FileScanUnit> units_;
-  std::optional<int64_t> max_rows_;
-  int64_t max_batch_rows_;
-  exec::BatchPtr oversized_;
-  int64_t oversized_offset_ = 0;
-  size_t next_unit_ = 0;
-  std::unique_ptr<exec::BatchStream> current_;
-  int64_t rows_ = 0;
-};
-
-/// Hands out prepared tasks in order.
-class TaskList : public exec::TaskSource {
- public:
-  explicit TaskList(std::vector<exec::ScanTask> tasks) : tasks_(std::move(tasks)) {}
-  arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
-    if (next_ >= tasks_.size()) return std::nullopt;
-    return std::move(tasks_[next_++]);
-  }
-
- private:
-  std::vector<exec::ScanTask> tasks_;
-  size_t next_ = 0;
-};
-
-exec::ScanTask MakeTask(std::string label, std::vector<FileScanUnit> units,
-                        std::optional<int64_t> max_rows, int64_t max_batch_rows) {
-  exec::ScanTask task;
-  task.label = std::move(label);
-  // The units are copied into each stream, so a task can be opened more than once.
-  task.open = [units = std::move(units), max_rows,
-               max_batch_rows]() -> arrow::Result<std::unique_ptr<exec::BatchStream>> {
-    return std::make_unique<UnitSequenceStream>(units, max_rows, max_batch_rows);
-  };
-  return task;
-}
-
-}  // namespace
-
-std::unique_ptr<exec::TaskSource> MakeFileTaskSource(std::vector<FileScanUnit> units,
-                                                     std::optional<int64_t> limit,
-                                                     int64_t max_batch_rows) {
-  std::vector<exec::ScanTask> tasks;
-  const bool all_counts_known =
-      std::all_of(units.begin(), units.end(), [](const FileScanUnit& u) { return u.known_rows; });
-  if (!limit) {
-    for (auto& unit : units) {
-      std::string label = unit.path;
-      tasks.push_back(MakeTask(std::move(label), {std::move(unit)}, std::nullopt, max_batch_rows));
-    }
-  } else if (all_counts_known) {
-    int64_t rows_before = 0;
-    for (auto& unit : units) {
-      if (rows_before >= *limit) break;
-      const int64_t allowed = *limit - rows_before;
-      rows_before += *unit.known_rows;
-      std::string label = unit.path;
-      tasks.push_back(MakeTask(std::move(label), {std::move(unit)}, allowed, max_batch_rows));
-    }
-  } else if (*limit > 0 && !units.empty()) {
-    std::string label = units.front().path;
-    tasks.push_back(MakeTask(std::move(label), std::move(units), limit, max_batch_rows));
-  }
-  return std::make_unique<TaskList>(std::move(tasks));
-}
-
-arrow::Result<exec::BatchPtr> ArrangeColumns(const exec::BatchPtr& data,
-                                             const std::shared_ptr<arrow::Schema>& output,
-                                             bool with_path, const std::string& path,
-                                             arrow::MemoryPool* pool) {
-  arrow::ArrayVector columns;
-  columns.reserve(output->num_fields());
-  for (const auto& field : output->fields()) {
-    if (with_path && field->name() == kPathColumn) {
-      ARROW_ASSIGN_OR_RAISE(auto column,
-                            arrow::MakeArrayFromScalar(arrow::StringScalar(path),
-                                                       data->num_rows(), pool));
-      columns.push_back(std::move(column));
-      continue;
-    }
-    auto column = data->GetColumnByName(field->name());
-    if (!column) {
-      return arrow::Status::Invalid("Column '", field->name(), "' is missing in this file");
-    }
-    columns.push_back(std::move(column));
-  }
-  return arrow::RecordBatch::Make(output, data->num_rows(), std::move(columns));
 }
 
 }  // namespace sluice::io

@@ -2,8 +2,7 @@
 
 // The file side of every file reader: expanding the paths a user passes (files,
 // directories, globs; local paths or URIs such as s3://bucket/prefix) into a sorted list
-// of data files on one filesystem, and scheduling those files as scan tasks that name
-// the file in every error and honour a pushed-down row limit.
+// of data files on one filesystem.
 
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/memory_pool.h>
@@ -62,35 +61,5 @@ arrow::Status WithPathContext(const arrow::Status& status, const std::string& pa
 
 /// Short description of a file list for explain(): "3 files: /a/x.csv, /a/y.csv, ...".
 std::string DescribeFiles(const std::vector<ListedFile>& files);
-
-/// A piece of one file that a reader scans: the whole file, or some row groups of it.
-struct FileScanUnit {
-  std::string path;
-  /// Opens the unit's batches. Errors need not name the file; the task adds it.
-  std::function<arrow::Result<std::unique_ptr<exec::BatchStream>>()> open;
-  /// Rows the unit yields, when the metadata says so exactly (Parquet without a filter).
-  std::optional<int64_t> known_rows;
-};
-
-/// Tasks over `units`, in order, producing at most `limit` rows in total (the first ones
-/// in unit order) in batches of at most `max_batch_rows` rows (0: as the units give them). Without a limit every unit is its own task. With a limit, if every
-/// unit's row count is known, each task is cut to what the limit leaves after the units
-/// before it and units past the limit are never opened; otherwise one task scans the
-/// units in sequence and stops at the limit, because which rows come first cannot be
-/// known before the earlier files are read. Empty batches are dropped and every error
-/// is prefixed with the unit's path.
-std::unique_ptr<exec::TaskSource> MakeFileTaskSource(std::vector<FileScanUnit> units,
-                                                     std::optional<int64_t> limit,
-                                                     int64_t max_batch_rows = 0);
-
-/// Name of the column that `include_paths` adds to CSV, JSON and text reads.
-inline constexpr char kPathColumn[] = "path";
-
-/// The columns of `output`, in its order, taken by name from `data`; when `with_path`,
-/// the column named kPathColumn is not looked up but filled with `path`.
-arrow::Result<exec::BatchPtr> ArrangeColumns(const exec::BatchPtr& data,
-                                             const std::shared_ptr<arrow::Schema>& output,
-                                             bool with_path, const std::string& path,
-                                             arrow::MemoryPool* pool);
 
 }  // namespace sluice::io

@@ -6,21 +6,24 @@
 #include <arrow/dataset/partition.h>
 #include <arrow/dataset/scanner.h>
 #include <arrow/io/interfaces.h>
-#include <arrow/util/thread_pool.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <parquet/schema.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <limits>
 #include <map>
 #include <set>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include "exec/exec_context.h"
 #include "io/file_listing.h"
+#include "io/file_scan_tasks.h"
 #include "io/sources.h"
 
 namespace sluice::io {
@@ -39,7 +42,7 @@ struct ParquetFile {
   std::shared_ptr<arrow::Schema> physical_schema;
 };
 
-/// Rows of `file` that a scan keeps: which row groups, and how many rows they hold.
+/// The row groups of `file` that a scan reads.
 struct KeptRowGroups {
   std::shared_ptr<const ParquetFile> file;
   std::vector<int> row_groups;
@@ -91,8 +94,8 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
     while (start < dirs.size()) {
       size_t end = dirs.find('/', start);
       if (end == std::string::npos) end = dirs.size();
-      ARROW_ASSIGN_OR_RAISE(auto key,
-                            ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options));
+      ARROW_ASSIGN_OR_RAISE(
+          auto key, ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options));
       if (key) {
         if (!values.count(key->name)) keys.push_back(key->name);
         auto& key_values = values[key->name];
@@ -111,24 +114,30 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
 // ---- Footers and schema ----------------------------------------------------------
 
 /// Reads every footer, several files at a time since on object stores each is a
-/// round trip.
+/// round trip. Plain threads rather than Arrow's IO pool: the reads themselves run on
+/// that pool, and blocking its threads on its own work can deadlock it.
 arrow::Status ReadFooters(std::vector<ParquetFile>* files) {
-  arrow::internal::Executor* executor = arrow::io::default_io_context().executor();
-  std::vector<arrow::Future<>> pending;
-  pending.reserve(files->size());
-  for (auto& file : *files) {
-    auto fragment = file.fragment;
-    ARROW_ASSIGN_OR_RAISE(auto future, executor->Submit([fragment]() -> arrow::Status {
-      return fragment->EnsureCompleteMetadata();
-    }));
-    pending.push_back(std::move(future));
+  constexpr size_t kMaxConcurrentReads = 16;
+  std::vector<arrow::Status> statuses(files->size());
+  std::atomic<size_t> next{0};
+  auto read_some = [&] {
+    for (size_t i = next++; i < files->size(); i = next++) {
+      statuses[i] = (*files)[i].fragment->EnsureCompleteMetadata();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(files->size(), kMaxConcurrentReads); ++t) {
+    try {
+      helpers.emplace_back(read_some);
+    } catch (const std::system_error&) {
+      break;  // out of threads: the ones running (at least this one) do all the reads
+    }
   }
-  arrow::Status first_error;
+  read_some();
+  for (auto& helper : helpers) helper.join();
   for (size_t i = 0; i < files->size(); ++i) {
-    arrow::Status status = pending[i].status();  // waits; every read must end before we return
-    if (!status.ok() && first_error.ok()) first_error = WithPathContext(status, (*files)[i].path);
+    if (!statuses[i].ok()) return WithPathContext(statuses[i], (*files)[i].path);
   }
-  ARROW_RETURN_NOT_OK(first_error);
   for (auto& file : *files) {
     file.metadata = file.fragment->metadata();
     ARROW_ASSIGN_OR_RAISE(file.physical_schema, file.fragment->ReadPhysicalSchema());
@@ -257,8 +266,8 @@ class FragmentStream : public exec::BatchStream {
 
 class ParquetSource : public plan::SourceSpec {
  public:
-  ParquetSource(std::vector<std::shared_ptr<const ParquetFile>> files, std::shared_ptr<arrow::Schema> schema,
-                std::string description)
+  ParquetSource(std::vector<std::shared_ptr<const ParquetFile>> files,
+                std::shared_ptr<arrow::Schema> schema, std::string description)
       : files_(std::move(files)),
         schema_(std::move(schema)),
         description_(std::move(description)) {}
@@ -286,7 +295,8 @@ class ParquetSource : public plan::SourceSpec {
 
     std::vector<FileScanUnit> units;
     for (const auto& part : kept) {
-      for (auto& row_groups : SplitByBytes(part.row_groups, *part.file->metadata, pieces_per_file)) {
+      for (auto& row_groups :
+           SplitByBytes(part.row_groups, *part.file->metadata, pieces_per_file)) {
         FileScanUnit unit;
         unit.path = part.file->path;
         if (!pushdown.filter) unit.known_rows = RowsIn(*part.file->metadata, row_groups);
@@ -360,7 +370,9 @@ class ParquetSource : public plan::SourceSpec {
     for (const auto& file_ptr : files_) {
       const ParquetFile& file = *file_ptr;
       if (!filter) {
-        kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
+        if (file.metadata->num_row_groups() > 0) {
+          kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
+        }
         continue;
       }
       ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(
@@ -387,7 +399,7 @@ class ParquetSource : public plan::SourceSpec {
         needed.push_back(rg);
         rows += part.file->metadata->RowGroup(rg)->num_rows();
       }
-      out.push_back({part.file, std::move(needed)});
+      if (!needed.empty()) out.push_back({part.file, std::move(needed)});
     }
     return out;
   }
@@ -441,7 +453,8 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
   for (const auto& listed_file : listed.files) {
     cp::Expression partition = cp::literal(true);
     if (partitioning) {
-      auto parsed = partitioning->Parse(PartitionDirectories(listed_file));
+      // Arrow parses a file path: the last segment is the file's name and is skipped.
+      auto parsed = partitioning->Parse(PartitionDirectories(listed_file) + "/");
       if (!parsed.ok()) return WithPathContext(parsed.status(), listed_file.path());
       partition = std::move(*parsed);
     }
@@ -456,7 +469,8 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
   ARROW_ASSIGN_OR_RAISE(auto file_fields, UnifyFileSchemas(files));
   ARROW_ASSIGN_OR_RAISE(auto schema, DatasetSchema(std::move(file_fields), partitioning, files));
   std::vector<std::shared_ptr<const ParquetFile>> shared_files;
-  for (auto& file : files) shared_files.push_back(std::make_shared<const ParquetFile>(std::move(file)));
+  for (auto& file : files)
+    shared_files.push_back(std::make_shared<const ParquetFile>(std::move(file)));
   std::string description = DescribeFiles(listed.files);
   return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
                                                std::move(description));
