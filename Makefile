@@ -7,6 +7,9 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 JOBS ?= $(shell nproc)
 export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
+# ccache hits across clones in different directories (CI uses a fresh clone each run).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 # Debian packages the build needs; installed only when missing.
 APT_PACKAGES := g++ cmake ninja-build libgtest-dev ccache python3-venv
 
