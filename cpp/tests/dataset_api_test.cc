@@ -23,9 +23,9 @@ std::shared_ptr<arrow::Table> MakeOrders(int64_t rows) {
     ARROW_UNUSED(country.Append(countries[i % 3]));
     ARROW_UNUSED(amount.Append(static_cast<double>(i % 101)));
   }
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("country", arrow::utf8()),
-                               arrow::field("amount", arrow::float64())});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("country", arrow::utf8()),
+                     arrow::field("amount", arrow::float64())});
   return arrow::Table::Make(schema, {id.Finish().ValueOrDie(), country.Finish().ValueOrDie(),
                                      amount.Finish().ValueOrDie()});
 }
@@ -59,14 +59,16 @@ TEST_F(DatasetApiTest, ReadTransformAggregateMatchesArrowCompute) {
   ASSERT_OK_AND_ASSIGN(ds, ds.Filter(And(Greater(Col("amount"), Lit(50.0)),
                                          NotEqual(Col("country"), Lit(std::string("JP"))))));
   ASSERT_OK_AND_ASSIGN(ds, ds.WithColumn("taxed", Multiply(Col("amount"), Lit(1.5))));
-  ASSERT_OK_AND_ASSIGN(ds, ds.GroupByAggregate({"country"}, {{"count", "", ""},
-                                                              {"sum", "taxed", ""}}));
+  ASSERT_OK_AND_ASSIGN(ds,
+                       ds.GroupByAggregate({"country"}, {{"count", "", ""}, {"sum", "taxed", ""}}));
   ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
 
   // The same with Arrow compute directly.
-  auto over = cp::CallFunction("greater", {table_->GetColumnByName("amount"), arrow::Datum(50.0)}).ValueOrDie();
+  auto over = cp::CallFunction("greater", {table_->GetColumnByName("amount"), arrow::Datum(50.0)})
+                  .ValueOrDie();
   auto not_jp = cp::CallFunction("not_equal", {table_->GetColumnByName("country"),
-                                               arrow::Datum(std::string("JP"))}).ValueOrDie();
+                                               arrow::Datum(std::string("JP"))})
+                    .ValueOrDie();
   auto mask = cp::CallFunction("and", {over, not_jp}).ValueOrDie();
   auto filtered = cp::Filter(table_, mask).ValueOrDie().table();
   std::map<std::string, std::pair<int64_t, double>> expected;
@@ -74,7 +76,8 @@ TEST_F(DatasetApiTest, ReadTransformAggregateMatchesArrowCompute) {
   auto amounts = filtered->GetColumnByName("amount");
   for (int64_t i = 0; i < filtered->num_rows(); ++i) {
     auto c = countries->GetScalar(i).ValueOrDie()->ToString();
-    auto a = std::static_pointer_cast<arrow::DoubleScalar>(amounts->GetScalar(i).ValueOrDie())->value;
+    auto a =
+        std::static_pointer_cast<arrow::DoubleScalar>(amounts->GetScalar(i).ValueOrDie())->value;
     expected[c].first += 1;
     expected[c].second += a * 1.5;
   }
@@ -82,9 +85,11 @@ TEST_F(DatasetApiTest, ReadTransformAggregateMatchesArrowCompute) {
   for (int64_t i = 0; i < result->num_rows(); ++i) {
     auto c = result->GetColumnByName("country")->GetScalar(i).ValueOrDie()->ToString();
     auto n = std::static_pointer_cast<arrow::Int64Scalar>(
-                 result->GetColumnByName("count()")->GetScalar(i).ValueOrDie())->value;
+                 result->GetColumnByName("count()")->GetScalar(i).ValueOrDie())
+                 ->value;
     auto s = std::static_pointer_cast<arrow::DoubleScalar>(
-                 result->GetColumnByName("sum(taxed)")->GetScalar(i).ValueOrDie())->value;
+                 result->GetColumnByName("sum(taxed)")->GetScalar(i).ValueOrDie())
+                 ->value;
     EXPECT_EQ(n, expected[c].first) << c;
     EXPECT_NEAR(s, expected[c].second, 1e-6) << c;
   }
@@ -101,7 +106,8 @@ TEST_F(DatasetApiTest, CppBatchFunctionAndWriteRoundTrip) {
       ARROW_ASSIGN_OR_RAISE(auto mask, keep.Finish());
       ARROW_ASSIGN_OR_RAISE(arrow::Datum kept, cp::Filter(batch, mask));
       auto out = kept.record_batch();
-      ARROW_ASSIGN_OR_RAISE(auto ones, arrow::MakeArrayFromScalar(arrow::Int32Scalar(1), out->num_rows()));
+      ARROW_ASSIGN_OR_RAISE(auto ones,
+                            arrow::MakeArrayFromScalar(arrow::Int32Scalar(1), out->num_rows()));
       return out->AddColumn(out->num_columns(), "one", ones);
     });
   };

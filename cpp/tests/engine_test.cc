@@ -47,14 +47,18 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, RangeKeepsOrderAcrossParallelTasks) {
   auto table = RunPlan(RangeNode(100000));
   ASSERT_EQ(table->num_rows(), 100000);
-  auto ids = std::static_pointer_cast<arrow::Int64Array>(table->CombineChunks().ValueOrDie()->column(0)->chunk(0));
+  auto ids = std::static_pointer_cast<arrow::Int64Array>(
+      table->CombineChunks().ValueOrDie()->column(0)->chunk(0));
   for (int64_t i = 0; i < ids->length(); ++i) ASSERT_EQ(ids->Value(i), i);
 }
 
 TEST_F(EngineTest, FilterAndProjectMatchArrowCompute) {
-  auto filtered = plan::FilterNode::Make(RangeNode(50000), Equal(Modulo(Col("id"), Lit(7)), Lit(0.0))).ValueOrDie();
-  auto projected = plan::ProjectNode::Make(filtered, {Col("id"), Multiply(Col("id"), Lit(int64_t{2}))},
-                                           {"id", "twice"}).ValueOrDie();
+  auto filtered =
+      plan::FilterNode::Make(RangeNode(50000), Equal(Modulo(Col("id"), Lit(7)), Lit(0.0)))
+          .ValueOrDie();
+  auto projected = plan::ProjectNode::Make(
+                       filtered, {Col("id"), Multiply(Col("id"), Lit(int64_t{2}))}, {"id", "twice"})
+                       .ValueOrDie();
   auto table = RunPlan(projected);
   ASSERT_EQ(table->num_rows(), (50000 + 6) / 7);
   auto combined = table->CombineChunks().ValueOrDie();
@@ -88,38 +92,45 @@ TEST_F(EngineTest, LimitStopsEarlyAndKeepsOrder) {
 }
 
 TEST_F(EngineTest, LimitAfterFilter) {
-  auto filtered = plan::FilterNode::Make(RangeNode(100000), Greater(Col("id"), Lit(int64_t{99990}))).ValueOrDie();
+  auto filtered = plan::FilterNode::Make(RangeNode(100000), Greater(Col("id"), Lit(int64_t{99990})))
+                      .ValueOrDie();
   auto table = RunPlan(plan::LimitNode::Make(filtered, 5).ValueOrDie());
   ASSERT_EQ(table->num_rows(), 5);
   EXPECT_EQ(table->column(0)->GetScalar(0).ValueOrDie()->ToString(), "99991");
 }
 
 TEST_F(EngineTest, SortMultipleKeysWithNulls) {
-  auto schema = arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::utf8())});
-  auto input = TableFromJson(schema, R"([{"a": 2, "b": "x"}, {"a": null, "b": "y"}, {"a": 1, "b": "z"},
+  auto schema =
+      arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::utf8())});
+  auto input =
+      TableFromJson(schema, R"([{"a": 2, "b": "x"}, {"a": null, "b": "y"}, {"a": 1, "b": "z"},
                                         {"a": 2, "b": "a"}, {"a": 1, "b": null}])");
-  auto sorted = plan::SortNode::Make(Source(input), {{"a", false, false}, {"b", true, false}}).ValueOrDie();
-  auto expected = TableFromJson(schema, R"([{"a": 1, "b": "z"}, {"a": 1, "b": null}, {"a": 2, "b": "x"},
+  auto sorted =
+      plan::SortNode::Make(Source(input), {{"a", false, false}, {"b", true, false}}).ValueOrDie();
+  auto expected =
+      TableFromJson(schema, R"([{"a": 1, "b": "z"}, {"a": 1, "b": null}, {"a": 2, "b": "x"},
                                            {"a": 2, "b": "a"}, {"a": null, "b": "y"}])");
   auto table = RunPlan(sorted);
   ASSERT_TRUE(table->CombineChunks().ValueOrDie()->Equals(*expected)) << table->ToString();
 }
 
 TEST_F(EngineTest, GroupByAggregatesSortedByKey) {
-  auto schema = arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
+  auto schema =
+      arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
   auto input = TableFromJson(schema, R"([{"k": "b", "v": 1}, {"k": "a", "v": 2}, {"k": "b", "v": 3},
                                         {"k": "a", "v": null}, {"k": "c", "v": 5}])");
   auto agg = plan::AggregateNode::Make(Source(input), {"k"},
-                                       {{"count", "", ""}, {"sum", "v", ""}, {"mean", "v", ""},
-                                        {"min", "v", ""}, {"max", "v", ""}})
+                                       {{"count", "", ""},
+                                        {"sum", "v", ""},
+                                        {"mean", "v", ""},
+                                        {"min", "v", ""},
+                                        {"max", "v", ""}})
                  .ValueOrDie();
   auto table = RunPlan(agg);
-  auto expected_schema = arrow::schema({arrow::field("k", arrow::utf8()),
-                                        arrow::field("count()", arrow::int64(), false),
-                                        arrow::field("sum(v)", arrow::int64()),
-                                        arrow::field("mean(v)", arrow::float64()),
-                                        arrow::field("min(v)", arrow::int64()),
-                                        arrow::field("max(v)", arrow::int64())});
+  auto expected_schema = arrow::schema(
+      {arrow::field("k", arrow::utf8()), arrow::field("count()", arrow::int64(), false),
+       arrow::field("sum(v)", arrow::int64()), arrow::field("mean(v)", arrow::float64()),
+       arrow::field("min(v)", arrow::int64()), arrow::field("max(v)", arrow::int64())});
   auto expected = TableFromJson(expected_schema, R"json([
       {"k": "a", "count()": 2, "sum(v)": 2, "mean(v)": 2.0, "min(v)": 2, "max(v)": 2},
       {"k": "b", "count()": 2, "sum(v)": 4, "mean(v)": 2.0, "min(v)": 1, "max(v)": 3},
@@ -128,7 +139,8 @@ TEST_F(EngineTest, GroupByAggregatesSortedByKey) {
 }
 
 TEST_F(EngineTest, GlobalAggregate) {
-  auto agg = plan::AggregateNode::Make(RangeNode(1001), {}, {{"sum", "id", ""}, {"count", "", ""}}).ValueOrDie();
+  auto agg = plan::AggregateNode::Make(RangeNode(1001), {}, {{"sum", "id", ""}, {"count", "", ""}})
+                 .ValueOrDie();
   auto table = RunPlan(agg);
   ASSERT_EQ(table->num_rows(), 1);
   EXPECT_EQ(table->column(0)->GetScalar(0).ValueOrDie()->ToString(), "500500");
@@ -192,7 +204,8 @@ TEST_F(EngineTest, OptimizerPushesFilterBelowProjectionAndPrunesColumns) {
   auto schema = arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::int64()),
                                arrow::field("c", arrow::int64())});
   auto input = TableFromJson(schema, R"([{"a": 1, "b": 2, "c": 3}, {"a": 4, "b": 5, "c": 6}])");
-  auto project = plan::ProjectNode::Make(Source(input), {Col("a"), Col("b")}, {"x", "b"}).ValueOrDie();
+  auto project =
+      plan::ProjectNode::Make(Source(input), {Col("a"), Col("b")}, {"x", "b"}).ValueOrDie();
   auto filter = plan::FilterNode::Make(project, Greater(Col("x"), Lit(int64_t{2}))).ValueOrDie();
   auto select = plan::ProjectNode::Make(filter, {Col("b")}, {"b"}).ValueOrDie();
   auto optimized = optimizer::Optimize(select).ValueOrDie();

@@ -27,7 +27,8 @@ std::shared_ptr<arrow::Table> TableFromJson(const std::shared_ptr<arrow::Schema>
   EXPECT_TRUE(array.ok()) << array.status().ToString();
   auto batch = arrow::RecordBatch::FromStructArray(*array);
   EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-  auto table = arrow::Table::FromRecordBatches(schema, {(*batch)->ReplaceSchema(schema).ValueOrDie()});
+  auto table =
+      arrow::Table::FromRecordBatches(schema, {(*batch)->ReplaceSchema(schema).ValueOrDie()});
   EXPECT_TRUE(table.ok()) << table.status().ToString();
   return *table;
 }
@@ -37,7 +38,8 @@ std::shared_ptr<arrow::Table> SortedByAllColumns(const std::shared_ptr<arrow::Ta
   for (const auto& f : table->schema()->fields()) keys.emplace_back(arrow::FieldRef(f->name()));
   auto combined = table->CombineChunks().ValueOrDie();
   if (keys.empty() || combined->num_rows() == 0) return combined;
-  auto indices = arrow::compute::SortIndices(arrow::Datum(combined), arrow::compute::SortOptions(keys));
+  auto indices =
+      arrow::compute::SortIndices(arrow::Datum(combined), arrow::compute::SortOptions(keys));
   EXPECT_TRUE(indices.ok()) << indices.status().ToString();
   auto sorted = arrow::compute::Take(combined, *indices);
   EXPECT_TRUE(sorted.ok()) << sorted.status().ToString();

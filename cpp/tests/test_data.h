@@ -10,18 +10,18 @@
 #include <memory>
 #include <string>
 
-#define ASSERT_OK(expr)                                          \
-  do {                                                           \
-    auto _st = (expr);                                           \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString();    \
+#define ASSERT_OK(expr)                                       \
+  do {                                                        \
+    auto _st = (expr);                                        \
+    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString(); \
   } while (0)
 
 #define SLUICE_CONCAT_INNER(a, b) a##b
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                              \
-  auto SLUICE_CONCAT(_res_, __LINE__) = (rexpr);                                      \
-  ASSERT_TRUE(SLUICE_CONCAT(_res_, __LINE__).ok())                                    \
-      << #rexpr << ": " << SLUICE_CONCAT(_res_, __LINE__).status().ToString();        \
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr)                                       \
+  auto SLUICE_CONCAT(_res_, __LINE__) = (rexpr);                               \
+  ASSERT_TRUE(SLUICE_CONCAT(_res_, __LINE__).ok())                             \
+      << #rexpr << ": " << SLUICE_CONCAT(_res_, __LINE__).status().ToString(); \
   lhs = std::move(SLUICE_CONCAT(_res_, __LINE__)).ValueUnsafe()
 
 namespace sluice::testing {
@@ -51,11 +51,11 @@ void WriteFile(const std::string& path, const std::string& contents);
 }  // namespace sluice::testing
 
 /// Compares tables by schema and content, ignoring chunking and row order.
-#define ASSERT_TABLES_EQUAL_UNORDERED(expected, actual)                                      \
-  do {                                                                                       \
-    auto _e = ::sluice::testing::SortedByAllColumns(expected);                              \
-    auto _a = ::sluice::testing::SortedByAllColumns(actual);                                \
-    ASSERT_TRUE(_e->Equals(*_a)) << "expected:\n"                                           \
-                                 << _e->ToString() << "\nactual:\n"                          \
-                                 << _a->ToString();                                          \
+#define ASSERT_TABLES_EQUAL_UNORDERED(expected, actual)             \
+  do {                                                              \
+    auto _e = ::sluice::testing::SortedByAllColumns(expected);      \
+    auto _a = ::sluice::testing::SortedByAllColumns(actual);        \
+    ASSERT_TRUE(_e->Equals(*_a)) << "expected:\n"                   \
+                                 << _e->ToString() << "\nactual:\n" \
+                                 << _a->ToString();                 \
   } while (0)

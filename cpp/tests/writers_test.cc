@@ -2,6 +2,8 @@
 // Arrow's own readers (not Sluice's), partitioning, rollover, compression, write modes and
 // the staging/commit protocol, plus exact output of the JSON lines encoder.
 
+#include "io/writers.h"
+
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
 #include <arrow/io/api.h>
@@ -25,7 +27,6 @@
 #include "io/json_lines_encoder.h"
 #include "io/sources.h"
 #include "io/write_operator.h"
-#include "io/writers.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"
 #include "sluice/expression.h"
@@ -190,24 +191,31 @@ std::shared_ptr<arrow::Table> SalesTable(int64_t n, int categories = 4, int mark
     EXPECT_TRUE(market_builder.Append((i / categories) % markets).ok());
     EXPECT_TRUE(values.Append(i * 0.5).ok());
   }
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("category", arrow::utf8()),
-                               arrow::field("market", arrow::int64()),
-                               arrow::field("value", arrow::float64())});
-  return arrow::Table::Make(schema, {ids.Finish().ValueOrDie(), category_builder.Finish().ValueOrDie(),
-                                     market_builder.Finish().ValueOrDie(), values.Finish().ValueOrDie()});
+  auto schema = arrow::schema(
+      {arrow::field("id", arrow::int64()), arrow::field("category", arrow::utf8()),
+       arrow::field("market", arrow::int64()), arrow::field("value", arrow::float64())});
+  return arrow::Table::Make(schema,
+                            {ids.Finish().ValueOrDie(), category_builder.Finish().ValueOrDie(),
+                             market_builder.Finish().ValueOrDie(), values.Finish().ValueOrDie()});
 }
 
 /// Every type the Parquet round trip covers, with nulls in every column.
 std::shared_ptr<arrow::Table> ManyTypesTable(int64_t repeats) {
   auto schema = arrow::schema({
-      arrow::field("i8", arrow::int8()), arrow::field("i16", arrow::int16()),
-      arrow::field("i32", arrow::int32()), arrow::field("i64", arrow::int64()),
-      arrow::field("u8", arrow::uint8()), arrow::field("u32", arrow::uint32()),
-      arrow::field("u64", arrow::uint64()), arrow::field("f32", arrow::float32()),
-      arrow::field("f64", arrow::float64()), arrow::field("flag", arrow::boolean()),
-      arrow::field("s", arrow::utf8()), arrow::field("ls", arrow::large_utf8()),
-      arrow::field("bin", arrow::binary()), arrow::field("day", arrow::date32()),
+      arrow::field("i8", arrow::int8()),
+      arrow::field("i16", arrow::int16()),
+      arrow::field("i32", arrow::int32()),
+      arrow::field("i64", arrow::int64()),
+      arrow::field("u8", arrow::uint8()),
+      arrow::field("u32", arrow::uint32()),
+      arrow::field("u64", arrow::uint64()),
+      arrow::field("f32", arrow::float32()),
+      arrow::field("f64", arrow::float64()),
+      arrow::field("flag", arrow::boolean()),
+      arrow::field("s", arrow::utf8()),
+      arrow::field("ls", arrow::large_utf8()),
+      arrow::field("bin", arrow::binary()),
+      arrow::field("day", arrow::date32()),
       arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
       arrow::field("naive", arrow::timestamp(arrow::TimeUnit::MILLI)),
       arrow::field("dec", arrow::decimal128(10, 2)),
@@ -288,28 +296,36 @@ TEST(JsonLinesEncoderTest, ScalarsStringsAndTimes) {
   auto batch = table->CombineChunksToBatch().ValueOrDie();
   ASSERT_OK_AND_ASSIGN(std::string text, io::EncodeJsonLines(*batch));
   const std::string expected =
-      R"({"i":1,"f":1.0,"s":"a\"b\\c\nd\te\u0001)" "\xc3\xa9\xf0\x9f\x98\x80" R"(","b":true,)"
+      R"({"i":1,"f":1.0,"s":"a\"b\\c\nd\te\u0001)"
+      "\xc3\xa9\xf0\x9f\x98\x80"
+      R"(","b":true,)"
       R"("d":"2024-01-01","ts":"2024-01-01T00:00:00.123Z","ny":"2023-12-31T19:00:00-05:00",)"
       R"("ist":"1970-01-01T05:30:00+05:30","naive":"1970-01-01T00:00:00.000001",)"
-      R"("t":"01:02:03.004","dur":5,"dec":-1.500,"bin":"aGk=","d64":"1970-01-02"})" "\n"
+      R"("t":"01:02:03.004","dur":5,"dec":-1.500,"bin":"aGk=","d64":"1970-01-02"})"
+      "\n"
       R"({"i":null,"f":null,"s":null,"b":null,"d":null,"ts":null,"ny":null,"ist":null,)"
-      R"("naive":null,"t":null,"dur":null,"dec":null,"bin":null,"d64":null})" "\n"
+      R"("naive":null,"t":null,"dur":null,"dec":null,"bin":null,"d64":null})"
+      "\n"
       R"({"i":-2147483648,"f":0.1,"s":"","b":false,"d":"0001-01-01",)"
       R"("ts":"1969-12-31T23:59:59.999Z","ny":"2024-07-03T05:46:40-04:00",)"
       R"("ist":"1970-01-01T05:29:59+05:30","naive":"1969-12-31T23:59:59.999999",)"
-      R"("t":"00:00:00.000","dur":-7,"dec":0.005,"bin":"YWJj","d64":"1969-12-31"})" "\n"
+      R"("t":"00:00:00.000","dur":-7,"dec":0.005,"bin":"YWJj","d64":"1969-12-31"})"
+      "\n"
       R"({"i":0,"f":1e+300,"s":"/","b":true,"d":"1970-01-01","ts":"1970-01-01T00:00:00.000Z",)"
       R"("ny":"1969-12-31T19:00:00-05:00","ist":"1970-01-01T05:30:00+05:30",)"
       R"("naive":"1970-01-01T00:00:00.000000","t":"23:59:59.999","dur":0,"dec":1234.000,)"
-      R"("bin":"YWJjZA==","d64":"1970-01-01"})" "\n"
+      R"("bin":"YWJjZA==","d64":"1970-01-01"})"
+      "\n"
       R"({"i":0,"f":-0.0,"s":"x","b":true,"d":"1970-01-01","ts":"1970-01-01T00:00:00.000Z",)"
       R"("ny":"1969-12-31T19:00:00-05:00","ist":"1970-01-01T05:30:00+05:30",)"
       R"("naive":"1970-01-01T00:00:00.000000","t":"00:00:00.000","dur":0,"dec":0.000,)"
-      R"("bin":"","d64":"1970-01-01"})" "\n"
+      R"("bin":"","d64":"1970-01-01"})"
+      "\n"
       R"({"i":0,"f":null,"s":"x","b":true,"d":"1970-01-01","ts":"1970-01-01T00:00:00.000Z",)"
       R"("ny":"1969-12-31T19:00:00-05:00","ist":"1970-01-01T05:30:00+05:30",)"
       R"("naive":"1970-01-01T00:00:00.000000","t":"00:00:00.000","dur":0,"dec":0.000,)"
-      R"("bin":"","d64":"1970-01-01"})" "\n";
+      R"("bin":"","d64":"1970-01-01"})"
+      "\n";
   EXPECT_EQ(text, expected);
 }
 
@@ -335,16 +351,20 @@ TEST(JsonLinesEncoderTest, NestedDictionaryAndSlices) {
   ASSERT_OK_AND_ASSIGN(std::string text, io::EncodeJsonLines(*batch));
   const std::string expected =
       R"({"l":[1,null,3],"st":{"x":1,"y\"q":"z"},"m":{"k":1,"q\"":null},"mi":{"7":"seven"},)"
-      R"("fl":[0.5,2.0],"ls":[{"k":"a"},null,{"k":null}]})" "\n"
-      R"({"l":[],"st":{"x":null,"y\"q":null},"m":{},"mi":null,"fl":null,"ls":null})" "\n"
-      R"({"l":null,"st":null,"m":null,"mi":{},"fl":[1.0,1.0],"ls":[]})" "\n";
+      R"("fl":[0.5,2.0],"ls":[{"k":"a"},null,{"k":null}]})"
+      "\n"
+      R"({"l":[],"st":{"x":null,"y\"q":null},"m":{},"mi":null,"fl":null,"ls":null})"
+      "\n"
+      R"({"l":null,"st":null,"m":null,"mi":{},"fl":[1.0,1.0],"ls":[]})"
+      "\n";
   EXPECT_EQ(text, expected);
 
   // Dictionaries are decoded; nulls in the indices stay null.
-  auto plain = arrow::json::ArrayFromJSONString(arrow::utf8(), R"(["b", null, "a", "b"])").ValueOrDie();
+  auto plain =
+      arrow::json::ArrayFromJSONString(arrow::utf8(), R"(["b", null, "a", "b"])").ValueOrDie();
   auto encoded = arrow::compute::DictionaryEncode(plain).ValueOrDie().make_array();
-  auto dict_batch = arrow::RecordBatch::Make(
-      arrow::schema({arrow::field("d", encoded->type())}), 4, {encoded});
+  auto dict_batch =
+      arrow::RecordBatch::Make(arrow::schema({arrow::field("d", encoded->type())}), 4, {encoded});
   ASSERT_OK_AND_ASSIGN(std::string dict_text, io::EncodeJsonLines(*dict_batch));
   EXPECT_EQ(dict_text, "{\"d\":\"b\"}\n{\"d\":null}\n{\"d\":\"a\"}\n{\"d\":\"b\"}\n");
 }
@@ -380,8 +400,8 @@ TEST(JsonLinesEncoderTest, EmptyBatchAndUnsupportedType) {
   EXPECT_EQ(text, "");
   // A batch whose types differ from the encoder's schema is refused, naming the column.
   ASSERT_OK_AND_ASSIGN(auto encoder, io::JsonLinesEncoder::Make(schema));
-  auto wrong = arrow::RecordBatch::MakeEmpty(arrow::schema({arrow::field("a", arrow::utf8())}))
-                   .ValueOrDie();
+  auto wrong =
+      arrow::RecordBatch::MakeEmpty(arrow::schema({arrow::field("a", arrow::utf8())})).ValueOrDie();
   std::string out;
   auto status = encoder->Encode(*wrong, &out);
   EXPECT_TRUE(status.IsTypeError()) << status.ToString();
@@ -393,10 +413,10 @@ TEST(JsonLinesEncoderTest, UnionsWriteTheSelectedValue) {
     auto fields = {arrow::field("i", arrow::int32()), arrow::field("s", arrow::utf8())};
     auto type = mode == arrow::UnionMode::SPARSE ? arrow::sparse_union(fields, {0, 1})
                                                  : arrow::dense_union(fields, {0, 1});
-    auto values = arrow::json::ArrayFromJSONString(
-                      type, R"([[0, 1], [1, "x"], [0, null], [1, "y"]])")
-                      .ValueOrDie()
-                      ->Slice(1);
+    auto values =
+        arrow::json::ArrayFromJSONString(type, R"([[0, 1], [1, "x"], [0, null], [1, "y"]])")
+            .ValueOrDie()
+            ->Slice(1);
     auto batch = arrow::RecordBatch::Make(arrow::schema({arrow::field("u", type)}), 3, {values});
     ASSERT_OK_AND_ASSIGN(std::string text, io::EncodeJsonLines(*batch));
     EXPECT_EQ(text, "{\"u\":\"x\"}\n{\"u\":null}\n{\"u\":\"y\"}\n") << type->ToString();
@@ -452,19 +472,18 @@ TEST_F(WritersTest, ParquetRoundTripManyTypesKeepsOrder) {
 }
 
 TEST_F(WritersTest, CsvRoundTripWithNullsAndQuoting) {
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("x", arrow::float64()),
-                               arrow::field("s", arrow::utf8()),
-                               arrow::field("flag", arrow::boolean()),
-                               arrow::field("day", arrow::date32()),
-                               arrow::field("ts", arrow::timestamp(arrow::TimeUnit::SECOND))});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("x", arrow::float64()),
+                     arrow::field("s", arrow::utf8()), arrow::field("flag", arrow::boolean()),
+                     arrow::field("day", arrow::date32()),
+                     arrow::field("ts", arrow::timestamp(arrow::TimeUnit::SECOND))});
   auto rows = TableFromJson(schema, R"([
     {"id": 1, "x": 0.1, "s": "comma, \"quote\"", "flag": true, "day": 19723, "ts": 1704067200},
     {"id": null, "x": null, "s": null, "flag": null, "day": null, "ts": null},
     {"id": -3, "x": 1e-300, "s": "line\nbreak", "flag": false, "day": -1, "ts": -1}
   ])");
-  auto input = arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(100, rows))
-                   .ValueOrDie();
+  auto input =
+      arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(100, rows)).ValueOrDie();
   const fs::path out = temp_.path() / "csv";
   ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kCsv));
   EXPECT_EQ(result.rows, 300);
@@ -474,7 +493,8 @@ TEST_F(WritersTest, CsvRoundTripWithNullsAndQuoting) {
 }
 
 TEST_F(WritersTest, CsvDelimiterAndNoHeader) {
-  auto schema = arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::utf8())});
+  auto schema =
+      arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::utf8())});
   auto input = TableFromJson(schema, R"([{"a": 1, "b": "x;y"}, {"a": 2, "b": "z"}])");
   const fs::path out = temp_.path() / "csv";
   WriteOptions options;
@@ -489,8 +509,10 @@ TEST_F(WritersTest, CsvDelimiterAndNoHeader) {
 
 TEST_F(WritersTest, JsonRoundTripWithNestedValues) {
   auto schema = arrow::schema({
-      arrow::field("id", arrow::int64()), arrow::field("x", arrow::float64()),
-      arrow::field("s", arrow::utf8()), arrow::field("flag", arrow::boolean()),
+      arrow::field("id", arrow::int64()),
+      arrow::field("x", arrow::float64()),
+      arrow::field("s", arrow::utf8()),
+      arrow::field("flag", arrow::boolean()),
       arrow::field("ts", arrow::timestamp(arrow::TimeUnit::SECOND)),
       arrow::field("utc", arrow::timestamp(arrow::TimeUnit::MILLI, "UTC")),
       arrow::field("ints", arrow::list(arrow::int64())),
@@ -505,8 +527,8 @@ TEST_F(WritersTest, JsonRoundTripWithNestedValues) {
     {"id": -5, "x": -1e-7, "s": "", "flag": false, "ts": -86400, "utc": -1, "ints": [],
      "pair": {"k": null, "v": null}}
   ])");
-  auto input = arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(70, rows))
-                   .ValueOrDie();
+  auto input =
+      arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(70, rows)).ValueOrDie();
   const fs::path out = temp_.path() / "json";
   ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kJson));
   EXPECT_EQ(result.rows, 210);
@@ -537,8 +559,8 @@ TEST_F(WritersTest, PartitionedLayoutEscapesValuesAndDropsColumns) {
   EXPECT_EQ(dirs, expected_dirs);
 
   // Each file holds only id and value, and only rows of its partition.
-  auto file_schema = arrow::schema({arrow::field("id", arrow::int64()),
-                                    arrow::field("value", arrow::float64())});
+  auto file_schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("value", arrow::float64())});
   int64_t rows = 0;
   for (const auto& file : DataFiles(out)) {
     auto table = ReadParquetFile(out / file);
@@ -549,9 +571,9 @@ TEST_F(WritersTest, PartitionedLayoutEscapesValuesAndDropsColumns) {
     for (int64_t i = 0; i < ids->length(); ++i) {
       const int64_t id = ids->Value(i);
       const int category = static_cast<int>(id % 4);
-      const std::string expected_category =
-          category == 0 ? "__HIVE_DEFAULT_PARTITION__" : category == 1 ? "a%2Fb%20c"
-                                                                       : "cat" + std::to_string(category);
+      const std::string expected_category = category == 0   ? "__HIVE_DEFAULT_PARTITION__"
+                                            : category == 1 ? "a%2Fb%20c"
+                                                            : "cat" + std::to_string(category);
       ASSERT_EQ(dir, "category=" + expected_category + "/market=" + std::to_string((id / 4) % 3));
     }
     rows += table->num_rows();
@@ -572,8 +594,8 @@ TEST_F(WritersTest, ManyPartitionsPerTask) {
   EXPECT_EQ(result.rows, 20000);
 
   // Read every file back, restore the partition columns from the path and compare.
-  auto file_schema = arrow::schema({arrow::field("id", arrow::int64()),
-                                    arrow::field("value", arrow::float64())});
+  auto file_schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("value", arrow::float64())});
   std::set<std::string> dirs;
   std::vector<std::shared_ptr<arrow::Table>> tables;
   for (const auto& file : DataFiles(out)) {
@@ -584,15 +606,15 @@ TEST_F(WritersTest, ManyPartitionsPerTask) {
     const int64_t market = std::stoll(dir.filename().string().substr(strlen("market=")));
     std::shared_ptr<arrow::Scalar> category_value =
         category == "__HIVE_DEFAULT_PARTITION__" ? arrow::MakeNullScalar(arrow::utf8())
-        : category == "a%2Fb%20c"                 ? arrow::MakeScalar("a/b c")
-                                                  : arrow::MakeScalar(category);
+        : category == "a%2Fb%20c"                ? arrow::MakeScalar("a/b c")
+                                                 : arrow::MakeScalar(category);
     auto categories = arrow::MakeArrayFromScalar(*category_value, table->num_rows()).ValueOrDie();
-    auto markets = arrow::MakeArrayFromScalar(arrow::Int64Scalar(market), table->num_rows()).ValueOrDie();
+    auto markets =
+        arrow::MakeArrayFromScalar(arrow::Int64Scalar(market), table->num_rows()).ValueOrDie();
     auto combined = table->CombineChunks().ValueOrDie();
-    tables.push_back(arrow::Table::Make(input->schema(), {combined->column(0),
-                                                          std::make_shared<arrow::ChunkedArray>(categories),
-                                                          std::make_shared<arrow::ChunkedArray>(markets),
-                                                          combined->column(1)}));
+    tables.push_back(arrow::Table::Make(
+        input->schema(), {combined->column(0), std::make_shared<arrow::ChunkedArray>(categories),
+                          std::make_shared<arrow::ChunkedArray>(markets), combined->column(1)}));
   }
   EXPECT_EQ(dirs.size(), 200u);
   auto actual = arrow::ConcatenateTables(tables).ValueOrDie();
@@ -604,8 +626,9 @@ TEST_F(WritersTest, PartitionByComputedColumnOfUserFunction) {
   BatchFunctionFactory factory = []() -> arrow::Result<BatchFunction> {
     return BatchFunction([](const std::shared_ptr<arrow::RecordBatch>& batch)
                              -> arrow::Result<std::shared_ptr<arrow::RecordBatch>> {
-      ARROW_ASSIGN_OR_RAISE(auto parity, arrow::compute::CallFunction(
-                                             "bit_wise_and", {batch->column(0), arrow::Datum(int64_t{1})}));
+      ARROW_ASSIGN_OR_RAISE(
+          auto parity, arrow::compute::CallFunction("bit_wise_and",
+                                                    {batch->column(0), arrow::Datum(int64_t{1})}));
       return batch->AddColumn(1, "parity", parity.make_array());
     });
   };
@@ -631,10 +654,9 @@ TEST_F(WritersTest, PartitionByComputedColumnOfUserFunction) {
 }
 
 TEST_F(WritersTest, PartitionValuesOfOtherTypes) {
-  auto schema = arrow::schema({arrow::field("name", arrow::utf8()),
-                               arrow::field("flag", arrow::boolean()),
-                               arrow::field("day", arrow::date32()),
-                               arrow::field("v", arrow::int64())});
+  auto schema =
+      arrow::schema({arrow::field("name", arrow::utf8()), arrow::field("flag", arrow::boolean()),
+                     arrow::field("day", arrow::date32()), arrow::field("v", arrow::int64())});
   auto input = TableFromJson(schema, R"([
     {"name": "b", "flag": true, "day": 19723, "v": 1},
     {"name": "a", "flag": false, "day": null, "v": 2},
@@ -642,8 +664,7 @@ TEST_F(WritersTest, PartitionValuesOfOtherTypes) {
   ])");
   // Dictionary-encode the name column: partition values are decoded.
   auto names = arrow::compute::DictionaryEncode(input->column(0)).ValueOrDie().chunked_array();
-  auto dict_input =
-      input->SetColumn(0, arrow::field("name", names->type()), names).ValueOrDie();
+  auto dict_input = input->SetColumn(0, arrow::field("name", names->type()), names).ValueOrDie();
   const fs::path out = temp_.path() / "typed";
   WriteOptions options;
   options.partition_cols = {"name", "flag", "day"};
@@ -671,7 +692,8 @@ TEST_F(WritersTest, ManyPartitionsWithSmallMemoryBudgetKeepsEveryRow) {
       arrow::StringBuilder payloads;
       for (int64_t i = 0; i < ids.length(); ++i) {
         ARROW_RETURN_NOT_OK(keys.Append(ids.Value(i) % 100));
-        ARROW_RETURN_NOT_OK(payloads.Append(std::string(1000, static_cast<char>('a' + ids.Value(i) % 26))));
+        ARROW_RETURN_NOT_OK(
+            payloads.Append(std::string(1000, static_cast<char>('a' + ids.Value(i) % 26))));
       }
       ARROW_ASSIGN_OR_RAISE(auto key_array, keys.Finish());
       ARROW_ASSIGN_OR_RAISE(auto payload_array, payloads.Finish());
@@ -802,8 +824,8 @@ class SlowFirstTaskSource : public plan::SourceSpec {
           arrow::Int64Builder ids;
           for (int64_t i = start; i < start + count; ++i) ARROW_RETURN_NOT_OK(ids.Append(i));
           ARROW_ASSIGN_OR_RAISE(auto array, ids.Finish());
-          auto batch = arrow::RecordBatch::Make(
-              arrow::schema({arrow::field("id", arrow::int64())}), count, {array});
+          auto batch = arrow::RecordBatch::Make(arrow::schema({arrow::field("id", arrow::int64())}),
+                                                count, {array});
           auto done = std::make_shared<bool>(false);
           return std::make_unique<exec::FunctionBatchStream>(
               [batch, done]() -> arrow::Result<exec::BatchPtr> {
@@ -829,7 +851,8 @@ class SlowFirstTaskSource : public plan::SourceSpec {
 };
 
 TEST_F(WritersTest, FileNamesFollowTaskOrderNotOpenOrder) {
-  auto source = plan::SourceNode::Make(std::make_shared<SlowFirstTaskSource>(800, 100)).ValueOrDie();
+  auto source =
+      plan::SourceNode::Make(std::make_shared<SlowFirstTaskSource>(800, 100)).ValueOrDie();
   const fs::path out = temp_.path() / "ordered";
   ASSERT_OK_AND_ASSIGN(auto result, Write(source, out, io::FileFormat::kJson));
   ASSERT_EQ(result.files.size(), 8u);
@@ -845,7 +868,8 @@ TEST_F(WritersTest, TasksWithoutRowsWriteNoFiles) {
   auto input = SalesTable(1000);
   // Only ids 0..149 pass: tasks 2..9 write nothing; the two files are numbered 0 and 1.
   auto filtered =
-      plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{150})))).ValueOrDie();
+      plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{150}))))
+          .ValueOrDie();
   const fs::path out = temp_.path() / "filtered";
   ASSERT_OK_AND_ASSIGN(auto result, Write(filtered, out, io::FileFormat::kParquet));
   const auto files = DataFiles(out);
@@ -855,7 +879,8 @@ TEST_F(WritersTest, TasksWithoutRowsWriteNoFiles) {
   EXPECT_EQ(result.rows, 150);
 
   // A write without any rows publishes nothing but the marker.
-  auto none = plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{0})))).ValueOrDie();
+  auto none = plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{0}))))
+                  .ValueOrDie();
   ASSERT_OK_AND_ASSIGN(auto empty, Write(none, temp_.path() / "empty", io::FileFormat::kCsv));
   EXPECT_TRUE(empty.files.empty());
   EXPECT_EQ(empty.rows, 0);
@@ -881,7 +906,8 @@ TEST_F(WritersTest, ParquetCompressionCodecs) {
     // lz4 is written as Parquet's LZ4_RAW codec; Arrow maps both to its LZ4 variants.
     const auto written = reader->metadata()->RowGroup(0)->ColumnChunk(0)->compression();
     if (name == "lz4") {
-      EXPECT_TRUE(written == parquet::Compression::LZ4 || written == parquet::Compression::LZ4_HADOOP)
+      EXPECT_TRUE(written == parquet::Compression::LZ4 ||
+                  written == parquet::Compression::LZ4_HADOOP)
           << static_cast<int>(written);
     } else {
       EXPECT_EQ(written, codec);
@@ -910,7 +936,8 @@ TEST_F(WritersTest, CsvAndJsonCompression) {
     const fs::path csv_out = temp_.path() / ("csv_" + name);
     ASSERT_OK_AND_ASSIGN(auto csv, Write(Source(input), csv_out, io::FileFormat::kCsv, options));
     for (const auto& file : csv.files) EXPECT_TRUE(file.ends_with(".csv" + suffix)) << file;
-    auto csv_back = ReadAll(csv_out, [&](const fs::path& p) { return ReadCsvFile(p, input->schema()); });
+    auto csv_back =
+        ReadAll(csv_out, [&](const fs::path& p) { return ReadCsvFile(p, input->schema()); });
     ASSERT_TRUE(csv_back->Equals(*input));
 
     const fs::path json_out = temp_.path() / ("json_" + name);
@@ -958,7 +985,8 @@ TEST_F(WritersTest, ModeErrorRefusesNonEmptyTargetAndLeavesItUntouched) {
   testing::WriteFile((temp_.path() / "plain_file").string(), "x");
   WriteOptions overwrite;
   overwrite.mode = WriteMode::kOverwrite;
-  EXPECT_FALSE(Write(Source(input), temp_.path() / "plain_file", io::FileFormat::kCsv, overwrite).ok());
+  EXPECT_FALSE(
+      Write(Source(input), temp_.path() / "plain_file", io::FileFormat::kCsv, overwrite).ok());
   EXPECT_EQ(ReadRaw(temp_.path() / "plain_file"), "x");
 }
 
@@ -988,7 +1016,8 @@ TEST_F(WritersTest, ModeOverwriteReplacesVisibleContents) {
   auto replacement = SalesTable(50);
   WriteOptions options;
   options.mode = WriteMode::kOverwrite;
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(replacement), out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result,
+                       Write(Source(replacement), out, io::FileFormat::kParquet, options));
   const auto files = DataFiles(out);
   for (const auto& file : files) EXPECT_TRUE(file.starts_with("part-")) << file;
   EXPECT_EQ(files.size(), result.files.size());
@@ -1000,11 +1029,13 @@ TEST_F(WritersTest, ModeOverwriteReplacesVisibleContents) {
 }
 
 TEST_F(WritersTest, ModeOverwritePartitionsReplacesOnlyWrittenPartitions) {
-  auto schema = arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
+  auto schema =
+      arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
   const fs::path out = temp_.path() / "dynamic";
   WriteOptions options;
   options.partition_cols = {"k"};
-  auto first = TableFromJson(schema, R"([{"k": "a", "v": 1}, {"k": "b", "v": 2}, {"k": "b", "v": 3}])");
+  auto first =
+      TableFromJson(schema, R"([{"k": "a", "v": 1}, {"k": "b", "v": 2}, {"k": "b", "v": 3}])");
   ASSERT_OK(Write(Source(first), out, io::FileFormat::kParquet, options).status());
   const auto a_files = DataFiles(out / "k=a");
 
@@ -1049,7 +1080,8 @@ TEST_F(WritersTest, FailingPipelineLeavesTargetAsItWas) {
   ASSERT_OK(Write(Source(SalesTable(300)), out, io::FileFormat::kParquet, partitioned).status());
   const auto before = Snapshot(out);
 
-  for (WriteMode mode : {WriteMode::kOverwrite, WriteMode::kAppend, WriteMode::kOverwritePartitions}) {
+  for (WriteMode mode :
+       {WriteMode::kOverwrite, WriteMode::kAppend, WriteMode::kOverwritePartitions}) {
     SCOPED_TRACE(static_cast<int>(mode));
     WriteOptions options = partitioned;
     options.mode = mode;
@@ -1071,7 +1103,8 @@ TEST_F(WritersTest, FailingPipelineLeavesTargetAsItWas) {
 }
 
 TEST_F(WritersTest, CommitFailureRestoresReplacedFiles) {
-  auto schema = arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
+  auto schema =
+      arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});
   const fs::path out = temp_.path() / "rollback";
   WriteOptions options;
   options.partition_cols = {"k"};

@@ -135,13 +135,14 @@ std::shared_ptr<arrow::Array> ImportArrayCapsules(nb::handle schema, nb::handle 
 }
 
 std::shared_ptr<arrow::RecordBatch> ImportBatchCapsules(nb::handle schema, nb::handle array) {
-  return ValueOrThrow(arrow::ImportRecordBatch(CapsulePointer<ArrowArray>(array, "arrow_array"),
-                                               CapsulePointer<ArrowSchema>(schema, "arrow_schema")));
+  return ValueOrThrow(
+      arrow::ImportRecordBatch(CapsulePointer<ArrowArray>(array, "arrow_array"),
+                               CapsulePointer<ArrowSchema>(schema, "arrow_schema")));
 }
 
 std::shared_ptr<arrow::RecordBatchReader> ImportStreamCapsule(nb::handle capsule) {
-  return ValueOrThrow(
-      arrow::ImportRecordBatchReader(CapsulePointer<ArrowArrayStream>(capsule, "arrow_array_stream")));
+  return ValueOrThrow(arrow::ImportRecordBatchReader(
+      CapsulePointer<ArrowArrayStream>(capsule, "arrow_array_stream")));
 }
 
 }  // namespace sluice::python

@@ -38,7 +38,8 @@ auto WithoutGil(Fn&& fn) {
 
 Expression ScalarLiteral(nb::handle schema_capsule, nb::handle array_capsule) {
   auto array = ImportArrayCapsules(schema_capsule, array_capsule);
-  if (array->length() != 1) throw StatusError(arrow::Status::Invalid("literal must have one value"));
+  if (array->length() != 1)
+    throw StatusError(arrow::Status::Invalid("literal must have one value"));
   return Lit(ValueOrThrow(array->GetScalar(0)));
 }
 
@@ -99,7 +100,8 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
 /// unlike the raw C stream, errors here go through the status translator.
 class BatchIterator {
  public:
-  explicit BatchIterator(std::shared_ptr<arrow::RecordBatchReader> reader) : reader_(std::move(reader)) {}
+  explicit BatchIterator(std::shared_ptr<arrow::RecordBatchReader> reader)
+      : reader_(std::move(reader)) {}
   ~BatchIterator() { Close(); }
   nb::capsule schema() const { return ExportSchemaCapsule(*reader_->schema()); }
   /// The next batch as (schema, array) capsules, or None at the end.
@@ -133,19 +135,20 @@ NB_MODULE(_sluice, m) {
   RegisterStatusTranslation(errors);
 
   // ---- configuration
-  m.def("configure",
-        [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
-           std::optional<int64_t> batch_rows, std::optional<bool> progress) {
-          EngineConfig config = CurrentConfig();
-          EngineConfig requested = config;
-          if (num_threads) requested.num_threads = *num_threads;
-          if (memory_limit_bytes) requested.memory_limit_bytes = *memory_limit_bytes;
-          if (batch_rows) requested.batch_rows = *batch_rows;
-          if (progress) requested.progress = *progress;
-          Check(Configure(requested));
-        },
-        "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
-        "batch_rows"_a = nb::none(), "progress"_a = nb::none());
+  m.def(
+      "configure",
+      [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
+         std::optional<int64_t> batch_rows, std::optional<bool> progress) {
+        EngineConfig config = CurrentConfig();
+        EngineConfig requested = config;
+        if (num_threads) requested.num_threads = *num_threads;
+        if (memory_limit_bytes) requested.memory_limit_bytes = *memory_limit_bytes;
+        if (batch_rows) requested.batch_rows = *batch_rows;
+        if (progress) requested.progress = *progress;
+        Check(Configure(requested));
+      },
+      "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
+      "batch_rows"_a = nb::none(), "progress"_a = nb::none());
   m.def("current_config", []() {
     EngineConfig c = CurrentConfig();
     nb::dict d;
@@ -155,7 +158,8 @@ NB_MODULE(_sluice, m) {
     d["progress"] = c.progress;
     return d;
   });
-  m.def("parse_byte_size", [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
+  m.def("parse_byte_size",
+        [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
 
   nb::class_<BatchIterator>(m, "BatchIterator")
       .def("schema", &BatchIterator::schema)
@@ -165,13 +169,14 @@ NB_MODULE(_sluice, m) {
   // ---- expressions
   nb::class_<Expression>(m, "Expr")
       .def("__repr__", [](const Expression& e) { return e.ToString(); })
-      .def("referenced_columns", [](const Expression& e) {
-        std::vector<std::string> names;
-        for (const auto& ref : arrow::compute::FieldsInExpression(e)) {
-          if (ref.name()) names.push_back(*ref.name());
-        }
-        return names;
-      })
+      .def("referenced_columns",
+           [](const Expression& e) {
+             std::vector<std::string> names;
+             for (const auto& ref : arrow::compute::FieldsInExpression(e)) {
+               if (ref.name()) names.push_back(*ref.name());
+             }
+             return names;
+           })
       .def("equals", [](const Expression& a, const Expression& b) { return a.Equals(b); });
   m.def("expr_col", [](const std::string& name) { return Col(name); });
   m.def("expr_lit", &ScalarLiteral);
@@ -192,156 +197,180 @@ NB_MODULE(_sluice, m) {
 
   // ---- datasets
   nb::class_<Dataset>(m, "Dataset")
-      .def("filter", [](const Dataset& d, const Expression& e) { return ValueOrThrow(d.Filter(e)); })
-      .def("project", [](const Dataset& d, std::vector<Expression> exprs, std::vector<std::string> names) {
-        return ValueOrThrow(d.Project(std::move(exprs), std::move(names)));
-      })
-      .def("select_columns", [](const Dataset& d, const std::vector<std::string>& c) {
-        return ValueOrThrow(d.SelectColumns(c));
-      })
-      .def("drop_columns", [](const Dataset& d, const std::vector<std::string>& c) {
-        return ValueOrThrow(d.DropColumns(c));
-      })
-      .def("rename_columns", [](const Dataset& d, const std::vector<std::pair<std::string, std::string>>& r) {
-        return ValueOrThrow(d.RenameColumns(r));
-      })
-      .def("with_column", [](const Dataset& d, const std::string& name, const Expression& e) {
-        return ValueOrThrow(d.WithColumn(name, e));
-      })
-      .def("map_batches",
-           [](const Dataset& d, nb::object factory, const std::string& name,
-              std::optional<int64_t> batch_size, int min_actors, int max_actors, int max_concurrency) {
-             MapBatchesOptions options;
-             options.name = name;
-             options.batch_size = batch_size;
-             options.min_actors = min_actors;
-             options.max_actors = max_actors;
-             options.max_concurrency = max_concurrency;
-             return ValueOrThrow(d.MapBatches(MakePythonBatchFunctionFactory(std::move(factory)), options));
-           },
-           "factory"_a, "name"_a, "batch_size"_a = nb::none(), "min_actors"_a = 0,
-           "max_actors"_a = 0, "max_concurrency"_a = 0)
+      .def("filter",
+           [](const Dataset& d, const Expression& e) { return ValueOrThrow(d.Filter(e)); })
+      .def("project",
+           [](const Dataset& d, std::vector<Expression> exprs, std::vector<std::string> names) {
+             return ValueOrThrow(d.Project(std::move(exprs), std::move(names)));
+           })
+      .def("select_columns",
+           [](const Dataset& d, const std::vector<std::string>& c) {
+             return ValueOrThrow(d.SelectColumns(c));
+           })
+      .def("drop_columns",
+           [](const Dataset& d, const std::vector<std::string>& c) {
+             return ValueOrThrow(d.DropColumns(c));
+           })
+      .def("rename_columns",
+           [](const Dataset& d, const std::vector<std::pair<std::string, std::string>>& r) {
+             return ValueOrThrow(d.RenameColumns(r));
+           })
+      .def("with_column", [](const Dataset& d, const std::string& name,
+                             const Expression& e) { return ValueOrThrow(d.WithColumn(name, e)); })
+      .def(
+          "map_batches",
+          [](const Dataset& d, nb::object factory, const std::string& name,
+             std::optional<int64_t> batch_size, int min_actors, int max_actors,
+             int max_concurrency) {
+            MapBatchesOptions options;
+            options.name = name;
+            options.batch_size = batch_size;
+            options.min_actors = min_actors;
+            options.max_actors = max_actors;
+            options.max_concurrency = max_concurrency;
+            return ValueOrThrow(
+                d.MapBatches(MakePythonBatchFunctionFactory(std::move(factory)), options));
+          },
+          "factory"_a, "name"_a, "batch_size"_a = nb::none(), "min_actors"_a = 0,
+          "max_actors"_a = 0, "max_concurrency"_a = 0)
       .def("limit", [](const Dataset& d, int64_t n) { return ValueOrThrow(d.Limit(n)); })
-      .def("sort", [](const Dataset& d, const std::vector<std::tuple<std::string, bool, bool>>& keys) {
-        std::vector<SortKey> sort_keys;
-        for (const auto& [column, descending, nulls_first] : keys) sort_keys.push_back({column, descending, nulls_first});
-        return ValueOrThrow(d.Sort(std::move(sort_keys)));
-      })
-      .def("aggregate", [](const Dataset& d, std::vector<std::string> keys,
-                           const std::vector<std::tuple<std::string, std::string, std::string>>& aggs) {
-        std::vector<Aggregate> aggregates;
-        for (const auto& [fn, column, out] : aggs) aggregates.push_back({fn, column, out});
-        return ValueOrThrow(d.GroupByAggregate(std::move(keys), std::move(aggregates)));
-      })
+      .def("sort",
+           [](const Dataset& d, const std::vector<std::tuple<std::string, bool, bool>>& keys) {
+             std::vector<SortKey> sort_keys;
+             for (const auto& [column, descending, nulls_first] : keys)
+               sort_keys.push_back({column, descending, nulls_first});
+             return ValueOrThrow(d.Sort(std::move(sort_keys)));
+           })
+      .def("aggregate",
+           [](const Dataset& d, std::vector<std::string> keys,
+              const std::vector<std::tuple<std::string, std::string, std::string>>& aggs) {
+             std::vector<Aggregate> aggregates;
+             for (const auto& [fn, column, out] : aggs) aggregates.push_back({fn, column, out});
+             return ValueOrThrow(d.GroupByAggregate(std::move(keys), std::move(aggregates)));
+           })
       .def("repartition", [](const Dataset& d, int n) { return ValueOrThrow(d.Repartition(n)); })
-      .def("union", [](const Dataset& d, const std::vector<Dataset>& others) {
-        return ValueOrThrow(d.Union(others));
-      })
-      .def("schema", [](const Dataset& d) {
-        auto schema = WithoutGil([&] { return d.Schema(); });
-        return ExportSchemaCapsule(*schema);
-      })
+      .def("union",
+           [](const Dataset& d, const std::vector<Dataset>& others) {
+             return ValueOrThrow(d.Union(others));
+           })
+      .def("schema",
+           [](const Dataset& d) {
+             auto schema = WithoutGil([&] { return d.Schema(); });
+             return ExportSchemaCapsule(*schema);
+           })
       .def("count", [](const Dataset& d) { return WithoutGil([&] { return d.Count(); }); })
       .def("size_bytes", [](const Dataset& d) { return WithoutGil([&] { return d.SizeBytes(); }); })
-      .def("execute", [](const Dataset& d) {
-        auto reader = WithoutGil([&] { return d.Execute(); });
-        return std::make_unique<BatchIterator>(std::move(reader));
-      })
-      .def("to_table", [](const Dataset& d) {
-        auto table = WithoutGil([&] { return d.ToTable(); });
-        return ExportStreamCapsule(std::make_shared<arrow::TableBatchReader>(std::move(table)));
-      })
-      .def("to_stream", [](const Dataset& d) {
-        auto reader = WithoutGil([&] { return d.Execute(); });
-        return ExportStreamCapsule(std::move(reader));
-      })
-      .def("write",
-           [](const Dataset& d, const std::string& format, const std::string& path, const std::string& mode,
-              std::vector<std::string> partition_cols, const std::string& compression,
-              std::optional<int64_t> max_rows_per_file, const std::string& delimiter, bool header) {
-             WriteOptions options;
-             options.mode = ValueOrThrow(ParseWriteMode(mode));
-             options.partition_cols = std::move(partition_cols);
-             options.compression = compression;
-             options.max_rows_per_file = max_rows_per_file;
-             if (delimiter.size() != 1) {
-               throw StatusError(arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
-             }
-             options.delimiter = delimiter[0];
-             options.header = header;
-             WriteResult result = WithoutGil([&]() -> arrow::Result<WriteResult> {
-               if (format == "parquet") return d.WriteParquet(path, options);
-               if (format == "csv") return d.WriteCsv(path, options);
-               if (format == "json") return d.WriteJson(path, options);
-               return arrow::Status::Invalid("unknown format '", format, "'");
-             });
-             nb::dict out;
-             out["files"] = result.files;
-             out["rows"] = result.rows;
-             out["bytes"] = result.bytes;
-             return out;
-           },
-           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
-           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true)
+      .def("execute",
+           [](const Dataset& d) {
+             auto reader = WithoutGil([&] { return d.Execute(); });
+             return std::make_unique<BatchIterator>(std::move(reader));
+           })
+      .def(
+          "to_table",
+          [](const Dataset& d) {
+            auto table = WithoutGil([&] { return d.ToTable(); });
+            return ExportStreamCapsule(std::make_shared<arrow::TableBatchReader>(std::move(table)));
+          })
+      .def("to_stream",
+           [](const Dataset& d) {
+             auto reader = WithoutGil([&] { return d.Execute(); });
+             return ExportStreamCapsule(std::move(reader));
+           })
+      .def(
+          "write",
+          [](const Dataset& d, const std::string& format, const std::string& path,
+             const std::string& mode, std::vector<std::string> partition_cols,
+             const std::string& compression, std::optional<int64_t> max_rows_per_file,
+             const std::string& delimiter, bool header) {
+            WriteOptions options;
+            options.mode = ValueOrThrow(ParseWriteMode(mode));
+            options.partition_cols = std::move(partition_cols);
+            options.compression = compression;
+            options.max_rows_per_file = max_rows_per_file;
+            if (delimiter.size() != 1) {
+              throw StatusError(
+                  arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
+            }
+            options.delimiter = delimiter[0];
+            options.header = header;
+            WriteResult result = WithoutGil([&]() -> arrow::Result<WriteResult> {
+              if (format == "parquet") return d.WriteParquet(path, options);
+              if (format == "csv") return d.WriteCsv(path, options);
+              if (format == "json") return d.WriteJson(path, options);
+              return arrow::Status::Invalid("unknown format '", format, "'");
+            });
+            nb::dict out;
+            out["files"] = result.files;
+            out["rows"] = result.rows;
+            out["bytes"] = result.bytes;
+            return out;
+          },
+          "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
+          "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true)
       .def("explain", [](const Dataset& d) { return ValueOrThrow(d.Explain()); })
       .def("stats_text", [](const Dataset& d) { return d.LastStats().ToString(); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });
 
   // ---- sources
-  m.def("read_parquet",
-        [](const std::vector<std::string>& paths, std::vector<std::string> columns,
-           std::optional<Expression> filter, bool hive_partitioning) {
-          ReadParquetOptions options;
-          options.columns = std::move(columns);
-          options.filter = std::move(filter);
-          options.hive_partitioning = hive_partitioning;
-          return WithoutGil([&] { return Dataset::ReadParquet(paths, options); });
-        },
-        "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true);
-  m.def("read_csv",
-        [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
-           std::vector<std::string> column_names, int64_t skip_rows, nb::dict column_types,
-           std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
-           bool newlines_in_values) {
-          ReadCsvOptions options;
-          if (delimiter.size() != 1) {
-            throw StatusError(arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
-          }
-          options.delimiter = delimiter[0];
-          options.header = header;
-          options.column_names = std::move(column_names);
-          options.skip_rows = skip_rows;
-          for (auto [name, type_capsule] : column_types) {
-            options.column_types[nb::cast<std::string>(name)] = ImportTypeCapsule(type_capsule);
-          }
-          options.null_values = std::move(null_values);
-          options.include_paths = include_paths;
-          if (quote_char.empty()) {
-            options.quoting = false;
-          } else {
-            options.quote_char = quote_char[0];
-          }
-          options.newlines_in_values = newlines_in_values;
-          return WithoutGil([&] { return Dataset::ReadCsv(paths, options); });
-        },
-        "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
-        "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a);
-  m.def("read_json",
-        [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths) {
-          ReadJsonOptions options;
-          if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
-          options.include_paths = include_paths;
-          return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
-        },
-        "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false);
-  m.def("read_text",
-        [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines) {
-          ReadTextOptions options;
-          options.include_paths = include_paths;
-          options.drop_empty_lines = drop_empty_lines;
-          return WithoutGil([&] { return Dataset::ReadText(paths, options); });
-        },
-        "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false);
+  m.def(
+      "read_parquet",
+      [](const std::vector<std::string>& paths, std::vector<std::string> columns,
+         std::optional<Expression> filter, bool hive_partitioning) {
+        ReadParquetOptions options;
+        options.columns = std::move(columns);
+        options.filter = std::move(filter);
+        options.hive_partitioning = hive_partitioning;
+        return WithoutGil([&] { return Dataset::ReadParquet(paths, options); });
+      },
+      "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true);
+  m.def(
+      "read_csv",
+      [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
+         std::vector<std::string> column_names, int64_t skip_rows, nb::dict column_types,
+         std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
+         bool newlines_in_values) {
+        ReadCsvOptions options;
+        if (delimiter.size() != 1) {
+          throw StatusError(
+              arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
+        }
+        options.delimiter = delimiter[0];
+        options.header = header;
+        options.column_names = std::move(column_names);
+        options.skip_rows = skip_rows;
+        for (auto [name, type_capsule] : column_types) {
+          options.column_types[nb::cast<std::string>(name)] = ImportTypeCapsule(type_capsule);
+        }
+        options.null_values = std::move(null_values);
+        options.include_paths = include_paths;
+        if (quote_char.empty()) {
+          options.quoting = false;
+        } else {
+          options.quote_char = quote_char[0];
+        }
+        options.newlines_in_values = newlines_in_values;
+        return WithoutGil([&] { return Dataset::ReadCsv(paths, options); });
+      },
+      "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
+      "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a);
+  m.def(
+      "read_json",
+      [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths) {
+        ReadJsonOptions options;
+        if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
+        options.include_paths = include_paths;
+        return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
+      },
+      "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false);
+  m.def(
+      "read_text",
+      [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines) {
+        ReadTextOptions options;
+        options.include_paths = include_paths;
+        options.drop_empty_lines = drop_empty_lines;
+        return WithoutGil([&] { return Dataset::ReadText(paths, options); });
+      },
+      "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false);
   m.def("from_arrow_stream", [](nb::handle stream_capsule) {
     auto reader = ImportStreamCapsule(stream_capsule);
     auto table = WithoutGil([&] { return reader->ToTable(); });

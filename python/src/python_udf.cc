@@ -13,7 +13,8 @@ namespace {
 /// copies share one holder, and the holder takes the GIL to release the object.
 class SharedPyObject {
  public:
-  explicit SharedPyObject(nb::object object) : holder_(std::make_shared<Holder>(object.release().ptr())) {}
+  explicit SharedPyObject(nb::object object)
+      : holder_(std::make_shared<Holder>(object.release().ptr())) {}
   PyObject* get() const { return holder_->object; }
 
  private:
@@ -45,27 +46,27 @@ BatchFunctionFactory MakePythonBatchFunctionFactory(nb::object factory) {
     try {
       nb::object fn = nb::borrow(shared_factory.get())();
       SharedPyObject shared_fn(std::move(fn));
-      return BatchFunction(
-          [shared_fn](const std::shared_ptr<arrow::RecordBatch>& batch)
-              -> arrow::Result<std::shared_ptr<arrow::RecordBatch>> {
-            nb::gil_scoped_acquire gil;
-            try {
-              nb::tuple input = ExportBatchCapsules(*batch);
-              nb::object output = nb::borrow(shared_fn.get())(input[0], input[1]);
-              nb::tuple pair = nb::cast<nb::tuple>(output);
-              if (pair.size() != 2) {
-                return arrow::Status::TypeError("the batch function must return a "
-                                                "(schema, array) capsule pair");
-              }
-              return ImportBatchCapsules(pair[0], pair[1]);
-            } catch (nb::python_error& e) {
-              return StatusFromPythonError(e);
-            } catch (const StatusError& e) {
-              return e.status();
-            } catch (const std::exception& e) {
-              return arrow::Status::UnknownError(e.what());
-            }
-          });
+      return BatchFunction([shared_fn](const std::shared_ptr<arrow::RecordBatch>& batch)
+                               -> arrow::Result<std::shared_ptr<arrow::RecordBatch>> {
+        nb::gil_scoped_acquire gil;
+        try {
+          nb::tuple input = ExportBatchCapsules(*batch);
+          nb::object output = nb::borrow(shared_fn.get())(input[0], input[1]);
+          nb::tuple pair = nb::cast<nb::tuple>(output);
+          if (pair.size() != 2) {
+            return arrow::Status::TypeError(
+                "the batch function must return a "
+                "(schema, array) capsule pair");
+          }
+          return ImportBatchCapsules(pair[0], pair[1]);
+        } catch (nb::python_error& e) {
+          return StatusFromPythonError(e);
+        } catch (const StatusError& e) {
+          return e.status();
+        } catch (const std::exception& e) {
+          return arrow::Status::UnknownError(e.what());
+        }
+      });
     } catch (nb::python_error& e) {
       return StatusFromPythonError(e);
     } catch (const std::exception& e) {

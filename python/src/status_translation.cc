@@ -39,8 +39,8 @@ std::shared_ptr<PythonErrorDetail> PythonErrorDetail::FetchCurrent() {
   if (detail->traceback_ && detail->value_) {
     PyException_SetTraceback(detail->value_, detail->traceback_);
   }
-  std::string type_name = detail->type_ ? reinterpret_cast<PyTypeObject*>(detail->type_)->tp_name
-                                        : "Exception";
+  std::string type_name =
+      detail->type_ ? reinterpret_cast<PyTypeObject*>(detail->type_)->tp_name : "Exception";
   std::string message;
   if (detail->value_) {
     PyObject* text = PyObject_Str(detail->value_);
@@ -83,20 +83,19 @@ void PythonErrorDetail::Restore(const std::string& note) const {
 
 void RegisterStatusTranslation(nb::module_& errors_module) {
   g_errors = new nb::object(errors_module);
-  nb::register_exception_translator(
-      [](const std::exception_ptr& p, void*) {
-        try {
-          std::rethrow_exception(p);
-        } catch (const StatusError& e) {
-          const arrow::Status& status = e.status();
-          if (auto detail = std::dynamic_pointer_cast<PythonErrorDetail>(status.detail())) {
-            detail->Restore("raised inside sluice: " + status.message());
-            return;
-          }
-          nb::object cls = g_errors->attr(ExceptionClassFor(status.code()));
-          PyErr_SetString(cls.ptr(), status.message().c_str());
-        }
-      });
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const StatusError& e) {
+      const arrow::Status& status = e.status();
+      if (auto detail = std::dynamic_pointer_cast<PythonErrorDetail>(status.detail())) {
+        detail->Restore("raised inside sluice: " + status.message());
+        return;
+      }
+      nb::object cls = g_errors->attr(ExceptionClassFor(status.code()));
+      PyErr_SetString(cls.ptr(), status.message().c_str());
+    }
+  });
 }
 
 }  // namespace sluice::python

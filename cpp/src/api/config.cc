@@ -1,10 +1,9 @@
 #include "sluice/config.h"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 
 #include "exec/memory_budget.h"
 
@@ -55,7 +54,8 @@ arrow::Result<int64_t> ParseByteSize(const std::string& text) {
   size_t i = 0;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
   size_t start = i;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   if (i == start) return arrow::Status::Invalid("cannot read a size from '", text, "'");
   const double number = std::stod(text.substr(start, i - start));
   std::string unit;

@@ -108,8 +108,9 @@ arrow::Result<std::shared_ptr<arrow::Schema>> RequireSchema(const PlanNodePtr& p
                                                             const char* what) {
   if (!plan->schema()) {
     return arrow::Status::Invalid(
-        what, " needs the column names, but they depend on a user function's output; "
-              "call it on the result of materialize() or give the function's output schema");
+        what,
+        " needs the column names, but they depend on a user function's output; "
+        "call it on the result of materialize() or give the function's output schema");
   }
   return plan->schema();
 }
@@ -120,8 +121,8 @@ arrow::Result<Dataset> Dataset::SelectColumns(const std::vector<std::string>& co
   std::vector<Expression> exprs;
   for (const auto& c : columns) {
     if (schema->GetFieldIndex(c) < 0) {
-      return arrow::Status::KeyError("select_columns: no column named '", c,
-                                     "'; the columns are ", schema->ToString());
+      return arrow::Status::KeyError("select_columns: no column named '", c, "'; the columns are ",
+                                     schema->ToString());
     }
     exprs.push_back(Col(c));
   }

@@ -23,16 +23,22 @@ Expression FloorDivide(Expression a, Expression b) {
 }
 Expression Modulo(Expression a, Expression b) {
   // Python's a % b == a - floor(a / b) * b, sign of the divisor.
-  return cp::call("subtract", {cp::call("cast", {a}, cp::CastOptions::Safe(arrow::float64())),
-                               cp::call("multiply", {FloorDivide(a, b),
-                                                     cp::call("cast", {b}, cp::CastOptions::Safe(arrow::float64()))})});
+  return cp::call(
+      "subtract",
+      {cp::call("cast", {a}, cp::CastOptions::Safe(arrow::float64())),
+       cp::call("multiply", {FloorDivide(a, b),
+                             cp::call("cast", {b}, cp::CastOptions::Safe(arrow::float64()))})});
 }
 Expression Negate(Expression a) { return cp::call("negate_checked", {std::move(a)}); }
 
 Expression Equal(Expression a, Expression b) { return cp::equal(std::move(a), std::move(b)); }
-Expression NotEqual(Expression a, Expression b) { return cp::not_equal(std::move(a), std::move(b)); }
+Expression NotEqual(Expression a, Expression b) {
+  return cp::not_equal(std::move(a), std::move(b));
+}
 Expression Less(Expression a, Expression b) { return cp::less(std::move(a), std::move(b)); }
-Expression LessEqual(Expression a, Expression b) { return cp::less_equal(std::move(a), std::move(b)); }
+Expression LessEqual(Expression a, Expression b) {
+  return cp::less_equal(std::move(a), std::move(b));
+}
 Expression Greater(Expression a, Expression b) { return cp::greater(std::move(a), std::move(b)); }
 Expression GreaterEqual(Expression a, Expression b) {
   return cp::greater_equal(std::move(a), std::move(b));
@@ -45,9 +51,9 @@ Expression Not(Expression a) { return cp::not_(std::move(a)); }
 Expression IsNull(Expression a) { return cp::is_null(std::move(a)); }
 Expression IsValid(Expression a) { return cp::is_valid(std::move(a)); }
 Expression IsIn(Expression a, std::shared_ptr<arrow::Array> values) {
-  return cp::call("is_in", {std::move(a)},
-                  cp::SetLookupOptions(arrow::Datum(std::move(values)),
-                                       cp::SetLookupOptions::MATCH));
+  return cp::call(
+      "is_in", {std::move(a)},
+      cp::SetLookupOptions(arrow::Datum(std::move(values)), cp::SetLookupOptions::MATCH));
 }
 Expression Cast(Expression a, std::shared_ptr<arrow::DataType> to_type, bool safe) {
   return cp::call("cast", {std::move(a)},

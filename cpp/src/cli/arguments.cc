@@ -61,8 +61,8 @@ std::string PositionalUsage(const PositionalSpec& positional) {
 }  // namespace
 
 arrow::Status UsageError(std::string message) {
-  return arrow::Status::Invalid(std::move(message)).WithDetail(
-      std::make_shared<UsageErrorDetail>());
+  return arrow::Status::Invalid(std::move(message))
+      .WithDetail(std::make_shared<UsageErrorDetail>());
 }
 
 bool IsUsageError(const arrow::Status& status) {
@@ -153,8 +153,8 @@ arrow::Status ArgumentParser::CheckPositionalCount(size_t count) const {
     allowed += static_cast<size_t>(positional.max_count);
   }
   if (count > allowed) {
-    return UsageError("too many arguments: expected at most " + std::to_string(allowed) +
-                      ", got " + std::to_string(count));
+    return UsageError("too many arguments: expected at most " + std::to_string(allowed) + ", got " +
+                      std::to_string(count));
   }
   return arrow::Status::OK();
 }

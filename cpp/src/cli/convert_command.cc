@@ -24,8 +24,7 @@ ArgumentParser MakeConvertParser() {
                       .help = "Files, directories or globs to read.",
                       .min_count = 1,
                       .max_count = -1})
-      .AddPositional({.name = "OUTPUT",
-                      .help = "Directory to write the files into."})
+      .AddPositional({.name = "OUTPUT", .help = "Directory to write the files into."})
       .AddOption({.name = "to",
                   .value_name = "FORMAT",
                   .help = "Output format: parquet, csv or json (JSON lines). Needed unless "
@@ -97,8 +96,7 @@ arrow::Result<std::vector<std::string>> PartitionColumns(const std::string& text
 }
 
 arrow::Result<WriteOptions> WriteOptionsFromArguments(const ParsedArguments& args,
-                                                      DataFormat format,
-                                                      std::string_view output) {
+                                                      DataFormat format, std::string_view output) {
   WriteOptions options;
   if (std::optional<std::string> mode = args.Value("mode")) {
     arrow::Result<WriteMode> parsed = ParseWriteMode(*mode);
@@ -156,13 +154,12 @@ arrow::Result<int> RunConvert(const ParsedArguments& args) {
 
   char elapsed[32];
   std::snprintf(elapsed, sizeof(elapsed), "%.2f", seconds);
-  std::cout << "converted " << written->rows << " rows from " << input.listing.files.size()
-            << " " << DataFormatName(input.format) << " file"
+  std::cout << "converted " << written->rows << " rows from " << input.listing.files.size() << " "
+            << DataFormatName(input.format) << " file"
             << (input.listing.files.size() == 1 ? "" : "s") << " into " << written->files.size()
             << " " << DataFormatName(output_format) << " file"
-            << (written->files.size() == 1 ? "" : "s") << " ("
-            << FormatByteSize(written->bytes) << ") under " << output << " in " << elapsed
-            << " s" << std::endl;
+            << (written->files.size() == 1 ? "" : "s") << " (" << FormatByteSize(written->bytes)
+            << ") under " << output << " in " << elapsed << " s" << std::endl;
   return 0;
 }
 

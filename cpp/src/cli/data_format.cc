@@ -16,8 +16,8 @@ struct SuffixMeaning {
   std::string_view meaning;
 };
 
-constexpr std::array<SuffixMeaning, 4> kCompressionSuffixes = {{
-    {".gz", "gzip"}, {".zst", "zstd"}, {".bz2", "bz2"}, {".lz4", "lz4"}}};
+constexpr std::array<SuffixMeaning, 4> kCompressionSuffixes = {
+    {{".gz", "gzip"}, {".zst", "zstd"}, {".bz2", "bz2"}, {".lz4", "lz4"}}};
 
 std::string Lowercase(std::string_view text) {
   std::string lower(text);
@@ -101,8 +101,8 @@ bool IsTabSeparatedFileName(std::string_view name) {
 arrow::Result<char> ParseDelimiter(const std::string& text) {
   if (text == "\\t" || Lowercase(text) == "tab") return '\t';
   if (text.size() == 1) return text[0];
-  return UsageError("option --delimiter: expected one character, '\\t' or 'tab', got '" +
-                    text + "'");
+  return UsageError("option --delimiter: expected one character, '\\t' or 'tab', got '" + text +
+                    "'");
 }
 
 }  // namespace sluice::cli

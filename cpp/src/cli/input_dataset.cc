@@ -35,8 +35,8 @@ arrow::Result<DataFormat> DetectFormat(const io::ListedFiles& listing,
   for (DataFormat format : formats) {
     names += (names.empty() ? "" : ", ") + std::string(DataFormatName(format));
   }
-  return arrow::Status::Invalid(JoinPaths(user_paths), " holds files of several formats (",
-                                names, "); pass --format to pick one");
+  return arrow::Status::Invalid(JoinPaths(user_paths), " holds files of several formats (", names,
+                                "); pass --format to pick one");
 }
 
 bool AllTabSeparated(const io::ListedFiles& listing) {

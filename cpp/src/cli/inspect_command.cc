@@ -117,8 +117,9 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
   if (!partitions.empty()) {
     PrintField("partitions", Join(partitions, ", "), out);
   } else if (!directory_keys.empty()) {
-    PrintField("partitions", "none (" + Join(directory_keys, ", ") +
-                                 " directories are read as columns only from Parquet)",
+    PrintField("partitions",
+               "none (" + Join(directory_keys, ", ") +
+                   " directories are read as columns only from Parquet)",
                out);
   } else {
     PrintField("partitions", "none", out);

@@ -32,12 +32,9 @@ ArgumentParser MakeToolParser() {
   ArgumentParser parser("sluice", "Reads, inspects and converts datasets, and runs Sluice jobs.");
   parser.StopAtFirstPositional()
       .AddPositional({.name = "COMMAND", .help = "One of the commands below."})
-      .AddPositional({.name = "ARG",
-                      .help = "The command's arguments.",
-                      .min_count = 0,
-                      .max_count = -1})
-      .AddOption(
-          {.name = "version", .help = "Print the version and exit.", .ends_parsing = true});
+      .AddPositional(
+          {.name = "ARG", .help = "The command's arguments.", .min_count = 0, .max_count = -1})
+      .AddOption({.name = "version", .help = "Print the version and exit.", .ends_parsing = true});
   AddEngineOptions(parser);
   return parser;
 }
@@ -49,8 +46,7 @@ std::string FirstSentence(const std::string& text) {
 }
 
 std::string ToolHelp(const ArgumentParser& tool, const std::vector<Command>& commands) {
-  std::string help = tool.Usage() + "\n\n" + tool.summary() +
-                     "\n\nCommands:\n";
+  std::string help = tool.Usage() + "\n\n" + tool.summary() + "\n\nCommands:\n";
   for (const auto& command : commands) {
     std::string name = "  " + command.name;
     name.resize(12, ' ');

@@ -2,18 +2,17 @@
 // with the interpreter (execv), so the job's exit code, signals and terminal are the
 // tool's own; the job reads its arguments with sluice.job_args() from SLUICE_JOB_ARGS.
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <unistd.h>
 
 #include "cli/command.h"
 #include "cli/engine_options.h"
+#include <sys/stat.h>
 
 namespace sluice::cli {
 
@@ -93,8 +92,7 @@ std::string JsonStringArray(const std::vector<std::string>& values) {
 
 bool IsExecutableFile(const std::string& path) {
   struct stat info;
-  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-         access(path.c_str(), X_OK) == 0;
+  return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
 /// The directory of the running sluice executable (symlinks resolved), or "" if unknown.

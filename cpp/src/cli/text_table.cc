@@ -121,8 +121,8 @@ arrow::Result<std::string> FormatValue(const arrow::Array& array, int64_t row, b
       std::string text = "{";
       for (int f = 0; f < record.num_fields(); ++f) {
         ARROW_ASSIGN_OR_RAISE(std::string value, FormatValue(*record.field(f), row, true));
-        text += (f > 0 ? ", " : "") + QuoteString(record.struct_type()->field(f)->name()) +
-                ": " + value;
+        text += (f > 0 ? ", " : "") + QuoteString(record.struct_type()->field(f)->name()) + ": " +
+                value;
       }
       return text + "}";
     }

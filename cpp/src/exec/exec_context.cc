@@ -1,11 +1,10 @@
 #include "exec/exec_context.h"
 
-#include <unistd.h>
-
 #include <condition_variable>
 #include <cstdio>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 #include "exec/memory_budget.h"
 
@@ -60,8 +59,7 @@ class ExecContext::ProgressLine {
     line << "sluice " << static_cast<int>(stats.wall_seconds) << "s";
     for (const auto& op : stats.operators) {
       std::string name = op.name.substr(0, op.name.find_first_of("(["));
-      line << " | " << name << " " << HumanCount(static_cast<double>(op.rows_out))
-           << " rows";
+      line << " | " << name << " " << HumanCount(static_cast<double>(op.rows_out)) << " rows";
       if (stats.wall_seconds > 0) {
         line << " " << HumanCount(op.rows_out / stats.wall_seconds) << "/s";
       }

@@ -33,8 +33,9 @@ std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
 /// consumer can always make progress and buffered memory stays bounded.
 class PipelineRunner : public BatchStream {
  public:
-  static arrow::Result<std::unique_ptr<PipelineRunner>> Start(
-      ExecContext* ctx, std::unique_ptr<TaskSource> source, int num_workers = 0);
+  static arrow::Result<std::unique_ptr<PipelineRunner>> Start(ExecContext* ctx,
+                                                              std::unique_ptr<TaskSource> source,
+                                                              int num_workers = 0);
   ~PipelineRunner() override;
 
   arrow::Result<BatchPtr> Next() override;
@@ -64,8 +65,8 @@ class PipelineRunner : public BatchStream {
   std::condition_variable consumer_cv_;
   std::condition_variable producer_cv_;
   std::map<int64_t, TaskOutput> outputs_;
-  int64_t head_ = 0;                  // oldest task the consumer has not finished
-  int64_t total_tasks_ = -1;          // known once the source is exhausted
+  int64_t head_ = 0;          // oldest task the consumer has not finished
+  int64_t total_tasks_ = -1;  // known once the source is exhausted
   int64_t buffered_bytes_ = 0;
   int64_t max_buffered_bytes_ = 0;
   arrow::Status error_;

@@ -42,12 +42,11 @@ class StreamOperator {
   /// One-line description for explain(), stats() and errors.
   virtual std::string ToString() const = 0;
 
-  virtual arrow::Result<std::shared_ptr<OperatorState>> MakeGlobalState(
-      ExecContext* ctx) const {
+  virtual arrow::Result<std::shared_ptr<OperatorState>> MakeGlobalState(ExecContext* ctx) const {
     return nullptr;
   }
-  virtual arrow::Result<std::unique_ptr<OperatorState>> MakeTaskState(
-      ExecContext* ctx, OperatorState* global) const {
+  virtual arrow::Result<std::unique_ptr<OperatorState>> MakeTaskState(ExecContext* ctx,
+                                                                      OperatorState* global) const {
     return nullptr;
   }
   virtual arrow::Status Push(ExecContext* ctx, OperatorState* global, OperatorState* task,

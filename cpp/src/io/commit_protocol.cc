@@ -1,12 +1,12 @@
 #include "io/commit_protocol.h"
 
-#include "io/read_buffering.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
 #include <set>
+
+#include "io/read_buffering.h"
 
 namespace sluice::io {
 
@@ -38,7 +38,7 @@ std::string RandomUuid() {
   std::mt19937_64 generator((static_cast<uint64_t>(device()) << 32) ^ device());
   uint64_t high = generator();
   uint64_t low = generator();
-  high = (high & ~0xF000ULL) | 0x4000ULL;                  // version 4
+  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
   low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
   char text[37];
   std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
@@ -99,14 +99,13 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
   // Arrow's local filesystem wants absolute paths; a relative one is relative to the
   // working directory, as it would be for any other file API.
   std::string uri_or_path = trimmed;
-  if (trimmed.find("://") == std::string::npos &&
-      !std::filesystem::path(trimmed).is_absolute()) {
+  if (trimmed.find("://") == std::string::npos && !std::filesystem::path(trimmed).is_absolute()) {
     uri_or_path = std::filesystem::absolute(trimmed).lexically_normal().string();
     while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
   }
-  ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
-                        arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(),
-                                                           &commit->target_dir_));
+  ARROW_ASSIGN_OR_RAISE(
+      commit->filesystem_,
+      arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));
@@ -166,7 +165,8 @@ arrow::Result<std::vector<std::string>> CommitProtocol::Commit(
     if (!restored) {
       return published.WithMessage(published.message(),
                                    "; restoring the replaced files also failed, they are kept "
-                                   "in '", trash_dir_, "'");
+                                   "in '",
+                                   trash_dir_, "'");
     }
     return published;
   }
@@ -256,8 +256,8 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
       ARROW_RETURN_NOT_OK(filesystem_->CreateDir(full, /*recursive=*/false));
       undo_log_.push_back({UndoStep::Kind::kCreatedDir, full, ""});
     } else if (info.type() != arrow::fs::FileType::Directory) {
-      return arrow::Status::IOError("cannot create directory '", prefix, "' in '",
-                                    target_as_given_, "': a file with that name exists");
+      return arrow::Status::IOError("cannot create directory '", prefix, "' in '", target_as_given_,
+                                    "': a file with that name exists");
     }
     existing_dirs_.insert(prefix);
   }

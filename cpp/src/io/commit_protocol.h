@@ -39,8 +39,8 @@
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/result.h>
 
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,7 +64,7 @@ class CommitProtocol {
   /// mode error with IOError, and creates the staging directory (and the target itself
   /// when it does not exist yet).
   static arrow::Result<std::unique_ptr<CommitProtocol>> Begin(const std::string& target,
-                                                             WriteMode mode);
+                                                              WriteMode mode);
   /// Aborts the write unless it was committed.
   ~CommitProtocol();
 
@@ -114,7 +114,7 @@ class CommitProtocol {
   std::vector<std::string> created_by_begin_;
   std::vector<UndoStep> undo_log_;
   std::set<std::string> existing_dirs_;  // relative directories known to exist
-  bool finished_ = false;  // committed or aborted
+  bool finished_ = false;                // committed or aborted
 };
 
 }  // namespace sluice::io

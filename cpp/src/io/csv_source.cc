@@ -10,8 +10,8 @@
 #include "exec/exec_context.h"
 #include "io/compression.h"
 #include "io/file_listing.h"
-#include "io/read_buffering.h"
 #include "io/file_scan_tasks.h"
+#include "io/read_buffering.h"
 #include "io/sources.h"
 
 namespace sluice::io {

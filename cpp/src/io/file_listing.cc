@@ -1,13 +1,12 @@
 #include "io/file_listing.h"
 
-#include "io/read_buffering.h"
-
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <filesystem>
+#include <fnmatch.h>
 #include <map>
 #include <string_view>
+
+#include "io/read_buffering.h"
 
 namespace sluice::io {
 
@@ -133,7 +132,8 @@ class FileCollector {
 arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
                                      const std::string& uri_or_path) {
   std::string fs_path;
-  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &fs_path));
+  ARROW_ASSIGN_OR_RAISE(
+      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &fs_path));
   if (!*filesystem) {
     *filesystem = std::move(fs);
   } else if (!(*filesystem)->Equals(*fs)) {

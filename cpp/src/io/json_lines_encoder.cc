@@ -38,13 +38,27 @@ void AppendJsonString(std::string_view text, std::string* out) {
     out->append(data + run_start, k - run_start);
     run_start = k + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default: {
         const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
         out->append(escaped, sizeof(escaped));
@@ -122,7 +136,8 @@ void AppendCivilDate(int64_t days, std::string* out) {
   const int64_t day_of_era = days - era * 146097;
   const int64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const int64_t shifted_month = (5 * day_of_year + 2) / 153;
   const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
   const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
@@ -155,10 +170,14 @@ struct TimeUnitScale {
 
 TimeUnitScale ScaleOf(arrow::TimeUnit::type unit) {
   switch (unit) {
-    case arrow::TimeUnit::SECOND: return {1, 0};
-    case arrow::TimeUnit::MILLI: return {1000, 3};
-    case arrow::TimeUnit::MICRO: return {1000000, 6};
-    case arrow::TimeUnit::NANO: return {1000000000, 9};
+    case arrow::TimeUnit::SECOND:
+      return {1, 0};
+    case arrow::TimeUnit::MILLI:
+      return {1000, 3};
+    case arrow::TimeUnit::MICRO:
+      return {1000000, 6};
+    case arrow::TimeUnit::NANO:
+      return {1000000000, 9};
   }
   return {1, 0};
 }
@@ -214,7 +233,8 @@ char* FormatDigits(UInt128 magnitude, char* buffer_end) {
 void AppendScaledInteger(Int128 unscaled, int32_t scale, std::string* out) {
   char buffer[48];
   const bool negative = unscaled < 0;
-  const UInt128 magnitude = negative ? -static_cast<UInt128>(unscaled) : static_cast<UInt128>(unscaled);
+  const UInt128 magnitude =
+      negative ? -static_cast<UInt128>(unscaled) : static_cast<UInt128>(unscaled);
   const char* first = FormatDigits(magnitude, buffer + sizeof(buffer));
   const int64_t digits = buffer + sizeof(buffer) - first;
   if (negative) out->push_back('-');
@@ -539,7 +559,9 @@ class MapEncoder : public EncoderBase<MapEncoder> {
  public:
   MapEncoder(std::shared_ptr<arrow::Array> array, std::unique_ptr<ValueEncoder> keys,
              std::unique_ptr<ValueEncoder> items, bool string_keys)
-      : EncoderBase(array), keys_(std::move(keys)), items_(std::move(items)),
+      : EncoderBase(array),
+        keys_(std::move(keys)),
+        items_(std::move(items)),
         string_keys_(string_keys) {}
   void AppendValid(int64_t i, std::string* out) {
     const auto& map = typed<arrow::MapArray>();
@@ -589,8 +611,10 @@ class DictionaryEncoder : public EncoderBase<DictionaryEncoder> {
 /// of their own: a null is a null in the selected child.
 class UnionEncoder : public EncoderBase<UnionEncoder> {
  public:
-  UnionEncoder(std::shared_ptr<arrow::Array> array, std::vector<std::unique_ptr<ValueEncoder>> children)
-      : EncoderBase(array), children_(std::move(children)),
+  UnionEncoder(std::shared_ptr<arrow::Array> array,
+               std::vector<std::unique_ptr<ValueEncoder>> children)
+      : EncoderBase(array),
+        children_(std::move(children)),
         dense_(array->type_id() == arrow::Type::DENSE_UNION) {
     may_have_nulls_ = false;
   }
@@ -637,46 +661,82 @@ arrow::Result<std::unique_ptr<ValueEncoder>> MakeTimestampEncoder(
 arrow::Result<std::unique_ptr<ValueEncoder>> MakeValueEncoder(std::shared_ptr<arrow::Array> array) {
   using arrow::Type;
   switch (array->type_id()) {
-    case Type::NA: return Make<NullEncoder>(std::move(array));
-    case Type::BOOL: return Make<BooleanEncoder>(std::move(array));
-    case Type::INT8: return Make<IntegerEncoder<arrow::Int8Type>>(std::move(array));
-    case Type::INT16: return Make<IntegerEncoder<arrow::Int16Type>>(std::move(array));
-    case Type::INT32: return Make<IntegerEncoder<arrow::Int32Type>>(std::move(array));
-    case Type::INT64: return Make<IntegerEncoder<arrow::Int64Type>>(std::move(array));
-    case Type::UINT8: return Make<IntegerEncoder<arrow::UInt8Type>>(std::move(array));
-    case Type::UINT16: return Make<IntegerEncoder<arrow::UInt16Type>>(std::move(array));
-    case Type::UINT32: return Make<IntegerEncoder<arrow::UInt32Type>>(std::move(array));
-    case Type::UINT64: return Make<IntegerEncoder<arrow::UInt64Type>>(std::move(array));
-    case Type::HALF_FLOAT: return Make<FloatEncoder<arrow::HalfFloatType>>(std::move(array));
-    case Type::FLOAT: return Make<FloatEncoder<arrow::FloatType>>(std::move(array));
-    case Type::DOUBLE: return Make<FloatEncoder<arrow::DoubleType>>(std::move(array));
-    case Type::STRING: return Make<StringEncoder<arrow::StringArray>>(std::move(array));
-    case Type::LARGE_STRING: return Make<StringEncoder<arrow::LargeStringArray>>(std::move(array));
-    case Type::STRING_VIEW: return Make<StringEncoder<arrow::StringViewArray>>(std::move(array));
-    case Type::BINARY: return Make<BinaryEncoder<arrow::BinaryArray>>(std::move(array));
-    case Type::LARGE_BINARY: return Make<BinaryEncoder<arrow::LargeBinaryArray>>(std::move(array));
-    case Type::BINARY_VIEW: return Make<BinaryEncoder<arrow::BinaryViewArray>>(std::move(array));
+    case Type::NA:
+      return Make<NullEncoder>(std::move(array));
+    case Type::BOOL:
+      return Make<BooleanEncoder>(std::move(array));
+    case Type::INT8:
+      return Make<IntegerEncoder<arrow::Int8Type>>(std::move(array));
+    case Type::INT16:
+      return Make<IntegerEncoder<arrow::Int16Type>>(std::move(array));
+    case Type::INT32:
+      return Make<IntegerEncoder<arrow::Int32Type>>(std::move(array));
+    case Type::INT64:
+      return Make<IntegerEncoder<arrow::Int64Type>>(std::move(array));
+    case Type::UINT8:
+      return Make<IntegerEncoder<arrow::UInt8Type>>(std::move(array));
+    case Type::UINT16:
+      return Make<IntegerEncoder<arrow::UInt16Type>>(std::move(array));
+    case Type::UINT32:
+      return Make<IntegerEncoder<arrow::UInt32Type>>(std::move(array));
+    case Type::UINT64:
+      return Make<IntegerEncoder<arrow::UInt64Type>>(std::move(array));
+    case Type::HALF_FLOAT:
+      return Make<FloatEncoder<arrow::HalfFloatType>>(std::move(array));
+    case Type::FLOAT:
+      return Make<FloatEncoder<arrow::FloatType>>(std::move(array));
+    case Type::DOUBLE:
+      return Make<FloatEncoder<arrow::DoubleType>>(std::move(array));
+    case Type::STRING:
+      return Make<StringEncoder<arrow::StringArray>>(std::move(array));
+    case Type::LARGE_STRING:
+      return Make<StringEncoder<arrow::LargeStringArray>>(std::move(array));
+    case Type::STRING_VIEW:
+      return Make<StringEncoder<arrow::StringViewArray>>(std::move(array));
+    case Type::BINARY:
+      return Make<BinaryEncoder<arrow::BinaryArray>>(std::move(array));
+    case Type::LARGE_BINARY:
+      return Make<BinaryEncoder<arrow::LargeBinaryArray>>(std::move(array));
+    case Type::BINARY_VIEW:
+      return Make<BinaryEncoder<arrow::BinaryViewArray>>(std::move(array));
     case Type::FIXED_SIZE_BINARY:
       return Make<BinaryEncoder<arrow::FixedSizeBinaryArray>>(std::move(array));
-    case Type::DECIMAL32: return Make<DecimalEncoder<arrow::Decimal32Array>>(std::move(array));
-    case Type::DECIMAL64: return Make<DecimalEncoder<arrow::Decimal64Array>>(std::move(array));
-    case Type::DECIMAL128: return Make<DecimalEncoder<arrow::Decimal128Array>>(std::move(array));
-    case Type::DECIMAL256: return Make<DecimalEncoder<arrow::Decimal256Array>>(std::move(array));
-    case Type::DATE32: return Make<Date32Encoder>(std::move(array));
-    case Type::DATE64: return Make<Date64Encoder>(std::move(array));
-    case Type::TIMESTAMP: return MakeTimestampEncoder(std::move(array));
-    case Type::TIME32: return Make<TimeOfDayEncoder<arrow::Time32Array>>(std::move(array));
-    case Type::TIME64: return Make<TimeOfDayEncoder<arrow::Time64Array>>(std::move(array));
-    case Type::DURATION: return Make<IntegerEncoder<arrow::DurationType>>(std::move(array));
+    case Type::DECIMAL32:
+      return Make<DecimalEncoder<arrow::Decimal32Array>>(std::move(array));
+    case Type::DECIMAL64:
+      return Make<DecimalEncoder<arrow::Decimal64Array>>(std::move(array));
+    case Type::DECIMAL128:
+      return Make<DecimalEncoder<arrow::Decimal128Array>>(std::move(array));
+    case Type::DECIMAL256:
+      return Make<DecimalEncoder<arrow::Decimal256Array>>(std::move(array));
+    case Type::DATE32:
+      return Make<Date32Encoder>(std::move(array));
+    case Type::DATE64:
+      return Make<Date64Encoder>(std::move(array));
+    case Type::TIMESTAMP:
+      return MakeTimestampEncoder(std::move(array));
+    case Type::TIME32:
+      return Make<TimeOfDayEncoder<arrow::Time32Array>>(std::move(array));
+    case Type::TIME64:
+      return Make<TimeOfDayEncoder<arrow::Time64Array>>(std::move(array));
+    case Type::DURATION:
+      return Make<IntegerEncoder<arrow::DurationType>>(std::move(array));
     case Type::INTERVAL_MONTHS:
       return Make<IntegerEncoder<arrow::MonthIntervalType>>(std::move(array));
-    case Type::INTERVAL_DAY_TIME: return Make<DayTimeIntervalEncoder>(std::move(array));
-    case Type::INTERVAL_MONTH_DAY_NANO: return Make<MonthDayNanoIntervalEncoder>(std::move(array));
-    case Type::LIST: return MakeListEncoder<arrow::ListArray>(std::move(array));
-    case Type::LARGE_LIST: return MakeListEncoder<arrow::LargeListArray>(std::move(array));
-    case Type::LIST_VIEW: return MakeListEncoder<arrow::ListViewArray>(std::move(array));
-    case Type::LARGE_LIST_VIEW: return MakeListEncoder<arrow::LargeListViewArray>(std::move(array));
-    case Type::FIXED_SIZE_LIST: return MakeListEncoder<arrow::FixedSizeListArray>(std::move(array));
+    case Type::INTERVAL_DAY_TIME:
+      return Make<DayTimeIntervalEncoder>(std::move(array));
+    case Type::INTERVAL_MONTH_DAY_NANO:
+      return Make<MonthDayNanoIntervalEncoder>(std::move(array));
+    case Type::LIST:
+      return MakeListEncoder<arrow::ListArray>(std::move(array));
+    case Type::LARGE_LIST:
+      return MakeListEncoder<arrow::LargeListArray>(std::move(array));
+    case Type::LIST_VIEW:
+      return MakeListEncoder<arrow::ListViewArray>(std::move(array));
+    case Type::LARGE_LIST_VIEW:
+      return MakeListEncoder<arrow::LargeListViewArray>(std::move(array));
+    case Type::FIXED_SIZE_LIST:
+      return MakeListEncoder<arrow::FixedSizeListArray>(std::move(array));
     case Type::STRUCT: {
       const auto& structs = static_cast<const arrow::StructArray&>(*array);
       std::vector<std::unique_ptr<ValueEncoder>> fields;
@@ -740,8 +800,8 @@ arrow::Result<std::unique_ptr<JsonLinesEncoder>> JsonLinesEncoder::Make(
     ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(field->type()));
     auto encoder = MakeValueEncoder(std::move(empty));
     if (!encoder.ok()) {
-      return encoder.status().WithMessage("column '", field->name(), "': ",
-                                          encoder.status().message());
+      return encoder.status().WithMessage("column '", field->name(),
+                                          "': ", encoder.status().message());
     }
   }
   return std::unique_ptr<JsonLinesEncoder>(new JsonLinesEncoder(std::move(schema)));

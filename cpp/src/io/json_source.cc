@@ -10,8 +10,8 @@
 #include "exec/exec_context.h"
 #include "io/compression.h"
 #include "io/file_listing.h"
-#include "io/read_buffering.h"
 #include "io/file_scan_tasks.h"
+#include "io/read_buffering.h"
 #include "io/sources.h"
 
 namespace sluice::io {
@@ -41,8 +41,8 @@ arrow::Result<std::shared_ptr<arrow::json::StreamingReader>> OpenJson(
     bool parallel_blocks = false, int32_t block_size = kJsonBlockBytes) {
   ARROW_ASSIGN_OR_RAISE(
       auto input, OpenDecompressedInputStream(listed.filesystem, file.info, io_context.pool()));
-  return arrow::json::StreamingReader::Make(std::move(input), JsonReadOptions(parallel_blocks, block_size),
-                                            parse_options, io_context);
+  return arrow::json::StreamingReader::Make(
+      std::move(input), JsonReadOptions(parallel_blocks, block_size), parse_options, io_context);
 }
 
 /// A field that was null in every inferred row has type null, which no later value
@@ -147,7 +147,8 @@ class JsonSource : public plan::SourceSpec {
                    with_path = include_paths_, hint = inference_hint_,
                    io_context = ctx->io_context(), parallel_blocks,
                    block_size]() -> arrow::Result<std::unique_ptr<exec::BatchStream>> {
-        auto reader = OpenJson(*listed, file, parse_options, io_context, parallel_blocks, block_size);
+        auto reader =
+            OpenJson(*listed, file, parse_options, io_context, parallel_blocks, block_size);
         if (!reader.ok() && IsEmptyFileError(reader.status())) {
           return std::make_unique<exec::FunctionBatchStream>(
               []() -> arrow::Result<exec::BatchPtr> { return nullptr; });

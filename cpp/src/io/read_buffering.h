@@ -2,10 +2,10 @@
 
 // How much a reader may buffer ahead of its consumer, derived from the memory budget.
 
+#include <arrow/io/interfaces.h>
+
 #include <algorithm>
 #include <cstdint>
-
-#include <arrow/io/interfaces.h>
 
 #include "exec/memory_budget.h"
 #include "sluice/config.h"

@@ -13,9 +13,7 @@ class TableSource : public plan::SourceSpec {
  public:
   explicit TableSource(std::shared_ptr<arrow::Table> table) : table_(std::move(table)) {}
   std::string name() const override { return "FromArrow"; }
-  std::string Describe() const override {
-    return std::to_string(table_->num_rows()) + " rows";
-  }
+  std::string Describe() const override { return std::to_string(table_->num_rows()) + " rows"; }
   std::shared_ptr<arrow::Schema> schema() const override { return table_->schema(); }
 
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
@@ -106,7 +104,10 @@ class RangeSource : public plan::SourceSpec {
   class Tasks : public exec::TaskSource {
    public:
     Tasks(int64_t end, int64_t batch_rows, bool with_id, arrow::MemoryPool* pool)
-        : end_(end), batch_rows_(std::max<int64_t>(1, batch_rows)), with_id_(with_id), pool_(pool) {}
+        : end_(end),
+          batch_rows_(std::max<int64_t>(1, batch_rows)),
+          with_id_(with_id),
+          pool_(pool) {}
     arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
       if (next_ >= end_) return std::nullopt;
       const int64_t start = next_;
@@ -119,22 +120,21 @@ class RangeSource : public plan::SourceSpec {
         const int64_t batch_rows = batch_rows_;
         const bool with_id = with_id_;
         arrow::MemoryPool* pool = pool_;
-        return std::make_unique<exec::FunctionBatchStream>(
-            [=]() -> arrow::Result<exec::BatchPtr> {
-              if (*cursor >= stop) return nullptr;
-              const int64_t count = std::min(batch_rows, stop - *cursor);
-              const int64_t first = *cursor;
-              *cursor += count;
-              if (!with_id) {
-                return arrow::RecordBatch::Make(arrow::schema({}), count, arrow::ArrayVector{});
-              }
-              ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateBuffer(count * 8, pool));
-              auto* values = reinterpret_cast<int64_t*>(buffer->mutable_data());
-              for (int64_t i = 0; i < count; ++i) values[i] = first + i;
-              auto array = std::make_shared<arrow::Int64Array>(count, std::move(buffer));
-              return arrow::RecordBatch::Make(
-                  arrow::schema({arrow::field("id", arrow::int64(), false)}), count, {array});
-            });
+        return std::make_unique<exec::FunctionBatchStream>([=]() -> arrow::Result<exec::BatchPtr> {
+          if (*cursor >= stop) return nullptr;
+          const int64_t count = std::min(batch_rows, stop - *cursor);
+          const int64_t first = *cursor;
+          *cursor += count;
+          if (!with_id) {
+            return arrow::RecordBatch::Make(arrow::schema({}), count, arrow::ArrayVector{});
+          }
+          ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateBuffer(count * 8, pool));
+          auto* values = reinterpret_cast<int64_t*>(buffer->mutable_data());
+          for (int64_t i = 0; i < count; ++i) values[i] = first + i;
+          auto array = std::make_shared<arrow::Int64Array>(count, std::move(buffer));
+          return arrow::RecordBatch::Make(
+              arrow::schema({arrow::field("id", arrow::int64(), false)}), count, {array});
+        });
       };
       return task;
     }

@@ -65,7 +65,8 @@ class TextFileStream : public exec::BatchStream {
     while (rows < layout_.batch_rows && text.length() < kMaxBatchTextBytes) {
       if (position_ == chunk_length_) {
         if (end_of_file_) break;
-        ARROW_ASSIGN_OR_RAISE(chunk_length_, input_->Read(layout_.chunk_bytes, chunk_->mutable_data()));
+        ARROW_ASSIGN_OR_RAISE(chunk_length_,
+                              input_->Read(layout_.chunk_bytes, chunk_->mutable_data()));
         position_ = 0;
         if (chunk_length_ > 0) continue;
         end_of_file_ = true;

@@ -175,8 +175,8 @@ arrow::Status AnnotateWithPath(const arrow::Status& status, const std::string& p
 /// view over the operator's options and the task's state; it holds nothing itself.
 class TaskWriter {
  public:
-  TaskWriter(const WriteOperatorOptions& options, exec::ExecContext* ctx,
-             WriteGlobalState* global, WriteTaskState* task)
+  TaskWriter(const WriteOperatorOptions& options, exec::ExecContext* ctx, WriteGlobalState* global,
+             WriteTaskState* task)
       : options_(options), ctx_(ctx), global_(global), task_(task) {}
 
   arrow::Status Push(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -242,8 +242,8 @@ class TaskWriter {
       auto grouper = arrow::compute::Grouper::Make(key_types, ctx_->compute_context());
       if (!grouper.ok()) {
         return grouper.status().WithMessage("write: cannot partition by the types of ",
-                                            "partition columns [", PartitionColumnNames(), "]: ",
-                                            grouper.status().message());
+                                            "partition columns [", PartitionColumnNames(),
+                                            "]: ", grouper.status().message());
       }
       task_->grouper = std::move(*grouper);
     }
@@ -256,31 +256,29 @@ class TaskWriter {
     // Clustered input (sorted or naturally grouped by the partition columns) usually has
     // one partition per batch: write it without copying.
     const uint32_t* raw_ids = ids->raw_values();
-    const bool single_partition =
-        std::all_of(raw_ids, raw_ids + ids->length(), [&](uint32_t id) { return id == raw_ids[0]; });
+    const bool single_partition = std::all_of(raw_ids, raw_ids + ids->length(),
+                                              [&](uint32_t id) { return id == raw_ids[0]; });
     if (single_partition) {
       ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[raw_ids[0]], data));
     } else {
-      ARROW_ASSIGN_OR_RAISE(auto groupings,
-                            arrow::compute::Grouper::MakeGroupings(
-                                *ids, task_->grouper->num_groups(), ctx_->compute_context()));
+      ARROW_ASSIGN_OR_RAISE(
+          auto groupings, arrow::compute::Grouper::MakeGroupings(*ids, task_->grouper->num_groups(),
+                                                                 ctx_->compute_context()));
       for (int64_t group = 0; group < groupings->length(); ++group) {
         if (groupings->value_length(group) == 0) continue;
-        ARROW_ASSIGN_OR_RAISE(
-            arrow::Datum rows,
-            arrow::compute::Take(data, groupings->value_slice(group),
-                                 arrow::compute::TakeOptions::NoBoundsCheck(),
-                                 ctx_->compute_context()));
+        ARROW_ASSIGN_OR_RAISE(arrow::Datum rows,
+                              arrow::compute::Take(data, groupings->value_slice(group),
+                                                   arrow::compute::TakeOptions::NoBoundsCheck(),
+                                                   ctx_->compute_context()));
         ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[group], rows.record_batch()));
       }
     }
     // Keep the task's buffered rows bounded: flush the biggest partitions first.
     while (task_->pending_bytes > global_->task_buffer_bytes) {
-      auto largest = std::max_element(
-          task_->partitions.begin(), task_->partitions.end(),
-          [](const PartitionOutput& a, const PartitionOutput& b) {
-            return a.pending_bytes < b.pending_bytes;
-          });
+      auto largest = std::max_element(task_->partitions.begin(), task_->partitions.end(),
+                                      [](const PartitionOutput& a, const PartitionOutput& b) {
+                                        return a.pending_bytes < b.pending_bytes;
+                                      });
       ARROW_RETURN_NOT_OK(Flush(&*largest));
     }
     return arrow::Status::OK();
@@ -299,11 +297,10 @@ class TaskWriter {
       auto text = arrow::compute::Cast(*column, arrow::utf8(), arrow::compute::CastOptions::Safe(),
                                        ctx_->compute_context());
       if (!text.ok()) {
-        return arrow::Status::TypeError("write: partition column '",
-                                        options_.partition_cols[k], "' of type ",
-                                        column->type()->ToString(),
-                                        " cannot be written as a directory name: ",
-                                        text.status().message());
+        return arrow::Status::TypeError(
+            "write: partition column '", options_.partition_cols[k], "' of type ",
+            column->type()->ToString(),
+            " cannot be written as a directory name: ", text.status().message());
       }
       values.push_back(std::static_pointer_cast<arrow::StringArray>(*text));
     }
@@ -375,8 +372,8 @@ class TaskWriter {
     if (!partition->dir.empty()) {
       dir += "/" + partition->dir;
       if (!partition->dir_created) {
-        ARROW_RETURN_NOT_OK(AnnotateWithPath(
-            options_.filesystem->CreateDir(dir, /*recursive=*/true), dir));
+        ARROW_RETURN_NOT_OK(
+            AnnotateWithPath(options_.filesystem->CreateDir(dir, /*recursive=*/true), dir));
         partition->dir_created = true;
       }
     }
@@ -428,8 +425,7 @@ std::string EscapeHivePathSegment(std::string_view text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-                            c == '~';
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       escaped.push_back(ch);
     } else {
@@ -469,8 +465,7 @@ arrow::Status ValidatePartitionColumns(const arrow::Schema& schema,
                                       "dates, ...)");
     }
   }
-  if (!partition_cols.empty() &&
-      static_cast<int>(partition_cols.size()) == schema.num_fields()) {
+  if (!partition_cols.empty() && static_cast<int>(partition_cols.size()) == schema.num_fields()) {
     return arrow::Status::Invalid(
         "write: every column is a partition column; at least one column must remain to be "
         "written into the files");

@@ -46,9 +46,12 @@ arrow::Status CheckCodecAvailable(arrow::Compression::type codec, const std::str
 
 arrow::Result<arrow::Compression::type> ParquetCompression(const std::string& option) {
   static const std::map<std::string, arrow::Compression::type> kCodecs = {
-      {"snappy", arrow::Compression::SNAPPY}, {"zstd", arrow::Compression::ZSTD},
-      {"gzip", arrow::Compression::GZIP},     {"lz4", arrow::Compression::LZ4},
-      {"brotli", arrow::Compression::BROTLI}, {"none", arrow::Compression::UNCOMPRESSED},
+      {"snappy", arrow::Compression::SNAPPY},
+      {"zstd", arrow::Compression::ZSTD},
+      {"gzip", arrow::Compression::GZIP},
+      {"lz4", arrow::Compression::LZ4},
+      {"brotli", arrow::Compression::BROTLI},
+      {"none", arrow::Compression::UNCOMPRESSED},
       {"uncompressed", arrow::Compression::UNCOMPRESSED}};
   const std::string name = option.empty() ? "snappy" : Lowercase(option);
   const auto found = kCodecs.find(name);
@@ -179,7 +182,8 @@ class JsonLinesFormatWriter : public FormatWriter {
     for (int64_t offset = 0; offset < batch.num_rows(); offset += kJsonRowsPerChunk) {
       text_.clear();
       ARROW_RETURN_NOT_OK(encoder_->Encode(*batch.Slice(offset, kJsonRowsPerChunk), &text_));
-      ARROW_RETURN_NOT_OK(output_.stream()->Write(text_.data(), static_cast<int64_t>(text_.size())));
+      ARROW_RETURN_NOT_OK(
+          output_.stream()->Write(text_.data(), static_cast<int64_t>(text_.size())));
     }
     return arrow::Status::OK();
   }
@@ -215,21 +219,21 @@ arrow::Result<FormatSpec> ResolveFormat(FileFormat format, const WriteOptions& o
       // Every worker may hold an open row group: give each an eighth of its share.
       const int64_t row_group_bytes = std::clamp<int64_t>(
           config.memory_limit_bytes / (8 * std::max(1, config.num_threads)), 1 << 20, 128 << 20);
-      return FormatSpec{
-          "parquet", "parquet",
-          [properties, arrow_properties, pool, row_group_bytes](
-              std::shared_ptr<arrow::io::OutputStream> sink,
-                                               const std::shared_ptr<arrow::Schema>& schema)
-              -> arrow::Result<std::unique_ptr<FormatWriter>> {
-            ARROW_ASSIGN_OR_RAISE(auto writer, parquet::arrow::FileWriter::Open(
-                                                   *schema, pool, sink, properties,
-                                                   arrow_properties));
-            return std::make_unique<ParquetFormatWriter>(std::move(writer), std::move(sink),
-                                                         row_group_bytes);
-          }};
+      return FormatSpec{"parquet", "parquet",
+                        [properties, arrow_properties, pool, row_group_bytes](
+                            std::shared_ptr<arrow::io::OutputStream> sink,
+                            const std::shared_ptr<arrow::Schema>& schema)
+                            -> arrow::Result<std::unique_ptr<FormatWriter>> {
+                          ARROW_ASSIGN_OR_RAISE(
+                              auto writer, parquet::arrow::FileWriter::Open(
+                                               *schema, pool, sink, properties, arrow_properties));
+                          return std::make_unique<ParquetFormatWriter>(
+                              std::move(writer), std::move(sink), row_group_bytes);
+                        }};
     }
     case FileFormat::kCsv: {
-      ARROW_ASSIGN_OR_RAISE(auto compression, ParseTextCompression(options.compression, "write_csv"));
+      ARROW_ASSIGN_OR_RAISE(auto compression,
+                            ParseTextCompression(options.compression, "write_csv"));
       auto csv_options = arrow::csv::WriteOptions::Defaults();
       csv_options.include_header = options.header;
       csv_options.delimiter = options.delimiter;
@@ -248,7 +252,8 @@ arrow::Result<FormatSpec> ResolveFormat(FileFormat format, const WriteOptions& o
           }};
     }
     case FileFormat::kJson: {
-      ARROW_ASSIGN_OR_RAISE(auto compression, ParseTextCompression(options.compression, "write_json"));
+      ARROW_ASSIGN_OR_RAISE(auto compression,
+                            ParseTextCompression(options.compression, "write_json"));
       return FormatSpec{
           "json", "json" + compression.suffix,
           [compression, pool](std::shared_ptr<arrow::io::OutputStream> sink,
@@ -361,7 +366,8 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
   exec::ExecContext ctx(CurrentConfig());
   auto result = [&]() -> arrow::Result<WriteResult> {
     // Everything that can be checked before running is checked before anything is created.
-    ARROW_ASSIGN_OR_RAISE(auto format_spec, ResolveFormat(format, options, ctx.config(), ctx.pool()));
+    ARROW_ASSIGN_OR_RAISE(auto format_spec,
+                          ResolveFormat(format, options, ctx.config(), ctx.pool()));
     if (options.max_rows_per_file && *options.max_rows_per_file <= 0) {
       return arrow::Status::Invalid("write: max_rows_per_file must be positive, got ",
                                     *options.max_rows_per_file);

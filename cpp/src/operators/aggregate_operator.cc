@@ -21,7 +21,9 @@ class RunnerReader : public arrow::RecordBatchReader {
  public:
   RunnerReader(std::unique_ptr<exec::PipelineRunner> runner, std::shared_ptr<arrow::Schema> schema,
                exec::BatchPtr first, exec::OperatorCounters* counters)
-      : runner_(std::move(runner)), schema_(std::move(schema)), first_(std::move(first)),
+      : runner_(std::move(runner)),
+        schema_(std::move(schema)),
+        first_(std::move(first)),
         counters_(counters) {}
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
@@ -53,22 +55,28 @@ arrow::Result<KernelChoice> ChooseKernel(const Aggregate& agg, bool grouped) {
     return KernelChoice{prefix + "count_all", nullptr};
   }
   if (f == "count") {
-    return KernelChoice{prefix + "count", std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID)};
+    return KernelChoice{prefix + "count",
+                        std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID)};
   }
   if (f == "count_all") {
-    return KernelChoice{prefix + "count", std::make_shared<cp::CountOptions>(cp::CountOptions::ALL)};
+    return KernelChoice{prefix + "count",
+                        std::make_shared<cp::CountOptions>(cp::CountOptions::ALL)};
   }
   if (f == "count_distinct") {
-    return KernelChoice{prefix + "count_distinct", std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID)};
+    return KernelChoice{prefix + "count_distinct",
+                        std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID)};
   }
   if (f == "sum" || f == "mean") {
-    return KernelChoice{prefix + f, std::make_shared<cp::ScalarAggregateOptions>(/*skip_nulls=*/true, /*min_count=*/1)};
+    return KernelChoice{prefix + f, std::make_shared<cp::ScalarAggregateOptions>(
+                                        /*skip_nulls=*/true, /*min_count=*/1)};
   }
   if (f == "min" || f == "max") {
     return KernelChoice{prefix + f, std::make_shared<cp::ScalarAggregateOptions>(true, 1)};
   }
-  if (f == "std") return KernelChoice{prefix + "stddev", std::make_shared<cp::VarianceOptions>(/*ddof=*/1)};
-  if (f == "var") return KernelChoice{prefix + "variance", std::make_shared<cp::VarianceOptions>(1)};
+  if (f == "std")
+    return KernelChoice{prefix + "stddev", std::make_shared<cp::VarianceOptions>(/*ddof=*/1)};
+  if (f == "var")
+    return KernelChoice{prefix + "variance", std::make_shared<cp::VarianceOptions>(1)};
   if (f == "first" || f == "last") {
     return KernelChoice{prefix + f, std::make_shared<cp::ScalarAggregateOptions>(true, 1)};
   }
@@ -112,7 +120,8 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
       }
       key_refs.emplace_back(k);
     }
-    auto reader = std::make_shared<RunnerReader>(std::move(runner), schema, std::move(first), counters);
+    auto reader =
+        std::make_shared<RunnerReader>(std::move(runner), schema, std::move(first), counters);
     ac::Declaration plan = ac::Declaration::Sequence({
         {"record_batch_reader_source", ac::RecordBatchReaderSourceNodeOptions(reader)},
         {"aggregate", ac::AggregateNodeOptions(std::move(acero_aggs), std::move(key_refs))},
@@ -146,11 +155,15 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
     table = arrow::Table::Make(target, columns, table->num_rows());
     if (!keys.empty() && table->num_rows() > 1) {
       std::vector<cp::SortKey> sort_keys;
-      for (const auto& k : keys) sort_keys.emplace_back(arrow::FieldRef(k), cp::SortOrder::Ascending, cp::NullPlacement::AtEnd);
-      ARROW_ASSIGN_OR_RAISE(auto indices, cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys),
-                                                          ctx->compute_context()));
-      ARROW_ASSIGN_OR_RAISE(arrow::Datum sorted, cp::Take(table, indices, cp::TakeOptions::NoBoundsCheck(),
-                                                          ctx->compute_context()));
+      for (const auto& k : keys)
+        sort_keys.emplace_back(arrow::FieldRef(k), cp::SortOrder::Ascending,
+                               cp::NullPlacement::AtEnd);
+      ARROW_ASSIGN_OR_RAISE(
+          auto indices,
+          cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys), ctx->compute_context()));
+      ARROW_ASSIGN_OR_RAISE(
+          arrow::Datum sorted,
+          cp::Take(table, indices, cp::TakeOptions::NoBoundsCheck(), ctx->compute_context()));
       table = sorted.table();
     }
     return table;

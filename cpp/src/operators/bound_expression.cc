@@ -12,8 +12,8 @@ arrow::Result<arrow::Datum> BoundExpression::Evaluate(const arrow::RecordBatch& 
     ARROW_ASSIGN_OR_RAISE(bound_, plan::BindExpression(unbound_, *batch.schema(), context_));
     bound_schema_ = batch.schema();
   }
-  auto result = arrow::compute::ExecuteScalarExpression(
-      bound_, arrow::compute::ExecBatch(batch), exec_context);
+  auto result = arrow::compute::ExecuteScalarExpression(bound_, arrow::compute::ExecBatch(batch),
+                                                        exec_context);
   if (!result.ok()) {
     return result.status().WithMessage(context_, ": evaluating ", unbound_.ToString(), ": ",
                                        result.status().message());

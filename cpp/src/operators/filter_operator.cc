@@ -49,9 +49,10 @@ arrow::Status FilterOperator::Push(exec::ExecContext* ctx, exec::OperatorState*,
   const int64_t selected = static_cast<const arrow::BooleanArray&>(*array).true_count();
   if (selected == batch->num_rows()) return emit(std::move(batch));
   if (selected == 0) return arrow::Status::OK();
-  ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered,
-                        arrow::compute::Filter(batch, mask, arrow::compute::FilterOptions::Defaults(),
-                                               ctx->compute_context()));
+  ARROW_ASSIGN_OR_RAISE(
+      arrow::Datum filtered,
+      arrow::compute::Filter(batch, mask, arrow::compute::FilterOptions::Defaults(),
+                             ctx->compute_context()));
   return emit(filtered.record_batch());
 }
 

@@ -14,9 +14,8 @@ class FilterOperator : public exec::StreamOperator {
   std::string ToString() const override;
   arrow::Result<std::unique_ptr<exec::OperatorState>> MakeTaskState(
       exec::ExecContext* ctx, exec::OperatorState* global) const override;
-  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global,
-                     exec::OperatorState* task, exec::BatchPtr batch,
-                     const exec::EmitFn& emit) const override;
+  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global, exec::OperatorState* task,
+                     exec::BatchPtr batch, const exec::EmitFn& emit) const override;
 
  private:
   explicit FilterOperator(arrow::compute::Expression predicate);

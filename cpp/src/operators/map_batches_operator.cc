@@ -173,7 +173,8 @@ arrow::Status MapBatchesOperator::Push(exec::ExecContext* ctx, exec::OperatorSta
 }
 
 arrow::Status MapBatchesOperator::Finish(exec::ExecContext* ctx, exec::OperatorState* global,
-                                         exec::OperatorState* task, const exec::EmitFn& emit) const {
+                                         exec::OperatorState* task,
+                                         const exec::EmitFn& emit) const {
   if (!options_.batch_size) return arrow::Status::OK();
   auto* state = static_cast<RebatchState*>(task);
   if (state->pending_rows == 0) return arrow::Status::OK();

@@ -19,9 +19,8 @@ class MapBatchesOperator : public exec::StreamOperator {
       exec::ExecContext* ctx) const override;
   arrow::Result<std::unique_ptr<exec::OperatorState>> MakeTaskState(
       exec::ExecContext* ctx, exec::OperatorState* global) const override;
-  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global,
-                     exec::OperatorState* task, exec::BatchPtr batch,
-                     const exec::EmitFn& emit) const override;
+  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global, exec::OperatorState* task,
+                     exec::BatchPtr batch, const exec::EmitFn& emit) const override;
   arrow::Status Finish(exec::ExecContext* ctx, exec::OperatorState* global,
                        exec::OperatorState* task, const exec::EmitFn& emit) const override;
 

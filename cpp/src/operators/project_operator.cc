@@ -62,8 +62,8 @@ arrow::Status ProjectOperator::Push(exec::ExecContext* ctx, exec::OperatorState*
                           state->exprs[i].Evaluate(*batch, ctx->compute_context()));
     std::shared_ptr<arrow::Array> array;
     if (value.is_scalar()) {
-      ARROW_ASSIGN_OR_RAISE(array, arrow::MakeArrayFromScalar(*value.scalar(), batch->num_rows(),
-                                                              ctx->pool()));
+      ARROW_ASSIGN_OR_RAISE(
+          array, arrow::MakeArrayFromScalar(*value.scalar(), batch->num_rows(), ctx->pool()));
     } else {
       array = value.make_array();
     }

@@ -19,9 +19,8 @@ class ProjectOperator : public exec::StreamOperator {
   std::string ToString() const override;
   arrow::Result<std::unique_ptr<exec::OperatorState>> MakeTaskState(
       exec::ExecContext* ctx, exec::OperatorState* global) const override;
-  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global,
-                     exec::OperatorState* task, exec::BatchPtr batch,
-                     const exec::EmitFn& emit) const override;
+  arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global, exec::OperatorState* task,
+                     exec::BatchPtr batch, const exec::EmitFn& emit) const override;
 
  private:
   ProjectOperator(std::vector<arrow::compute::Expression> exprs, std::vector<std::string> names);

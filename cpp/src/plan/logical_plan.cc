@@ -32,8 +32,8 @@ arrow::Status CheckColumnsExist(const arrow::Schema& schema,
                                 const std::string& context) {
   for (const auto& c : columns) {
     if (schema.GetFieldIndex(c) < 0) {
-      return arrow::Status::KeyError(context, ": no column named '", c,
-                                     "'; the columns are ", SchemaNames(schema));
+      return arrow::Status::KeyError(context, ": no column named '", c, "'; the columns are ",
+                                     SchemaNames(schema));
     }
   }
   return arrow::Status::OK();
@@ -56,10 +56,9 @@ arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
                                              const std::string& context) {
   for (const auto& name : ReferencedColumns(expr)) {
     if (schema.GetFieldIndex(name) < 0) {
-      return arrow::Status::KeyError(context, ": expression ", expr.ToString(),
-                                     " refers to column '", name,
-                                     "', which does not exist; the columns are ",
-                                     SchemaNames(schema));
+      return arrow::Status::KeyError(
+          context, ": expression ", expr.ToString(), " refers to column '", name,
+          "', which does not exist; the columns are ", SchemaNames(schema));
     }
   }
   auto bound = expr.Bind(schema);
@@ -130,9 +129,8 @@ arrow::Result<PlanNodePtr> FilterNode::Make(PlanNodePtr input, cp::Expression pr
   if (input->schema()) {
     ARROW_ASSIGN_OR_RAISE(auto bound, BindExpression(predicate, *input->schema(), "filter"));
     if (bound.type()->id() != arrow::Type::BOOL) {
-      return arrow::Status::TypeError("filter: predicate ", predicate.ToString(),
-                                      " has type ", bound.type()->ToString(),
-                                      ", expected boolean");
+      return arrow::Status::TypeError("filter: predicate ", predicate.ToString(), " has type ",
+                                      bound.type()->ToString(), ", expected boolean");
     }
   }
   return PlanNodePtr(new FilterNode(std::move(input), std::move(predicate)));
@@ -168,17 +166,18 @@ arrow::Result<PlanNodePtr> ProjectNode::Make(PlanNodePtr input, std::vector<cp::
   if (input->schema()) {
     arrow::FieldVector fields;
     for (size_t i = 0; i < exprs.size(); ++i) {
-      ARROW_ASSIGN_OR_RAISE(auto bound,
-                            BindExpression(exprs[i], *input->schema(), "column '" + names[i] + "'"));
+      ARROW_ASSIGN_OR_RAISE(
+          auto bound, BindExpression(exprs[i], *input->schema(), "column '" + names[i] + "'"));
       std::shared_ptr<arrow::Field> field;
       const auto* ref = exprs[i].field_ref();
       if (ref && ref->name()) field = input->schema()->GetFieldByName(*ref->name());
-      fields.push_back(field ? field->WithName(names[i]) : arrow::field(names[i], bound.type()->GetSharedPtr()));
+      fields.push_back(field ? field->WithName(names[i])
+                             : arrow::field(names[i], bound.type()->GetSharedPtr()));
     }
     schema = arrow::schema(fields);
   }
-  return PlanNodePtr(new ProjectNode(std::move(input), std::move(exprs), std::move(names),
-                                     std::move(schema)));
+  return PlanNodePtr(
+      new ProjectNode(std::move(input), std::move(exprs), std::move(names), std::move(schema)));
 }
 
 std::string ProjectNode::ToString() const {
@@ -217,7 +216,8 @@ arrow::Result<PlanNodePtr> MapBatchesNode::Make(PlanNodePtr input, BatchFunction
                                   *options.batch_size);
   }
   if (options.min_actors < 0 || options.max_actors < options.min_actors) {
-    return arrow::Status::Invalid(options.name, ": actor pool needs 0 <= min_size <= max_size, got ",
+    return arrow::Status::Invalid(options.name,
+                                  ": actor pool needs 0 <= min_size <= max_size, got ",
                                   options.min_actors, " and ", options.max_actors);
   }
   return PlanNodePtr(new MapBatchesNode(std::move(input), std::move(factory), std::move(options)));
@@ -288,9 +288,9 @@ arrow::Result<PlanNodePtr> SortNode::WithInputs(std::vector<PlanNodePtr> inputs)
 
 arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& agg,
                                                                   const arrow::Schema& input) {
-  static const std::set<std::string> kFunctions = {"count", "count_all", "sum", "mean", "min",
-                                                   "max", "std", "var", "count_distinct",
-                                                   "first", "last"};
+  static const std::set<std::string> kFunctions = {
+      "count", "count_all",      "sum",   "mean", "min", "max", "std",
+      "var",   "count_distinct", "first", "last"};
   if (!kFunctions.count(agg.function)) {
     return arrow::Status::Invalid("aggregate: unknown function '", agg.function,
                                   "'; expected one of count, sum, mean, min, max, std, var, "
@@ -298,8 +298,8 @@ arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregat
   }
   std::string name = agg.output_name;
   if (name.empty()) {
-    name = (agg.function == "count_all" ? std::string("count") : agg.function) + "(" +
-           agg.column + ")";
+    name = (agg.function == "count_all" ? std::string("count") : agg.function) + "(" + agg.column +
+           ")";
   }
   if (agg.column.empty()) {
     if (agg.function != "count" && agg.function != "count_all") {
@@ -365,8 +365,8 @@ arrow::Result<PlanNodePtr> AggregateNode::Make(PlanNodePtr input, std::vector<st
     }
     schema = arrow::schema(fields);
   }
-  return PlanNodePtr(
-      new AggregateNode(std::move(input), std::move(keys), std::move(aggregates), std::move(schema)));
+  return PlanNodePtr(new AggregateNode(std::move(input), std::move(keys), std::move(aggregates),
+                                       std::move(schema)));
 }
 
 std::string AggregateNode::ToString() const {

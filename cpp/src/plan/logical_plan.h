@@ -15,8 +15,17 @@
 
 namespace sluice::plan {
 
-enum class NodeKind { kSource, kFilter, kProject, kMapBatches, kLimit, kSort, kAggregate,
-                      kRepartition, kUnion };
+enum class NodeKind {
+  kSource,
+  kFilter,
+  kProject,
+  kMapBatches,
+  kLimit,
+  kSort,
+  kAggregate,
+  kRepartition,
+  kUnion
+};
 
 class PlanNode;
 using PlanNodePtr = std::shared_ptr<const PlanNode>;
@@ -141,8 +150,8 @@ class AggregateNode : public PlanNode {
   arrow::Result<PlanNodePtr> WithInputs(std::vector<PlanNodePtr> inputs) const override;
 
  private:
-  AggregateNode(PlanNodePtr input, std::vector<std::string> keys,
-                std::vector<Aggregate> aggregates, std::shared_ptr<arrow::Schema> schema);
+  AggregateNode(PlanNodePtr input, std::vector<std::string> keys, std::vector<Aggregate> aggregates,
+                std::shared_ptr<arrow::Schema> schema);
   std::vector<std::string> keys_;
   std::vector<Aggregate> aggregates_;
 };
@@ -176,9 +185,9 @@ std::string PlanToString(const PlanNodePtr& root);
 std::vector<std::string> ReferencedColumns(const arrow::compute::Expression& expr);
 
 /// Binds `expr` to `schema`, naming the expression and the schema's columns in the error.
-arrow::Result<arrow::compute::Expression> BindExpression(
-    const arrow::compute::Expression& expr, const arrow::Schema& schema,
-    const std::string& context);
+arrow::Result<arrow::compute::Expression> BindExpression(const arrow::compute::Expression& expr,
+                                                         const arrow::Schema& schema,
+                                                         const std::string& context);
 
 /// The output type and name of an aggregate given the input schema.
 arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& aggregate,
