@@ -131,6 +131,10 @@ class BatchIterator {
 NB_MODULE(_sluice, m) {
   m.doc() = "Sluice engine binding (internal; use the sluice package)";
   Check(arrow::compute::Initialize());
+  // A plan holds the user's Python functions, whose globals often hold the Dataset that
+  // holds the plan: a cycle through C++ that Python's collector cannot see and that
+  // lives until exit. nanobind would report each as a leak when the interpreter stops.
+  nb::set_leak_warnings(false);
   nb::module_ errors = nb::module_::import_("sluice.errors");
   RegisterStatusTranslation(errors);
 

@@ -43,7 +43,8 @@ struct OperatorStats {
   int64_t rows_out = 0;
   int64_t batches_out = 0;
   int64_t bytes_out = 0;
-  /// Time spent inside the operator summed over worker threads.
+  /// Time spent inside the operator (for a source: reading and decoding), summed over
+  /// worker threads.
   double cpu_seconds = 0;
 };
 

@@ -47,7 +47,7 @@ std::string ExecutionStats::ToString() const {
   std::ostringstream out;
   char line[256];
   std::snprintf(line, sizeof(line), "%-48s %14s %14s %12s %10s\n", "operator", "rows in",
-                "rows out", "bytes out", "cpu s");
+                "rows out", "bytes out", "time s");
   out << line;
   for (const auto& op : operators) {
     std::string name = op.name.size() > 48 ? op.name.substr(0, 45) + "..." : op.name;

@@ -29,20 +29,7 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
     case NodeKind::kSource: {
       const auto& source = static_cast<const plan::SourceNode&>(*node);
       ARROW_ASSIGN_OR_RAISE(auto tasks, source.spec()->MakeTaskSource(ctx, source.pushdown()));
-      // The reader's counters: a pass-through operator that only counts.
-      class CountingPassThrough : public StreamOperator {
-       public:
-        explicit CountingPassThrough(std::string name) : name_(std::move(name)) {}
-        std::string ToString() const override { return name_; }
-        arrow::Status Push(ExecContext*, OperatorState*, OperatorState*, BatchPtr batch,
-                           const EmitFn& emit) const override {
-          return emit(std::move(batch));
-        }
-
-       private:
-        std::string name_;
-      };
-      return Wrap(ctx, std::move(tasks), std::make_shared<CountingPassThrough>(source.ToString()));
+      return MakeMeasuredSourceTaskSource(std::move(tasks), ctx->AddCounters(source.ToString()));
     }
     case NodeKind::kFilter: {
       const auto& filter = static_cast<const plan::FilterNode&>(*node);

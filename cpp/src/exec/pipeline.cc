@@ -124,7 +124,58 @@ class OperatorTaskSource : public TaskSource {
   bool global_initialized_ = false;
 };
 
+/// A source task's batches, timed and counted.
+class MeasuredStream : public BatchStream {
+ public:
+  MeasuredStream(std::unique_ptr<BatchStream> input, OperatorCounters* counters)
+      : input_(std::move(input)), counters_(counters) {}
+  arrow::Result<BatchPtr> Next() override {
+    ScopedTimer timer(&counters_->cpu_nanos);
+    ARROW_ASSIGN_OR_RAISE(BatchPtr batch, input_->Next());
+    if (batch) {
+      counters_->rows_out.fetch_add(batch->num_rows());
+      counters_->batches_out.fetch_add(1);
+      counters_->bytes_out.fetch_add(BatchBytes(batch));
+    }
+    return batch;
+  }
+
+ private:
+  std::unique_ptr<BatchStream> input_;
+  OperatorCounters* counters_;
+};
+
+class MeasuredSourceTaskSource : public TaskSource {
+ public:
+  MeasuredSourceTaskSource(std::unique_ptr<TaskSource> input, OperatorCounters* counters)
+      : input_(std::move(input)), counters_(counters) {}
+  arrow::Result<std::optional<ScanTask>> NextTask() override {
+    ARROW_ASSIGN_OR_RAISE(std::optional<ScanTask> task, input_->NextTask());
+    if (!task) return std::nullopt;
+    auto open = std::move(task->open);
+    task->open = [open = std::move(open),
+                  counters = counters_]() -> arrow::Result<std::unique_ptr<BatchStream>> {
+      std::unique_ptr<BatchStream> stream;
+      {
+        ScopedTimer timer(&counters->cpu_nanos);
+        ARROW_ASSIGN_OR_RAISE(stream, open());
+      }
+      return std::make_unique<MeasuredStream>(std::move(stream), counters);
+    };
+    return task;
+  }
+
+ private:
+  std::unique_ptr<TaskSource> input_;
+  OperatorCounters* counters_;
+};
+
 }  // namespace
+
+std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
+                                                         OperatorCounters* counters) {
+  return std::make_unique<MeasuredSourceTaskSource>(std::move(input), counters);
+}
 
 std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
                                                    std::unique_ptr<TaskSource> input,

@@ -25,6 +25,11 @@ std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
                                                    std::shared_ptr<const StreamOperator> op,
                                                    OperatorCounters* counters);
 
+/// Wraps every task of a source so the time spent producing its batches (reading,
+/// decompressing, decoding) and the rows produced land in `counters`.
+std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
+                                                         OperatorCounters* counters);
+
 /// Runs the tasks of a TaskSource on a set of worker threads and returns their batches in
 /// task order (and in order within a task), so results are deterministic.
 ///
