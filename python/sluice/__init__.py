@@ -18,7 +18,13 @@ from .expressions import Expr, col, lit
 from .io import read_csv, read_json, read_parquet, read_text
 from .job import job_args
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
+
+try:
+    __version__ = _version("sluice")
+except _NotInstalled:  # imported from a source tree without installing
+    __version__ = "0+unknown"
 
 __all__ = [
     "ActorPoolStrategy", "Count", "CountDistinct", "Dataset", "Expr", "First", "GroupedData",

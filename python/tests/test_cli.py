@@ -83,6 +83,8 @@ def test_top_level_help_and_version():
     version = sluice("--version")
     assert version.returncode == 0
     assert re.match(r"sluice \d+\.\d+\.\d+", version.stdout)
+    import sluice as sl
+    assert version.stdout.split()[1] == sl.__version__  # one version, from pyproject.toml
 
 
 @pytest.mark.parametrize("command,options", [

@@ -19,7 +19,7 @@ namespace sluice::cli {
 namespace {
 
 /// Keep in step with pyproject.toml: the tool and the Python package ship together.
-constexpr char kSluiceVersion[] = "0.1.0";
+constexpr char kSluiceVersion[] = SLUICE_VERSION;  // from pyproject.toml, via CMake
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
