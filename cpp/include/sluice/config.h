@@ -29,4 +29,7 @@ EngineConfig CurrentConfig();
 /// Parses sizes such as "2GB", "512MiB", "100k" or "1048576" into bytes.
 arrow::Result<int64_t> ParseByteSize(const std::string& text);
 
+/// A byte count for people: "512 B", "1.5 KiB", "12.3 MiB", "2.0 GiB".
+std::string FormatByteSize(int64_t bytes);
+
 }  // namespace sluice

@@ -28,19 +28,6 @@ arrow::Result<Dataset> Wrap(arrow::Result<PlanNodePtr> node) {
   return Dataset(std::move(plan));
 }
 
-std::string HumanBytes(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int u = 0;
-  while (value >= 1024 && u < 4) {
-    value /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f %s", value, units[u]);
-  return buf;
-}
-
 }  // namespace
 
 std::string ExecutionStats::ToString() const {
@@ -53,11 +40,11 @@ std::string ExecutionStats::ToString() const {
     std::string name = op.name.size() > 48 ? op.name.substr(0, 45) + "..." : op.name;
     std::snprintf(line, sizeof(line), "%-48s %14lld %14lld %12s %10.3f\n", name.c_str(),
                   static_cast<long long>(op.rows_in), static_cast<long long>(op.rows_out),
-                  HumanBytes(op.bytes_out).c_str(), op.cpu_seconds);
+                  FormatByteSize(op.bytes_out).c_str(), op.cpu_seconds);
     out << line;
   }
   std::snprintf(line, sizeof(line), "wall time %.3f s, peak memory %s\n", wall_seconds,
-                HumanBytes(peak_memory_bytes).c_str());
+                FormatByteSize(peak_memory_bytes).c_str());
   out << line;
   return out.str();
 }
@@ -260,11 +247,7 @@ arrow::Result<int64_t> Dataset::SizeBytes() const {
     std::shared_ptr<arrow::RecordBatch> batch;
     ARROW_RETURN_NOT_OK(reader->ReadNext(&batch));
     if (!batch) break;
-    for (const auto& column : batch->columns()) {
-      for (const auto& buffer : column->data()->buffers) {
-        if (buffer) bytes += buffer->size();
-      }
-    }
+    bytes += exec::BatchBufferBytes(*batch);
   }
   return bytes;
 }

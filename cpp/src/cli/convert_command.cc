@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli/byte_size_text.h"
 #include "cli/command.h"
 #include "cli/engine_options.h"
 #include "cli/input_dataset.h"
+#include "sluice/config.h"
 
 namespace sluice::cli {
 
@@ -158,8 +158,9 @@ arrow::Result<int> RunConvert(const ParsedArguments& args) {
             << DataFormatName(input.format) << " file"
             << (input.listing.files.size() == 1 ? "" : "s") << " into " << written->files.size()
             << " " << DataFormatName(output_format) << " file"
-            << (written->files.size() == 1 ? "" : "s") << " (" << FormatByteSize(written->bytes)
-            << ") under " << output << " in " << elapsed << " s" << std::endl;
+            << (written->files.size() == 1 ? "" : "s") << " ("
+            << sluice::FormatByteSize(written->bytes) << ") under " << output << " in " << elapsed
+            << " s" << std::endl;
   return 0;
 }
 

@@ -7,10 +7,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/byte_size_text.h"
 #include "cli/command.h"
 #include "cli/engine_options.h"
 #include "cli/input_dataset.h"
+#include "sluice/config.h"
 
 namespace sluice::cli {
 
@@ -111,8 +111,8 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
   PrintField("files", std::to_string(input.listing.files.size()), out);
   PrintField("rows", rows ? std::to_string(*rows) : "not counted (pass --count to read the data)",
              out);
-  std::string size = FormatByteSize(on_disk_bytes) + " on disk";
-  if (in_memory_bytes) size += ", " + FormatByteSize(*in_memory_bytes) + " uncompressed";
+  std::string size = sluice::FormatByteSize(on_disk_bytes) + " on disk";
+  if (in_memory_bytes) size += ", " + sluice::FormatByteSize(*in_memory_bytes) + " uncompressed";
   PrintField("size", size, out);
   if (!partitions.empty()) {
     PrintField("partitions", Join(partitions, ", "), out);

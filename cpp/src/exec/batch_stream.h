@@ -12,6 +12,18 @@ namespace sluice::exec {
 
 using BatchPtr = std::shared_ptr<arrow::RecordBatch>;
 
+/// Bytes of the buffers a batch references. Slices share buffers, so this is an upper
+/// bound of what the batch keeps alive: the right measure for budgeting.
+inline int64_t BatchBufferBytes(const arrow::RecordBatch& batch) {
+  int64_t total = 0;
+  for (const auto& column : batch.columns()) {
+    for (const auto& buffer : column->data()->buffers) {
+      if (buffer) total += buffer->size();
+    }
+  }
+  return total;
+}
+
 /// A pull iterator over batches, used by exactly one thread at a time. Next() returns
 /// nullptr at the end.
 class BatchStream {

@@ -10,17 +10,6 @@ namespace sluice::exec {
 
 namespace {
 
-int64_t BatchBytes(const BatchPtr& batch) {
-  // Buffers may be shared (slices); the referenced size is a sound upper bound for budgeting.
-  int64_t total = 0;
-  for (const auto& column : batch->columns()) {
-    for (const auto& buffer : column->data()->buffers) {
-      if (buffer) total += buffer->size();
-    }
-  }
-  return total;
-}
-
 class ScopedTimer {
  public:
   explicit ScopedTimer(std::atomic<int64_t>* sink)
@@ -52,7 +41,7 @@ class OperatorStream : public BatchStream {
       if (batch) {
         counters_->rows_out.fetch_add(batch->num_rows());
         counters_->batches_out.fetch_add(1);
-        counters_->bytes_out.fetch_add(BatchBytes(batch));
+        counters_->bytes_out.fetch_add(BatchBufferBytes(*batch));
         pending_.push_back(std::move(batch));
       }
       return arrow::Status::OK();
@@ -135,7 +124,7 @@ class MeasuredStream : public BatchStream {
     if (batch) {
       counters_->rows_out.fetch_add(batch->num_rows());
       counters_->batches_out.fetch_add(1);
-      counters_->bytes_out.fetch_add(BatchBytes(batch));
+      counters_->bytes_out.fetch_add(BatchBufferBytes(*batch));
     }
     return batch;
   }
@@ -273,7 +262,7 @@ arrow::Status PipelineRunner::RunTask(int64_t index, const ScanTask& task) {
 }
 
 arrow::Status PipelineRunner::Deliver(int64_t index, BatchPtr batch) {
-  const int64_t bytes = BatchBytes(batch);
+  const int64_t bytes = BatchBufferBytes(*batch);
   std::unique_lock<std::mutex> lock(mutex_);
   producer_cv_.wait(lock, [&] {
     return cancelled_ || !error_.ok() || index == head_ ||
@@ -297,7 +286,7 @@ arrow::Result<BatchPtr> PipelineRunner::Next() {
       if (!it->second.batches.empty()) {
         BatchPtr batch = std::move(it->second.batches.front());
         it->second.batches.pop_front();
-        buffered_bytes_ -= BatchBytes(batch);
+        buffered_bytes_ -= BatchBufferBytes(*batch);
         producer_cv_.notify_all();
         return batch;
       }

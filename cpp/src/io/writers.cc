@@ -117,16 +117,6 @@ class TextOutput {
   std::shared_ptr<arrow::io::OutputStream> stream_;
 };
 
-int64_t ReferencedBytes(const arrow::RecordBatch& batch) {
-  int64_t total = 0;
-  for (const auto& column : batch.columns()) {
-    for (const auto& buffer : column->data()->buffers) {
-      if (buffer) total += buffer->size();
-    }
-  }
-  return total;
-}
-
 class ParquetFormatWriter : public FormatWriter {
  public:
   ParquetFormatWriter(std::unique_ptr<parquet::arrow::FileWriter> writer,
@@ -136,11 +126,11 @@ class ParquetFormatWriter : public FormatWriter {
   arrow::Status Write(const arrow::RecordBatch& batch) override {
     // The writer holds a whole row group in memory until it is flushed, and Parquet only
     // bounds row groups by rows; close them by size too so wide rows stay in budget.
-    if (buffered_bytes_ > 0 && buffered_bytes_ + ReferencedBytes(batch) > row_group_bytes_) {
+    if (buffered_bytes_ > 0 && buffered_bytes_ + exec::BatchBufferBytes(batch) > row_group_bytes_) {
       ARROW_RETURN_NOT_OK(writer_->NewBufferedRowGroup());
       buffered_bytes_ = 0;
     }
-    buffered_bytes_ += ReferencedBytes(batch);
+    buffered_bytes_ += exec::BatchBufferBytes(batch);
     return writer_->WriteRecordBatch(batch);
   }
   arrow::Status Close() override {
