@@ -17,6 +17,9 @@ ENGINE_SOURCES := $(shell find cpp/src cpp/include cpp/CMakeLists.txt python/src
 PY_SOURCES := $(shell find python/sluice -name '*.py' 2>/dev/null)
 
 .PHONY: build deps demo test test-cpp test-python bench bench-smoke format lint clean
+BENCH_SCALE ?= 1000000
+BENCH_REPEAT ?= 3
+BENCH_ENGINES ?= sluice,sluice-udf,duckdb,polars,pandas,ray,daft,spark
 
 deps: $(VENV)/.deps-stamp
 
@@ -61,6 +64,15 @@ test-python: build
 test: build
 	$(MAKE) test-cpp
 	$(MAKE) test-python
+
+# Sluice against its peers on the same workloads (bench/RESULTS.md explains the numbers).
+bench: build
+	$(VPY) bench/run.py --scale $(BENCH_SCALE) --repeat $(BENCH_REPEAT) --engines $(BENCH_ENGINES)
+
+# Tiny scale, every engine, outputs must agree.
+bench-smoke: build
+	$(VPY) bench/run.py --scale 20000 --repeat 1 --engines $(BENCH_ENGINES) --check \
+	  --timeout 600 --results build/bench-smoke.json
 
 format:
 	clang-format -i $$(find cpp python/src -name '*.cc' -o -name '*.h')

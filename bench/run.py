@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -80,6 +81,14 @@ class TreeMemorySampler:
         return self.peak
 
 
+def failure_reason(stderr: str, returncode: int) -> str:
+    """The most telling line of a failed run: the last exception line, else the last line."""
+    lines = [l.strip() for l in stderr.splitlines() if l.strip()]
+    exceptions = [l for l in lines if re.match(r"^[\w.]*(Error|Exception)\b.*:", l)]
+    reason = (exceptions or lines or [f"exit code {returncode}"])[-1]
+    return reason[:300].replace("|", "/")
+
+
 def run_once(engine: str, workload: str, data: Path, out: Path, timeout: float) -> dict:
     if out.exists():
         shutil.rmtree(out)
@@ -104,9 +113,7 @@ def run_once(engine: str, workload: str, data: Path, out: Path, timeout: float) 
             pass
     peak = sampler.stop()
     if proc.returncode != 0:
-        lines = [l for l in stderr.strip().splitlines() if l.strip()]
-        reason = lines[-1] if lines else f"exit code {proc.returncode}"
-        return {"error": reason[:300]}
+        return {"error": failure_reason(stderr, proc.returncode)}
     report = json.loads(stdout.strip().splitlines()[-1])
     report["peak_rss"] = peak
     return report

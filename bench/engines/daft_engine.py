@@ -4,7 +4,9 @@ import os
 
 import daft
 import pyarrow as pa
+import pyarrow.compute as pc
 from daft import col
+from daft.functions import when
 
 from . import WORD
 
@@ -31,11 +33,11 @@ def w3(data, out):
     df = df.where(col("line").contains(WORD)).groupby("path").agg(col("line").count().alias("lines"))
     table = df.to_arrow()
     names = [os.path.basename(p) for p in table["path"].to_pylist()]
-    return pa.table({"file": names, "lines": pa.compute.cast(table["lines"], pa.int64())})
+    return pa.table({"file": names, "lines": pc.cast(table["lines"], pa.int64())})
 
 
 def w4(data, out):
-    ratio = (col("total_votes") > 0).if_else(col("helpful_votes") / col("total_votes"), None)
+    ratio = when(col("total_votes") > 0, col("helpful_votes") / col("total_votes")).otherwise(None)
     df = _read(data).groupby("product_category", "star_rating").agg(
         col("star_rating").count().alias("count()"), col("star_rating").mean().alias("mean(star_rating)"),
         col("helpful_votes").sum().alias("sum(helpful_votes)"), ratio.mean().alias("mean(ratio)"))
@@ -43,7 +45,7 @@ def w4(data, out):
 
 
 def w5(data, out):
-    df = _read(data).with_column("year", col("review_date").dt.year())
+    df = _read(data).with_column("year", col("review_date").year())
     df.write_parquet(str(out / "w5"), partition_cols=["marketplace", "year"])
 
 

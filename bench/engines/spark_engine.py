@@ -16,6 +16,7 @@ def start():
     spark = (SparkSession.builder.master("local[*]").appName("sluice-bench")
              .config("spark.driver.memory", os.environ.get("BENCH_SPARK_MEMORY", "8g"))
              .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
              .config("spark.sql.session.timeZone", "UTC")
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
