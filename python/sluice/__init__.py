@@ -14,7 +14,7 @@ from .aggregate import Count, CountDistinct, First, Last, Max, Mean, Min, Std, S
 from .config import configure, current_config
 from .dataset import Dataset, GroupedData, from_arrow, from_items, from_numpy, from_pandas, range
 from .errors import SluiceError
-from .expressions import Expr, col, lit
+from .expressions import Expr, col, lit, when
 from .io import read_csv, read_json, read_parquet, read_text
 from .job import job_args
 
@@ -30,7 +30,7 @@ __all__ = [
     "ActorPoolStrategy", "Count", "CountDistinct", "Dataset", "Expr", "First", "GroupedData",
     "Last", "Max", "Mean", "Min", "SluiceError", "Std", "Sum", "Var", "col", "configure",
     "current_config", "errors", "from_arrow", "from_items", "from_numpy", "from_pandas",
-    "job_args", "lit", "range", "read_csv", "read_json", "read_parquet", "read_text",
+    "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_text",
 ]
 
 from . import config as _config

@@ -86,6 +86,13 @@ class Expr:
     def str(self) -> "StringMethods":
         return StringMethods(self)
 
+    @property
+    def dt(self) -> "TemporalMethods":
+        return TemporalMethods(self)
+
+    def fill_null(self, value: Any) -> "Expr":
+        return _call("coalesce", self, value)
+
     # Ray-style shortcuts
     def contains(self, pattern: str, ignore_case: bool = False) -> "Expr":
         return self.str.contains(pattern, ignore_case)
@@ -151,6 +158,33 @@ class StringMethods:
         return _call("length", self._owner)
 
     len = length
+
+
+class TemporalMethods:
+    """Date and timestamp parts: ``col("review_date").dt.year()``."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: Expr):
+        self._owner = owner
+
+    def year(self) -> Expr:
+        return _call("year", self._owner)
+
+    def month(self) -> Expr:
+        return _call("month", self._owner)
+
+    def day(self) -> Expr:
+        return _call("day", self._owner)
+
+    def day_of_week(self) -> Expr:
+        return _call("day_of_week", self._owner)
+
+
+def when(condition: Expr, then: Any, otherwise: Any = None) -> Expr:
+    """``then`` where ``condition`` is true, else ``otherwise`` (null by default)."""
+    then_expr, otherwise_expr = _to_expr(then), _to_expr(otherwise)
+    return _call("if_else", condition, then_expr, otherwise_expr)
 
 
 def _call(name: str, *args: Any) -> Expr:
