@@ -255,7 +255,20 @@ class Dataset:
             it.close()
 
     def to_arrow(self) -> pa.Table:
-        return pa.RecordBatchReader._import_from_c_capsule(self._ds.to_table()).read_all()
+        # Batch by batch, not in one engine call: Python handles signals only between
+        # calls, so Ctrl-C now stops the job at the next batch instead of at its end.
+        it = self._ds.execute()
+        try:
+            schema = pa.Schema._import_from_c_capsule(it.schema())
+            batches = []
+            while True:
+                capsules = it.next()
+                if capsules is None:
+                    break
+                batches.append(pa.RecordBatch._import_from_c_capsule(*capsules))
+        finally:
+            it.close()
+        return pa.Table.from_batches(batches, schema=schema)
 
     def to_pandas(self, limit: Optional[int] = None) -> pd.DataFrame:
         ds = self if limit is None else self.limit(limit)

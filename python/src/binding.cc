@@ -101,9 +101,10 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
 class BatchIterator {
  public:
   explicit BatchIterator(std::shared_ptr<arrow::RecordBatchReader> reader)
-      : reader_(std::move(reader)) {}
+      : reader_(std::move(reader)), schema_(reader_->schema()) {}
   ~BatchIterator() { Close(); }
-  nb::capsule schema() const { return ExportSchemaCapsule(*reader_->schema()); }
+  // Kept apart from the reader, which close() drops.
+  nb::capsule schema() const { return ExportSchemaCapsule(*schema_); }
   /// The next batch as (schema, array) capsules, or None at the end.
   nb::object Next() {
     if (!reader_) return nb::none();
@@ -126,6 +127,7 @@ class BatchIterator {
 
  private:
   std::shared_ptr<arrow::RecordBatchReader> reader_;
+  std::shared_ptr<arrow::Schema> schema_;
 };
 
 NB_MODULE(_sluice, m) {

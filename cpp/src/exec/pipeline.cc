@@ -10,6 +10,13 @@ namespace sluice::exec {
 
 namespace {
 
+/// The pipeline whose worker this thread is, if any: its execution and its stop flag.
+struct WorkerOf {
+  const ExecContext* ctx = nullptr;
+  std::shared_ptr<const std::atomic<bool>> stopped;
+};
+thread_local WorkerOf t_worker_of;
+
 class ScopedTimer {
  public:
   explicit ScopedTimer(std::atomic<int64_t>* sink)
@@ -51,7 +58,10 @@ class OperatorStream : public BatchStream {
   arrow::Result<BatchPtr> Next() override {
     while (pending_.empty()) {
       if (finished_ || ctx_->cancelled()) return nullptr;
-      ARROW_ASSIGN_OR_RAISE(BatchPtr batch, input_->Next());
+      BatchPtr batch;  // stays null, ending the task, once the operator needs no more input
+      if (op_->NeedsInput(global_.get(), task_state_.get())) {
+        ARROW_ASSIGN_OR_RAISE(batch, input_->Next());
+      }
       ScopedTimer timer(&counters_->cpu_nanos);
       if (batch == nullptr) {
         finished_ = true;
@@ -185,6 +195,9 @@ arrow::Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Start(
   // admitted, so even a tiny share cannot stall the pipeline.
   runner->max_buffered_bytes_ = ctx->config().memory_limit_bytes / 4;
   runner->live_workers_ = workers;
+  // Started by a worker of the same execution: an input that pipeline reads (a user
+  // function that runs a job of its own starts it with another context).
+  if (t_worker_of.ctx == ctx) runner->parent_stopped_ = t_worker_of.stopped;
   for (int i = 0; i < workers; ++i) {
     runner->workers_.emplace_back([r = runner.get()] { r->WorkerLoop(); });
   }
@@ -197,6 +210,7 @@ PipelineRunner::~PipelineRunner() {
 }
 
 void PipelineRunner::Cancel() {
+  stopped_->store(true);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     cancelled_ = true;
@@ -208,6 +222,7 @@ void PipelineRunner::Cancel() {
 }
 
 void PipelineRunner::WorkerLoop() {
+  t_worker_of = WorkerOf{ctx_, stopped_};
   while (true) {
     int64_t index;
     std::optional<ScanTask> task;
@@ -220,7 +235,8 @@ void PipelineRunner::WorkerLoop() {
       auto next = source_->NextTask();
       std::lock_guard<std::mutex> lock(mutex_);
       if (!next.ok()) {
-        if (error_.ok()) error_ = next.status();
+        // The tasks handed out so far still run: the error comes after their output.
+        SetError(next_task_index_, next.status());
         break;
       }
       task = std::move(*next);
@@ -235,7 +251,7 @@ void PipelineRunner::WorkerLoop() {
     arrow::Status st = RunTask(index, *task);
     std::lock_guard<std::mutex> lock(mutex_);
     if (!st.ok()) {
-      if (error_.ok() && !cancelled_) error_ = st;
+      if (!cancelled_) SetError(index, std::move(st));
       break;
     }
     if (!cancelled_) outputs_[index].done = true;
@@ -252,7 +268,7 @@ arrow::Status PipelineRunner::RunTask(int64_t index, const ScanTask& task) {
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (cancelled_ || !error_.ok()) return arrow::Status::OK();
+      if (Stopped(index)) return arrow::Status::OK();
     }
     ARROW_ASSIGN_OR_RAISE(BatchPtr batch, stream->Next());
     if (!batch) return arrow::Status::OK();
@@ -265,37 +281,53 @@ arrow::Status PipelineRunner::Deliver(int64_t index, BatchPtr batch) {
   const int64_t bytes = BatchBufferBytes(*batch);
   std::unique_lock<std::mutex> lock(mutex_);
   producer_cv_.wait(lock, [&] {
-    return cancelled_ || !error_.ok() || index == head_ ||
+    return Stopped(index) || index == head_ ||
            (buffered_bytes_ < max_buffered_bytes_ && MemoryBudget::Global()->HasRoom());
   });
-  if (cancelled_ || !error_.ok()) return arrow::Status::OK();
+  if (Stopped(index)) return arrow::Status::OK();
   outputs_[index].batches.push_back(std::move(batch));
   buffered_bytes_ += bytes;
   consumer_cv_.notify_all();
   return arrow::Status::OK();
 }
 
+void PipelineRunner::SetError(int64_t index, arrow::Status status) {
+  if (index >= error_index_) return;
+  error_ = std::move(status);
+  error_index_ = index;
+}
+
 arrow::Result<BatchPtr> PipelineRunner::Next() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    if (!error_.ok()) return error_;
-    if (cancelled_) return nullptr;
-    if (total_tasks_ >= 0 && head_ >= total_tasks_) return nullptr;
+    if (parent_stopped_ && parent_stopped_->load()) {
+      // Whoever reads this pipeline's output is gone: stop rather than finish the work.
+      if (!cancelled_) {
+        lock.unlock();
+        Cancel();
+      }
+      return arrow::Status::Cancelled("the pipeline reading this input was cancelled");
+    }
+    if (cancelled_) {
+      if (!error_.ok()) return error_;
+      return nullptr;
+    }
     auto it = outputs_.find(head_);
-    if (it != outputs_.end()) {
-      if (!it->second.batches.empty()) {
-        BatchPtr batch = std::move(it->second.batches.front());
-        it->second.batches.pop_front();
-        buffered_bytes_ -= BatchBufferBytes(*batch);
-        producer_cv_.notify_all();
-        return batch;
-      }
-      if (it->second.done) {
-        outputs_.erase(it);
-        ++head_;
-        producer_cv_.notify_all();
-        continue;
-      }
+    if (it != outputs_.end() && !it->second.batches.empty()) {
+      BatchPtr batch = std::move(it->second.batches.front());
+      it->second.batches.pop_front();
+      buffered_bytes_ -= BatchBufferBytes(*batch);
+      producer_cv_.notify_all();
+      return batch;
+    }
+    // Every task before the failed one, and what it made before failing, was delivered.
+    if (head_ >= error_index_) return error_;
+    if (total_tasks_ >= 0 && head_ >= total_tasks_) return nullptr;
+    if (it != outputs_.end() && it->second.done) {
+      outputs_.erase(it);
+      ++head_;
+      producer_cv_.notify_all();
+      continue;
     }
     if (live_workers_ == 0) {
       // Every worker has stopped: either all tasks were delivered (handled above) or

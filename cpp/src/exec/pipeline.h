@@ -2,9 +2,11 @@
 
 #include <arrow/status.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +38,14 @@ std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSou
 /// Backpressure: while the memory budget is exhausted, workers producing batches for any
 /// task but the oldest unfinished one wait. The oldest task always proceeds, so the
 /// consumer can always make progress and buffered memory stays bounded.
+///
+/// Errors keep task order too: a failed task (or a failed NextTask()) stops the tasks
+/// after it, while the tasks before it run to the end and are delivered first. The
+/// consumer sees the same batches and the same error on every run, and a limit that is
+/// satisfied before the failing task never sees the error at all.
+///
+/// A pipeline started on another pipeline's worker (the input of a sort, an aggregate or
+/// a limit) stops when that one is cancelled: its Next() then returns Status::Cancelled.
 class PipelineRunner : public BatchStream {
  public:
   static arrow::Result<std::unique_ptr<PipelineRunner>> Start(ExecContext* ctx,
@@ -52,6 +62,11 @@ class PipelineRunner : public BatchStream {
   void WorkerLoop();
   arrow::Status RunTask(int64_t index, const ScanTask& task);
   arrow::Status Deliver(int64_t index, BatchPtr batch);
+  /// Records `status` as the failure of task `index` unless an earlier task failed.
+  /// Requires mutex_.
+  void SetError(int64_t index, arrow::Status status);
+  /// Whether task `index` should stop: cancelled, or an earlier task failed. Requires mutex_.
+  bool Stopped(int64_t index) const { return cancelled_ || index > error_index_; }
 
   struct TaskOutput {
     std::deque<BatchPtr> batches;
@@ -74,9 +89,15 @@ class PipelineRunner : public BatchStream {
   int64_t total_tasks_ = -1;  // known once the source is exhausted
   int64_t buffered_bytes_ = 0;
   int64_t max_buffered_bytes_ = 0;
-  arrow::Status error_;
+  arrow::Status error_;  // the failure of task error_index_, the earliest failed task
+  int64_t error_index_ = std::numeric_limits<int64_t>::max();
   bool cancelled_ = false;
   int live_workers_ = 0;
+
+  // Set by Cancel(). Pipelines started on this one's workers watch it, so a limit that
+  // is satisfied also stops the sort or aggregate that another worker is draining.
+  std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<const std::atomic<bool>> parent_stopped_;  // null at the top level
 };
 
 /// Pulls every batch of `stream` into a table with `schema` (used when the stream may be

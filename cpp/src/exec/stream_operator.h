@@ -55,6 +55,10 @@ class StreamOperator {
                                const EmitFn& emit) const {
     return arrow::Status::OK();
   }
+  /// False once the task needs no more input (a per-task limit that is full): the rest of
+  /// the task's input is then neither read nor run through the operators below, and
+  /// Finish() follows at once.
+  virtual bool NeedsInput(OperatorState* global, OperatorState* task) const { return true; }
 };
 
 }  // namespace sluice::exec

@@ -38,6 +38,9 @@ class LimitTaskSource : public exec::TaskSource {
             if (!batch) return nullptr;
             if (batch->num_rows() > *remaining) batch = batch->Slice(0, *remaining);
             *remaining -= batch->num_rows();
+            // Stop the input now rather than at the next call, which may come only after
+            // this batch has waited its turn downstream.
+            if (*remaining <= 0) runner->Cancel();
             return batch;
           });
     };
@@ -65,6 +68,10 @@ std::string TaskLimitOperator::ToString() const {
 arrow::Result<std::unique_ptr<exec::OperatorState>> TaskLimitOperator::MakeTaskState(
     exec::ExecContext*, exec::OperatorState*) const {
   return std::make_unique<LimitTaskState>();
+}
+
+bool TaskLimitOperator::NeedsInput(exec::OperatorState*, exec::OperatorState* task) const {
+  return static_cast<LimitTaskState*>(task)->emitted < limit_;
 }
 
 arrow::Status TaskLimitOperator::Push(exec::ExecContext*, exec::OperatorState*,

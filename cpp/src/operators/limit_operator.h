@@ -18,6 +18,7 @@ class TaskLimitOperator : public exec::StreamOperator {
       exec::ExecContext* ctx, exec::OperatorState* global) const override;
   arrow::Status Push(exec::ExecContext* ctx, exec::OperatorState* global, exec::OperatorState* task,
                      exec::BatchPtr batch, const exec::EmitFn& emit) const override;
+  bool NeedsInput(exec::OperatorState* global, exec::OperatorState* task) const override;
 
  private:
   explicit TaskLimitOperator(int64_t limit) : limit_(limit) {}
