@@ -242,33 +242,31 @@ class Dataset:
             return reader.cast(target).__arrow_c_stream__()
         return capsule
 
-    def _batches(self) -> Iterator[pa.RecordBatch]:
-        """Streams the plan's batches; engine errors surface as sluice exceptions."""
+    def _execute(self) -> "tuple[pa.Schema, Iterator[pa.RecordBatch]]":
+        """Starts the plan: its schema and a generator of its batches. Reading goes one
+        engine call per batch, so Ctrl-C stops a job at the next batch, and engine errors
+        surface as sluice exceptions."""
         it = self._ds.execute()
-        try:
-            while True:
-                capsules = it.next()
-                if capsules is None:
-                    return
-                yield pa.RecordBatch._import_from_c_capsule(*capsules)
-        finally:
-            it.close()
+        schema = pa.Schema._import_from_c_capsule(it.schema())
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                while True:
+                    capsules = it.next()
+                    if capsules is None:
+                        return
+                    yield pa.RecordBatch._import_from_c_capsule(*capsules)
+            finally:
+                it.close()
+
+        return schema, batches()
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        return self._execute()[1]
 
     def to_arrow(self) -> pa.Table:
-        # Batch by batch, not in one engine call: Python handles signals only between
-        # calls, so Ctrl-C now stops the job at the next batch instead of at its end.
-        it = self._ds.execute()
-        try:
-            schema = pa.Schema._import_from_c_capsule(it.schema())
-            batches = []
-            while True:
-                capsules = it.next()
-                if capsules is None:
-                    break
-                batches.append(pa.RecordBatch._import_from_c_capsule(*capsules))
-        finally:
-            it.close()
-        return pa.Table.from_batches(batches, schema=schema)
+        schema, batches = self._execute()
+        return pa.Table.from_batches(list(batches), schema=schema)
 
     def to_pandas(self, limit: Optional[int] = None) -> pd.DataFrame:
         ds = self if limit is None else self.limit(limit)
