@@ -44,13 +44,20 @@ def to_batch_format(batch: pa.RecordBatch, batch_format: str) -> Any:
     raise ValueError(f"unknown batch_format {batch_format!r}")
 
 
+def table_to_batch(table: pa.Table) -> pa.RecordBatch:
+    """All rows of a table as one RecordBatch (a table may hold several chunks)."""
+    batches = table.to_batches()
+    if not batches:
+        return pa.RecordBatch.from_pylist([], schema=table.schema)
+    return batches[0] if len(batches) == 1 else pa.concat_batches(batches)
+
+
 def to_record_batch(value: Any, fn_name: str) -> pa.RecordBatch:
     """Converts what a user function returned into one RecordBatch."""
     if isinstance(value, pa.RecordBatch):
         return value
     if isinstance(value, pa.Table):
-        return value.combine_chunks().to_batches()[0] if value.num_rows else \
-            pa.RecordBatch.from_pylist([], schema=value.schema)
+        return table_to_batch(value)
     if isinstance(value, pd.DataFrame):
         table = pa.Table.from_pandas(value, preserve_index=False)
         return to_record_batch(table, fn_name)

@@ -283,8 +283,7 @@ class Dataset:
 
     def take_batch(self, batch_size: int = 20, *, batch_format: str = "default") -> Any:
         batch = self.limit(batch_size).to_arrow().combine_chunks()
-        rb = batch.to_batches()[0] if batch.num_rows else \
-            pa.RecordBatch.from_pylist([], schema=batch.schema)
+        rb = _udf.table_to_batch(batch)
         return _udf.to_batch_format(rb, _udf.check_batch_format(batch_format))
 
     def show(self, limit: int = 20) -> None:
@@ -361,7 +360,7 @@ class Dataset:
 def _combine(batches: List[pa.RecordBatch]) -> pa.RecordBatch:
     if len(batches) == 1:
         return batches[0]
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+    return pa.concat_batches(batches)
 
 
 class GroupedData:
@@ -423,7 +422,7 @@ class GroupedData:
             else:
                 boundaries = [0, table.num_rows]
             for start, stop in zip(boundaries, boundaries[1:]):
-                group = table.slice(start, stop - start).combine_chunks().to_batches()[0]
+                group = _udf.table_to_batch(table.slice(start, stop - start))
                 result = fn(_udf.to_batch_format(group, fmt))
                 outputs.append(_udf.to_record_batch(result, name))
         if not outputs:

@@ -241,3 +241,11 @@ def test_failed_write_leaves_nothing(tmp_path):
 def test_job_args_parsing():
     assert sl.job_args(["--input", "a", "--flag", "--out-dir=b"]) == {
         "input": "a", "flag": "true", "out_dir": "b"}
+
+
+def test_udf_returning_a_multi_chunk_table_keeps_every_row():
+    def split_in_chunks(batch):
+        return pa.concat_tables([batch.slice(0, 3), batch.slice(3)])  # two chunks
+
+    out = sl.range(1000).map_batches(split_in_chunks, batch_format="pyarrow", batch_size=100)
+    assert out.to_arrow()["id"].to_pylist() == list(range(1000))

@@ -30,7 +30,8 @@ struct MapBatchesOptions {
   int min_actors = 0;
   int max_actors = 0;
   /// At most this many calls run at once (0: no limit beyond the worker count). Python
-  /// functions hold the GIL, so their glue sets 1 unless the user asks for more.
+  /// functions run on every worker too; the GIL serializes their Python code while
+  /// pandas, numpy and pyarrow work inside them runs in parallel.
   int max_concurrency = 0;
 };
 
