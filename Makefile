@@ -1,5 +1,7 @@
 # Sluice: `make demo` and `make test` work on a fresh machine (they run `make build`).
 SHELL := /bin/bash
+# Keep "Entering/Leaving directory" lines out, so the test runners' summaries end the output.
+MAKEFLAGS += --no-print-directory
 .DEFAULT_GOAL := build
 
 PYTHON ?= python3
