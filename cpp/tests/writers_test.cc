@@ -826,13 +826,7 @@ class SlowFirstTaskSource : public plan::SourceSpec {
           ARROW_ASSIGN_OR_RAISE(auto array, ids.Finish());
           auto batch = arrow::RecordBatch::Make(arrow::schema({arrow::field("id", arrow::int64())}),
                                                 count, {array});
-          auto done = std::make_shared<bool>(false);
-          return std::make_unique<exec::FunctionBatchStream>(
-              [batch, done]() -> arrow::Result<exec::BatchPtr> {
-                if (*done) return nullptr;
-                *done = true;
-                return batch;
-              });
+          return exec::MakeSingleBatchStream(std::move(batch));
         };
         return task;
       }

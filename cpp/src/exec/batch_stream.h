@@ -61,4 +61,10 @@ class FunctionBatchStream : public BatchStream {
   std::function<arrow::Result<BatchPtr>()> next_;
 };
 
+/// A stream of exactly one batch.
+inline std::unique_ptr<BatchStream> MakeSingleBatchStream(BatchPtr batch) {
+  return std::make_unique<FunctionBatchStream>(
+      [batch = std::move(batch)]() mutable -> arrow::Result<BatchPtr> { return std::move(batch); });
+}
+
 }  // namespace sluice::exec

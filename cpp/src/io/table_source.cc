@@ -52,13 +52,7 @@ class TableSource : public plan::SourceSpec {
       task.label = "memory";
       task.open = [slice]() -> arrow::Result<std::unique_ptr<exec::BatchStream>> {
         ARROW_ASSIGN_OR_RAISE(auto batch, slice->CombineChunksToBatch());
-        auto done = std::make_shared<bool>(false);
-        return std::make_unique<exec::FunctionBatchStream>(
-            [batch, done]() -> arrow::Result<exec::BatchPtr> {
-              if (*done) return nullptr;
-              *done = true;
-              return batch;
-            });
+        return exec::MakeSingleBatchStream(std::move(batch));
       };
       return task;
     }
