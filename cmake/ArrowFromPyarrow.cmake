@@ -2,7 +2,7 @@
 #
 # The wheel ships headers and versioned shared libraries but no ArrowConfig.cmake, so
 # we ask the interpreter where they are and declare one IMPORTED target per library.
-# Linking by full path records each library's SONAME (libarrow.so.2600), which is what
+# Linking by full path records each library's SONAME (libarrow.so.2500), which is what
 # the wheel provides at run time.
 
 if(NOT Python_EXECUTABLE)
@@ -24,7 +24,7 @@ list(GET _pa_lines 1 PYARROW_LIB_DIR)
 list(GET _pa_lines 2 PYARROW_VERSION)
 message(STATUS "Arrow C++ from pyarrow ${PYARROW_VERSION}: ${PYARROW_LIB_DIR}")
 
-# pyarrow 26.0.1 -> SONAME suffix 2600
+# pyarrow 25.0.1 -> SONAME suffix 2500
 string(REGEX MATCH "^([0-9]+)\\.([0-9]+)" _ "${PYARROW_VERSION}")
 math(EXPR ARROW_SO_VERSION "${CMAKE_MATCH_1} * 100 + ${CMAKE_MATCH_2}")
 

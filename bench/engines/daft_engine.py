@@ -29,7 +29,8 @@ def w2(data, out):
 
 def w3(data, out):
     df = daft.read_csv(f"{data}/text/*.txt", has_headers=False, delimiter="\x1f",
-                       double_quote=False, file_path_column="path", schema={"line": daft.DataType.string()})
+                       double_quote=False, file_path_column="path", infer_schema=False,
+                       schema={"line": daft.DataType.string()})
     df = df.where(col("line").contains(WORD)).groupby("path").agg(col("line").count().alias("lines"))
     table = df.to_arrow()
     names = [os.path.basename(p) for p in table["path"].to_pylist()]
