@@ -162,6 +162,21 @@ def markdown(results: dict, engines: list[str], workloads: list[str]) -> str:
     return "\n".join(lines)
 
 
+def fastest_peer_table(results: dict, workloads: list[str]) -> str:
+    """Sluice's median over the fastest peer's, per workload (below 1.00: Sluice is faster)."""
+    lines = ["| workload | Sluice | fastest peer | Sluice / fastest peer |", "|---|---|---|---|"]
+    for w in workloads:
+        sluice = results.get(w, {}).get("sluice", {}).get("median")
+        peers = {e: r["median"] for e, r in results.get(w, {}).items()
+                 if not e.startswith("sluice") and "median" in r}
+        if not sluice or not peers:
+            lines.append(f"| {w} | {results.get(w, {}).get('sluice', {}).get('error', '-')} | - | - |")
+            continue
+        best = min(peers, key=peers.get)
+        lines.append(f"| {w} | {sluice:.2f} s | {best} {peers[best]:.2f} s | {sluice / peers[best]:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=1_000_000, help="rows of generated data")
@@ -238,7 +253,7 @@ def main() -> int:
             elif args.repeat == 0 and "warmup" in entry:  # bench-smoke: the verified run only
                 entry["median"] = entry["warmup"]
                 entry["peak_rss"] = entry["warmup_rss"]
-    table = markdown(results, engines, workloads)
+    table = markdown(results, engines, workloads) + "\n\n" + fastest_peer_table(results, workloads)
     print("\n" + table)
     report = {"scale": args.scale, "repeat": args.repeat, "command": " ".join(sys.argv),
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
