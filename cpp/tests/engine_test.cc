@@ -114,6 +114,43 @@ TEST_F(EngineTest, SortMultipleKeysWithNulls) {
   ASSERT_TRUE(table->CombineChunks().ValueOrDie()->Equals(*expected)) << table->ToString();
 }
 
+TEST_F(EngineTest, SortOfManyBatchesMatchesArrowSort) {
+  // 50 input batches of strings with nulls: the sorted rows are gathered batch by batch
+  // from all of them, in several parallel output tasks.
+  arrow::Int64Builder keys;
+  arrow::StringBuilder names;
+  for (int64_t i = 0; i < 50000; ++i) {
+    ASSERT_OK(keys.Append((i * 7919) % 1000));
+    if (i % 13 == 0) {
+      ASSERT_OK(names.AppendNull());
+    } else {
+      ASSERT_OK(names.Append("name-" + std::to_string((i * 104729) % 50000)));
+    }
+  }
+  auto schema =
+      arrow::schema({arrow::field("k", arrow::int64()), arrow::field("name", arrow::utf8())});
+  auto whole =
+      arrow::Table::Make(schema, {keys.Finish().ValueOrDie(), names.Finish().ValueOrDie()});
+  auto input = whole->CombineChunksToBatch().ValueOrDie();
+  arrow::RecordBatchVector batches;
+  for (int64_t offset = 0; offset < input->num_rows(); offset += 1000) {
+    batches.push_back(input->Slice(offset, 1000));
+  }
+  auto chunked = arrow::Table::FromRecordBatches(schema, batches).ValueOrDie();
+  auto sorted = plan::SortNode::Make(Source(chunked), {{"k", true, false}, {"name", false, true}})
+                    .ValueOrDie();
+  auto table = RunPlan(sorted)->CombineChunks().ValueOrDie();
+
+  namespace cp = arrow::compute;
+  cp::SortOptions options(
+      {cp::SortKey("k", cp::SortOrder::Descending, cp::NullPlacement::AtEnd),
+       cp::SortKey("name", cp::SortOrder::Ascending, cp::NullPlacement::AtStart)});
+  auto order = cp::SortIndices(arrow::Datum(whole), options).ValueOrDie();
+  auto expected = cp::Take(whole, order).ValueOrDie().table()->CombineChunks().ValueOrDie();
+  ASSERT_EQ(table->num_rows(), 50000);
+  ASSERT_TRUE(table->Equals(*expected));
+}
+
 TEST_F(EngineTest, GroupByAggregatesSortedByKey) {
   auto schema =
       arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});

@@ -276,6 +276,45 @@ TEST_F(ReadersTest, EveryCodecRoundTripsThroughTheTextReader) {
   }
 }
 
+TEST_F(ReadersTest, GzipMembersCorruptionAndEmptyFiles) {
+  // Several concatenated members (cat a.gz b.gz, bgzip), each larger than a read chunk.
+  std::string first, second;
+  for (int i = 0; i < 150000; ++i) first += "first " + std::to_string(i) + "\n";
+  for (int i = 0; i < 1000; ++i) second += "second " + std::to_string(i) + "\n";
+  const std::string path = dir_.Join("members.txt.gz");
+  WriteFile(path,
+            Compress(arrow::Compression::GZIP, first) + Compress(arrow::Compression::GZIP, second));
+  ASSERT_OK_AND_ASSIGN(auto members, io::MakeTextSource({path}, {}));
+  auto table = Read(members);
+  ASSERT_TRUE(table);
+  ASSERT_EQ(table->num_rows(), 151000);
+  EXPECT_EQ(Strings(table, "text")[149999], "first 149999");
+  EXPECT_EQ(Strings(table, "text")[150999], "second 999");
+
+  // A flipped byte in the data: the CRC (or the deflate decoder) catches it.
+  const std::string whole = Compress(arrow::Compression::GZIP, second);
+  std::string corrupt = whole;
+  corrupt[corrupt.size() / 2] = static_cast<char>(corrupt[corrupt.size() / 2] ^ 0x55);
+  const std::string bad = dir_.Join("corrupt.txt.gz");
+  WriteFile(bad, corrupt);
+  ASSERT_OK_AND_ASSIGN(auto corrupt_source, io::MakeTextSource({bad}, {}));
+  EXPECT_ERROR_MENTIONS(ReadError(corrupt_source), bad + ": gzip decompression failed");
+
+  // Not gzip at all.
+  const std::string plain = dir_.Join("plain.txt.gz");
+  WriteFile(plain, "just text\n");
+  ASSERT_OK_AND_ASSIGN(auto plain_source, io::MakeTextSource({plain}, {}));
+  EXPECT_ERROR_MENTIONS(ReadError(plain_source), "not a gzip stream");
+
+  // An empty file reads as no rows.
+  const std::string empty = dir_.Join("empty.txt.gz");
+  WriteFile(empty, "");
+  ASSERT_OK_AND_ASSIGN(auto empty_source, io::MakeTextSource({empty}, {}));
+  auto empty_table = Read(empty_source);
+  ASSERT_TRUE(empty_table);
+  EXPECT_EQ(empty_table->num_rows(), 0);
+}
+
 TEST_F(ReadersTest, TruncatedGzipIsAnErrorNamingTheFile) {
   std::string csv = "id,name\n";
   for (int i = 0; i < 20000; ++i) csv += std::to_string(i) + ",name" + std::to_string(i) + "\n";

@@ -621,6 +621,60 @@ TEST_F(WritersTest, ManyPartitionsPerTask) {
   ASSERT_TABLES_EQUAL_UNORDERED(input, actual);
 }
 
+TEST_F(WritersTest, UnorderedPartitionedWriteKeepsOneFilePerPartitionPerWorker) {
+  // Ten scan tasks, each spread over all 12 partitions: files are kept open across tasks,
+  // so each partition gets at most one file per worker instead of one per task.
+  EngineConfig config = CurrentConfig();
+  config.batch_rows = 2000;
+  ASSERT_OK(Configure(config));
+  auto input = SalesTable(20000, 4, 3, /*shuffle=*/true);
+  const fs::path out = temp_.path() / "lanes";
+  WriteOptions options;
+  options.partition_cols = {"category", "market"};
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, options));
+  EXPECT_EQ(result.rows, 20000);
+  std::map<std::string, int> files_per_dir;
+  int64_t rows = 0;
+  for (const auto& file : DataFiles(out)) {
+    ++files_per_dir[fs::path(file).parent_path().string()];
+    rows += ReadParquetFile(out / file)->num_rows();
+  }
+  EXPECT_EQ(rows, 20000);
+  EXPECT_EQ(files_per_dir.size(), 12u);
+  for (const auto& [dir, files] : files_per_dir) {
+    EXPECT_LE(files, CurrentConfig().num_threads) << dir;
+  }
+}
+
+TEST_F(WritersTest, SortedPartitionedWriteKeepsOrderWithinEachPartition) {
+  auto input = SalesTable(30000, 4, 3, /*shuffle=*/true);
+  auto sorted = plan::SortNode::Make(Source(input), {{"id", false, false}}).ValueOrDie();
+  const fs::path out = temp_.path() / "sorted-partitions";
+  WriteOptions options;
+  options.partition_cols = {"market"};
+  options.max_rows_per_file = 1500;
+  ASSERT_OK_AND_ASSIGN(auto result, Write(sorted, out, io::FileFormat::kParquet, options));
+  EXPECT_EQ(result.rows, 30000);
+  std::map<std::string, int64_t> last_id;  // DataFiles lists files in name order
+  int64_t rows = 0;
+  for (const auto& file : DataFiles(out)) {
+    const std::string dir = fs::path(file).parent_path().string();
+    auto ids = ReadParquetFile(out / file)->GetColumnByName("id");
+    for (const auto& chunk : ids->chunks()) {
+      const auto& values = static_cast<const arrow::Int64Array&>(*chunk);
+      for (int64_t i = 0; i < values.length(); ++i, ++rows) {
+        auto [it, first] = last_id.emplace(dir, values.Value(i));
+        if (!first) {
+          ASSERT_GT(values.Value(i), it->second) << file << " row " << i;
+          it->second = values.Value(i);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(rows, 30000);
+  EXPECT_EQ(last_id.size(), 3u);
+}
+
 TEST_F(WritersTest, PartitionByComputedColumnOfUserFunction) {
   // A map_batches output has no schema until it runs; the layout comes from the first batch.
   BatchFunctionFactory factory = []() -> arrow::Result<BatchFunction> {

@@ -6,6 +6,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "compute/engine_functions.h"
 #include "exec/memory_budget.h"
 
 namespace sluice::exec {
@@ -82,7 +83,7 @@ class ExecContext::ProgressLine {
 ExecContext::ExecContext(EngineConfig config)
     : config_(std::move(config)),
       pool_(MemoryBudget::Global()),
-      compute_context_(pool_),
+      compute_context_(pool_, /*executor=*/nullptr, compute::EngineFunctionRegistry()),
       start_(std::chrono::steady_clock::now()),
       peak_at_start_(MemoryBudget::Global()->bytes_allocated()) {
   MemoryBudget::Global()->ResetPeak();

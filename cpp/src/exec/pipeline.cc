@@ -2,7 +2,9 @@
 
 #include <arrow/table.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "exec/memory_budget.h"
 
@@ -123,6 +125,68 @@ class OperatorTaskSource : public TaskSource {
   bool global_initialized_ = false;
 };
 
+/// The input tasks shared by the lanes of MakeLaneTaskSource.
+struct LaneQueue {
+  std::mutex mutex;
+  std::unique_ptr<TaskSource> input;
+  bool exhausted = false;
+
+  /// The next input task, or nullopt when there are no more (or an earlier call failed).
+  arrow::Result<std::optional<ScanTask>> Take() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (exhausted) return std::nullopt;
+    auto task = input->NextTask();
+    if (!task.ok() || !*task) exhausted = true;
+    return task;
+  }
+};
+
+/// One lane: the batches of the input tasks it takes, one task after another.
+class LaneStream : public BatchStream {
+ public:
+  explicit LaneStream(std::shared_ptr<LaneQueue> queue) : queue_(std::move(queue)) {}
+
+  arrow::Result<BatchPtr> Next() override {
+    while (true) {
+      if (!current_) {
+        ARROW_ASSIGN_OR_RAISE(std::optional<ScanTask> task, queue_->Take());
+        if (!task) return nullptr;
+        ARROW_ASSIGN_OR_RAISE(current_, task->open());
+      }
+      ARROW_ASSIGN_OR_RAISE(BatchPtr batch, current_->Next());
+      if (batch) return batch;
+      current_.reset();
+    }
+  }
+
+ private:
+  std::shared_ptr<LaneQueue> queue_;
+  std::unique_ptr<BatchStream> current_;
+};
+
+class LaneTaskSource : public TaskSource {
+ public:
+  LaneTaskSource(std::unique_ptr<TaskSource> input, int lanes)
+      : queue_(std::make_shared<LaneQueue>()), lanes_(lanes) {
+    queue_->input = std::move(input);
+  }
+
+  arrow::Result<std::optional<ScanTask>> NextTask() override {
+    if (handed_out_ >= lanes_) return std::nullopt;
+    ScanTask lane;
+    lane.label = "lane " + std::to_string(handed_out_++);
+    lane.open = [queue = queue_]() -> arrow::Result<std::unique_ptr<BatchStream>> {
+      return std::make_unique<LaneStream>(queue);
+    };
+    return lane;
+  }
+
+ private:
+  std::shared_ptr<LaneQueue> queue_;
+  int lanes_;
+  int handed_out_ = 0;
+};
+
 /// A source task's batches, timed and counted.
 class MeasuredStream : public BatchStream {
  public:
@@ -170,6 +234,10 @@ class MeasuredSourceTaskSource : public TaskSource {
 };
 
 }  // namespace
+
+std::unique_ptr<TaskSource> MakeLaneTaskSource(std::unique_ptr<TaskSource> input, int lanes) {
+  return std::make_unique<LaneTaskSource>(std::move(input), std::max(1, lanes));
+}
 
 std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
                                                          OperatorCounters* counters) {

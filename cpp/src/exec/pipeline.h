@@ -32,6 +32,14 @@ std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
 std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
                                                          OperatorCounters* counters);
 
+/// Regroups the tasks of `input` into `lanes` long tasks: each lane, when its current task
+/// is done, takes the next task of `input`, until none is left. The rows of one input task
+/// stay together and in order, but which lane gets which task depends on timing, so the
+/// order across tasks is lost. For sinks where fewer, longer tasks pay off and order does
+/// not matter: a partitioned write then keeps one file per partition per lane open across
+/// input tasks instead of starting a file per (input task, partition).
+std::unique_ptr<TaskSource> MakeLaneTaskSource(std::unique_ptr<TaskSource> input, int lanes);
+
 /// Runs the tasks of a TaskSource on a set of worker threads and returns their batches in
 /// task order (and in order within a task), so results are deterministic.
 ///

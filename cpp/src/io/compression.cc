@@ -8,6 +8,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "io/gzip_input_stream.h"
+
 namespace sluice::io {
 
 namespace {
@@ -85,6 +87,9 @@ arrow::Result<std::shared_ptr<arrow::io::InputStream>> OpenDecompressedInputStre
                         filesystem->OpenInputStream(file));
   const arrow::Compression::type compression = CompressionFromPath(file.path());
   if (compression == arrow::Compression::UNCOMPRESSED) return raw;
+  if (compression == arrow::Compression::GZIP) {
+    return MakeGzipInputStream(file.path(), std::move(raw), pool);
+  }
 
   auto codec = arrow::util::Codec::Create(compression);
   if (!codec.ok()) {

@@ -261,6 +261,9 @@ class TaskWriter {
     if (single_partition) {
       ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[raw_ids[0]], data));
     } else {
+      // A gather per partition rather than one gather and zero-copy slices: a slice would
+      // keep its whole batch alive while it waits, so a rare partition could pin every
+      // batch of the task in memory.
       ARROW_ASSIGN_OR_RAISE(
           auto groupings, arrow::compute::Grouper::MakeGroupings(*ids, task_->grouper->num_groups(),
                                                                  ctx_->compute_context()));
@@ -328,6 +331,13 @@ class TaskWriter {
   }
 
   arrow::Status Flush(PartitionOutput* partition) {
+    if (partition->pending.size() > 1) {
+      // A partition's small shares of many batches go to the writer as one batch: the
+      // file writers' costs per call are per column, not per row.
+      ARROW_ASSIGN_OR_RAISE(auto combined,
+                            arrow::ConcatenateRecordBatches(partition->pending, ctx_->pool()));
+      partition->pending = {std::move(combined)};
+    }
     for (const auto& rows : partition->pending) ARROW_RETURN_NOT_OK(WriteRows(partition, rows));
     partition->pending.clear();
     task_->pending_bytes -= partition->pending_bytes;

@@ -316,6 +316,11 @@ arrow::Result<WriteResult> RunAndCommit(exec::ExecContext* ctx, const plan::Plan
   std::vector<StagedFile> staged;
   {
     ARROW_ASSIGN_OR_RAISE(auto tasks, exec::BuildTaskSource(ctx, plan));
+    if (!options.partition_cols.empty() && !plan::HasDeliberateOrder(plan)) {
+      // One file per partition per worker rather than per (scan task, partition): many
+      // input files times many partitions would otherwise make many tiny files.
+      tasks = exec::MakeLaneTaskSource(std::move(tasks), ctx->config().num_threads);
+    }
     auto sink = exec::MakeOperatorTaskSource(ctx, std::move(tasks), write_operator,
                                              ctx->AddCounters(write_operator->ToString()));
     ARROW_ASSIGN_OR_RAISE(auto runner, exec::PipelineRunner::Start(ctx, std::move(sink)));

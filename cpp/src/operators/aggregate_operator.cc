@@ -90,7 +90,7 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
     std::shared_ptr<arrow::Schema> input_schema, std::vector<std::string> keys,
     std::vector<Aggregate> aggregates, exec::OperatorCounters* counters) {
   auto shared_input = std::make_shared<std::unique_ptr<exec::TaskSource>>(std::move(input));
-  auto produce = [=]() -> arrow::Result<std::shared_ptr<arrow::Table>> {
+  auto produce = [=]() -> arrow::Result<MaterializedRows> {
     ARROW_ASSIGN_OR_RAISE(auto runner, exec::PipelineRunner::Start(ctx, std::move(*shared_input)));
     std::shared_ptr<arrow::Schema> schema = input_schema;
     exec::BatchPtr first;
@@ -161,12 +161,9 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
       ARROW_ASSIGN_OR_RAISE(
           auto indices,
           cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys), ctx->compute_context()));
-      ARROW_ASSIGN_OR_RAISE(
-          arrow::Datum sorted,
-          cp::Take(table, indices, cp::TakeOptions::NoBoundsCheck(), ctx->compute_context()));
-      table = sorted.table();
+      return MaterializedRows{std::move(table), std::move(indices)};
     }
-    return table;
+    return MaterializedRows{std::move(table), nullptr};
   };
   auto rows_per_task = [](int64_t) -> int64_t { return 1 << 20; };
   return MakeMaterializedTaskSource(ctx, "aggregate", std::move(produce), rows_per_task, counters);

@@ -10,12 +10,24 @@
 
 namespace sluice::operators {
 
+/// What a pipeline breaker produced: a table, read either in its own order or through
+/// `order` (row indices into the table, e.g. a sort's result).
+struct MaterializedRows {
+  std::shared_ptr<arrow::Table> table;
+  /// Null: the table's own order.
+  std::shared_ptr<arrow::Array> order;
+
+  int64_t num_rows() const { return order ? order->length() : table->num_rows(); }
+};
+
 /// The task source of a pipeline breaker: on the first request it runs `produce` (which
-/// drains the input pipeline and builds a table), then hands out the table in slices of
-/// `rows_per_task` rows, each read as batches of the configured batch size.
+/// drains the input pipeline and builds the rows), then hands out the rows in slices of
+/// `rows_per_task`, each read as batches of the configured batch size. With an `order`,
+/// each batch's rows are gathered from the table by the worker that reads the task, so
+/// the gather runs in parallel and the reordered copy never exists in full.
 std::unique_ptr<exec::TaskSource> MakeMaterializedTaskSource(
     exec::ExecContext* ctx, std::string label,
-    std::function<arrow::Result<std::shared_ptr<arrow::Table>>()> produce,
+    std::function<arrow::Result<MaterializedRows>()> produce,
     std::function<int64_t(int64_t total_rows)> rows_per_task, exec::OperatorCounters* counters);
 
 /// Runs `input` to completion in order and returns its rows as one table (schema from the

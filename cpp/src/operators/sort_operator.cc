@@ -2,6 +2,8 @@
 
 #include <arrow/compute/api_vector.h>
 
+#include <algorithm>
+
 #include "operators/materialized_tasks.h"
 
 namespace sluice::operators {
@@ -13,11 +15,10 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
     exec::OperatorCounters* counters) {
   if (keys.empty()) return arrow::Status::Invalid("sort: no keys given");
   auto shared_input = std::make_shared<std::unique_ptr<exec::TaskSource>>(std::move(input));
-  auto produce = [ctx, shared_input, keys,
-                  counters]() -> arrow::Result<std::shared_ptr<arrow::Table>> {
+  auto produce = [ctx, shared_input, keys, counters]() -> arrow::Result<MaterializedRows> {
     ARROW_ASSIGN_OR_RAISE(auto table,
                           CollectInput(ctx, std::move(*shared_input), nullptr, counters));
-    if (table->num_rows() == 0) return table;
+    if (table->num_rows() == 0) return MaterializedRows{std::move(table), nullptr};
     std::vector<cp::SortKey> sort_keys;
     for (const auto& key : keys) {
       if (table->schema()->GetFieldIndex(key.column) < 0) {
@@ -31,13 +32,19 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
     cp::SortOptions options(sort_keys);
     ARROW_ASSIGN_OR_RAISE(auto indices,
                           cp::SortIndices(arrow::Datum(table), options, ctx->compute_context()));
-    ARROW_ASSIGN_OR_RAISE(
-        arrow::Datum sorted,
-        cp::Take(table, indices, cp::TakeOptions::NoBoundsCheck(), ctx->compute_context()));
-    return sorted.table();
+    // The rows are gathered in sorted order batch by batch, on the workers reading them.
+    return MaterializedRows{std::move(table), std::move(indices)};
   };
-  // Slices of about a million rows keep output files (one per task) a useful size.
-  auto rows_per_task = [](int64_t) -> int64_t { return 1 << 20; };
+  // A multiple of the worker count of tasks, so the gather and what follows (a writer's
+  // encoding) keep every worker busy to the end; at most about a million rows per task,
+  // so output files (one per task) stay a useful size.
+  auto rows_per_task = [ctx](int64_t total) -> int64_t {
+    const int64_t workers = std::max(1, ctx->config().num_threads);
+    constexpr int64_t kMaxRowsPerTask = 1 << 20;
+    const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
+    const int64_t tasks = workers * std::max<int64_t>(1, rounds);
+    return std::max<int64_t>(ctx->config().batch_rows, (total + tasks - 1) / tasks);
+  };
   return MakeMaterializedTaskSource(ctx, "sort", std::move(produce), rows_per_task, counters);
 }
 

@@ -51,9 +51,31 @@ std::vector<std::string> ReferencedColumns(const cp::Expression& expr) {
   return out;
 }
 
+bool HasDeliberateOrder(const PlanNodePtr& root) {
+  switch (root->kind()) {
+    case NodeKind::kSort:
+    case NodeKind::kAggregate:
+      return true;
+    case NodeKind::kSource:
+    case NodeKind::kRepartition:  // spreads rows over blocks without a meaningful order
+      return false;
+    case NodeKind::kFilter:
+    case NodeKind::kProject:
+    case NodeKind::kMapBatches:
+    case NodeKind::kLimit:
+    case NodeKind::kUnion:
+      for (const auto& input : root->inputs()) {
+        if (HasDeliberateOrder(input)) return true;
+      }
+      return false;
+  }
+  return true;  // an unknown node: keep its order
+}
+
 arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
                                              const arrow::Schema& schema,
-                                             const std::string& context) {
+                                             const std::string& context,
+                                             cp::ExecContext* exec_context) {
   for (const auto& name : ReferencedColumns(expr)) {
     if (schema.GetFieldIndex(name) < 0) {
       return arrow::Status::KeyError(
@@ -61,7 +83,7 @@ arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
           "', which does not exist; the columns are ", SchemaNames(schema));
     }
   }
-  auto bound = expr.Bind(schema);
+  auto bound = exec_context ? expr.Bind(schema, exec_context) : expr.Bind(schema);
   if (!bound.ok()) {
     return bound.status().WithMessage(context, ": cannot evaluate ", expr.ToString(), ": ",
                                       bound.status().message());

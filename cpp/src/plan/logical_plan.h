@@ -178,6 +178,11 @@ class UnionNode : public PlanNode {
   UnionNode(std::vector<PlanNodePtr> inputs, std::shared_ptr<arrow::Schema> schema);
 };
 
+/// Whether the row order of `root`'s output was set on purpose: a sort (or an aggregate,
+/// whose groups come out sorted by key) below it, seen through filters, projections, user
+/// functions and limits. A sink may reorder rows of a plan for which this is false.
+bool HasDeliberateOrder(const PlanNodePtr& root);
+
 /// The optimized plan as an indented tree, root first.
 std::string PlanToString(const PlanNodePtr& root);
 
@@ -185,9 +190,11 @@ std::string PlanToString(const PlanNodePtr& root);
 std::vector<std::string> ReferencedColumns(const arrow::compute::Expression& expr);
 
 /// Binds `expr` to `schema`, naming the expression and the schema's columns in the error.
-arrow::Result<arrow::compute::Expression> BindExpression(const arrow::compute::Expression& expr,
-                                                         const arrow::Schema& schema,
-                                                         const std::string& context);
+/// Kernels come from `exec_context`'s function registry (Arrow's when null); binding picks
+/// the kernel that evaluation then uses.
+arrow::Result<arrow::compute::Expression> BindExpression(
+    const arrow::compute::Expression& expr, const arrow::Schema& schema, const std::string& context,
+    arrow::compute::ExecContext* exec_context = nullptr);
 
 /// The output type and name of an aggregate given the input schema.
 arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& aggregate,
