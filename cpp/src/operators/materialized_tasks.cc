@@ -5,6 +5,7 @@
 #include <arrow/record_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "exec/pipeline.h"
@@ -137,17 +138,25 @@ class MaterializedTaskSource : public exec::TaskSource {
       };
     } else {
       task.open =
-          [ctx = ctx_, rows = gatherable_,
+          [ctx = ctx_, rows = gatherable_, counters = counters_,
            order = std::static_pointer_cast<arrow::UInt64Array>(rows_.order->Slice(offset_, step_)),
            batch_rows]() -> arrow::Result<std::unique_ptr<exec::BatchStream>> {
         return std::make_unique<exec::FunctionBatchStream>(
-            [ctx, rows, order, batch_rows,
+            [ctx, rows, counters, order, batch_rows,
              position = int64_t{0}]() mutable -> arrow::Result<exec::BatchPtr> {
               if (position >= order->length()) return nullptr;
               auto indices =
                   std::static_pointer_cast<arrow::UInt64Array>(order->Slice(position, batch_rows));
               position += indices->length();
-              return rows->Gather(*indices, ctx);
+              // The gather is the breaker's own work, so it counts as its time.
+              const auto started = std::chrono::steady_clock::now();
+              auto batch = rows->Gather(*indices, ctx);
+              if (counters) {
+                counters->cpu_nanos.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                  std::chrono::steady_clock::now() - started)
+                                                  .count());
+              }
+              return batch;
             });
       };
     }
