@@ -151,6 +151,17 @@ TEST_F(EngineTest, SortOfManyBatchesMatchesArrowSort) {
   ASSERT_TRUE(table->Equals(*expected));
 }
 
+TEST_F(EngineTest, DeliberateOrderIsSeenThroughRepartitionAndUnion) {
+  auto input = RangeNode(10);
+  auto sorted = plan::SortNode::Make(input, {{"id", true, false}}).ValueOrDie();
+  EXPECT_FALSE(plan::HasDeliberateOrder(input));
+  EXPECT_TRUE(plan::HasDeliberateOrder(sorted));
+  EXPECT_TRUE(plan::HasDeliberateOrder(plan::RepartitionNode::Make(input, 3).ValueOrDie()));
+  EXPECT_TRUE(plan::HasDeliberateOrder(plan::LimitNode::Make(sorted, 5).ValueOrDie()));
+  EXPECT_TRUE(plan::HasDeliberateOrder(plan::UnionNode::Make({input, sorted}).ValueOrDie()));
+  EXPECT_FALSE(plan::HasDeliberateOrder(plan::UnionNode::Make({input, input}).ValueOrDie()));
+}
+
 TEST_F(EngineTest, GroupByAggregatesSortedByKey) {
   auto schema =
       arrow::schema({arrow::field("k", arrow::utf8()), arrow::field("v", arrow::int64())});

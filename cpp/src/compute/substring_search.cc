@@ -39,6 +39,7 @@ template <typename OffsetType>
 void SearchValueBuffer(const arrow::ArraySpan& input, std::string_view pattern, uint8_t* out_bits,
                        int64_t out_offset) {
   const int64_t rows = input.length;
+  if (rows == 0) return;  // an empty array may come without an offsets buffer
   const OffsetType* offsets = input.GetValues<OffsetType>(1);
   const char* bytes = reinterpret_cast<const char*>(input.buffers[2].data);
   const auto length = static_cast<int64_t>(pattern.size());

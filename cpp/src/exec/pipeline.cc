@@ -131,13 +131,20 @@ struct LaneQueue {
   std::unique_ptr<TaskSource> input;
   bool exhausted = false;
 
-  /// The next input task, or nullopt when there are no more (or an earlier call failed).
+  /// The next input task, or nullopt when there are no more (or a lane failed).
   arrow::Result<std::optional<ScanTask>> Take() {
     std::lock_guard<std::mutex> lock(mutex);
     if (exhausted) return std::nullopt;
     auto task = input->NextTask();
     if (!task.ok() || !*task) exhausted = true;
     return task;
+  }
+
+  /// A lane failed: the other lanes finish the task they have and take no more, so the
+  /// error reaches the caller without the rest of the input being processed first.
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mutex);
+    exhausted = true;
   }
 };
 
@@ -147,6 +154,13 @@ class LaneStream : public BatchStream {
   explicit LaneStream(std::shared_ptr<LaneQueue> queue) : queue_(std::move(queue)) {}
 
   arrow::Result<BatchPtr> Next() override {
+    auto next = NextOfAnyTask();
+    if (!next.ok()) queue_->Stop();
+    return next;
+  }
+
+ private:
+  arrow::Result<BatchPtr> NextOfAnyTask() {
     while (true) {
       if (!current_) {
         ARROW_ASSIGN_OR_RAISE(std::optional<ScanTask> task, queue_->Take());
@@ -159,7 +173,6 @@ class LaneStream : public BatchStream {
     }
   }
 
- private:
   std::shared_ptr<LaneQueue> queue_;
   std::unique_ptr<BatchStream> current_;
 };

@@ -334,6 +334,11 @@ class TaskWriter {
     if (partition->pending.size() > 1) {
       // A partition's small shares of many batches go to the writer as one batch: the
       // file writers' costs per call are per column, not per row.
+      // Batches may differ in nullability (SameColumns allows it); the file has one schema.
+      for (auto& rows : partition->pending) {
+        rows =
+            arrow::RecordBatch::Make(task_->layout->file_schema, rows->num_rows(), rows->columns());
+      }
       ARROW_ASSIGN_OR_RAISE(auto combined,
                             arrow::ConcatenateRecordBatches(partition->pending, ctx_->pool()));
       partition->pending = {std::move(combined)};

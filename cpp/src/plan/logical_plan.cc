@@ -56,8 +56,9 @@ bool HasDeliberateOrder(const PlanNodePtr& root) {
     case NodeKind::kSort:
     case NodeKind::kAggregate:
       return true;
+    case NodeKind::kRepartition:  // the user chose the blocks, and so the files
+      return true;
     case NodeKind::kSource:
-    case NodeKind::kRepartition:  // spreads rows over blocks without a meaningful order
       return false;
     case NodeKind::kFilter:
     case NodeKind::kProject:

@@ -178,9 +178,10 @@ class UnionNode : public PlanNode {
   UnionNode(std::vector<PlanNodePtr> inputs, std::shared_ptr<arrow::Schema> schema);
 };
 
-/// Whether the row order of `root`'s output was set on purpose: a sort (or an aggregate,
-/// whose groups come out sorted by key) below it, seen through filters, projections, user
-/// functions and limits. A sink may reorder rows of a plan for which this is false.
+/// Whether the row order or blocking of `root`'s output was set on purpose: a sort, an
+/// aggregate (its groups come out sorted by key) or a repartition below it, seen through
+/// filters, projections, user functions, limits and unions. A sink may regroup the rows
+/// of a plan for which this is false.
 bool HasDeliberateOrder(const PlanNodePtr& root);
 
 /// The optimized plan as an indented tree, root first.
