@@ -19,21 +19,6 @@ struct WorkerOf {
 };
 thread_local WorkerOf t_worker_of;
 
-class ScopedTimer {
- public:
-  explicit ScopedTimer(std::atomic<int64_t>* sink)
-      : sink_(sink), start_(std::chrono::steady_clock::now()) {}
-  ~ScopedTimer() {
-    sink_->fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::steady_clock::now() - start_)
-                         .count());
-  }
-
- private:
-  std::atomic<int64_t>* sink_;
-  std::chrono::steady_clock::time_point start_;
-};
-
 /// The batches of one task after one operator.
 class OperatorStream : public BatchStream {
  public:

@@ -3,6 +3,7 @@
 #include <arrow/status.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +30,25 @@ struct OperatorCounters {
   std::atomic<int64_t> batches_out{0};
   std::atomic<int64_t> bytes_out{0};
   std::atomic<int64_t> cpu_nanos{0};
+};
+
+/// Adds the time from construction to destruction to `sink` (nothing when it is null).
+class ScopedTimer {
+ public:
+  explicit ScopedTimer(std::atomic<int64_t>* sink)
+      : sink_(sink), start_(std::chrono::steady_clock::now()) {}
+  ~ScopedTimer() {
+    if (sink_ == nullptr) return;
+    sink_->fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - start_)
+                         .count());
+  }
+  ScopedTimer(const ScopedTimer&) = delete;
+  ScopedTimer& operator=(const ScopedTimer&) = delete;
+
+ private:
+  std::atomic<int64_t>* sink_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 using EmitFn = std::function<arrow::Status(BatchPtr)>;

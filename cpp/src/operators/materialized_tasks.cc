@@ -5,7 +5,6 @@
 #include <arrow/record_batch.h>
 
 #include <algorithm>
-#include <chrono>
 #include <vector>
 
 #include "exec/pipeline.h"
@@ -149,13 +148,8 @@ class MaterializedTaskSource : public exec::TaskSource {
                   std::static_pointer_cast<arrow::UInt64Array>(order->Slice(position, batch_rows));
               position += indices->length();
               // The gather is the breaker's own work, so it counts as its time.
-              const auto started = std::chrono::steady_clock::now();
+              exec::ScopedTimer timer(counters ? &counters->cpu_nanos : nullptr);
               auto batch = rows->Gather(*indices, ctx);
-              if (counters) {
-                counters->cpu_nanos.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                  std::chrono::steady_clock::now() - started)
-                                                  .count());
-              }
               return batch;
             });
       };

@@ -3,7 +3,6 @@
 #include <arrow/compute/api_vector.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "operators/materialized_tasks.h"
 
@@ -31,13 +30,11 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
     }
     cp::SortOptions options(sort_keys);
-    const auto started = std::chrono::steady_clock::now();
-    ARROW_ASSIGN_OR_RAISE(auto indices,
-                          cp::SortIndices(arrow::Datum(table), options, ctx->compute_context()));
-    if (counters) {
-      counters->cpu_nanos.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::steady_clock::now() - started)
-                                        .count());
+    std::shared_ptr<arrow::Array> indices;
+    {
+      exec::ScopedTimer timer(counters ? &counters->cpu_nanos : nullptr);
+      ARROW_ASSIGN_OR_RAISE(indices,
+                            cp::SortIndices(arrow::Datum(table), options, ctx->compute_context()));
     }
     // The rows are gathered in sorted order batch by batch, on the workers reading them.
     return MaterializedRows{std::move(table), std::move(indices)};
