@@ -85,12 +85,15 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
     d["batches_out"] = op.batches_out;
     d["bytes_out"] = op.bytes_out;
     d["cpu_seconds"] = op.cpu_seconds;
+    d["spilled_bytes"] = op.spilled_bytes;
+    d["peak_reserved_bytes"] = op.peak_reserved_bytes;
     ops.append(d);
   }
   nb::dict out;
   out["operators"] = ops;
   out["wall_seconds"] = stats.wall_seconds;
   out["peak_memory_bytes"] = stats.peak_memory_bytes;
+  out["spilled_bytes"] = stats.spilled_bytes;
   return out;
 }
 
@@ -144,17 +147,19 @@ NB_MODULE(_sluice, m) {
   m.def(
       "configure",
       [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
-         std::optional<int64_t> batch_rows, std::optional<bool> progress) {
+         std::optional<int64_t> batch_rows, std::optional<bool> progress,
+         std::optional<std::string> spill_dir) {
         EngineConfig config = CurrentConfig();
         EngineConfig requested = config;
         if (num_threads) requested.num_threads = *num_threads;
         if (memory_limit_bytes) requested.memory_limit_bytes = *memory_limit_bytes;
         if (batch_rows) requested.batch_rows = *batch_rows;
         if (progress) requested.progress = *progress;
+        if (spill_dir) requested.spill_dir = *spill_dir;
         Check(Configure(requested));
       },
       "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
-      "batch_rows"_a = nb::none(), "progress"_a = nb::none());
+      "batch_rows"_a = nb::none(), "progress"_a = nb::none(), "spill_dir"_a = nb::none());
   m.def("current_config", []() {
     EngineConfig c = CurrentConfig();
     nb::dict d;
@@ -162,6 +167,7 @@ NB_MODULE(_sluice, m) {
     d["memory_limit_bytes"] = c.memory_limit_bytes;
     d["batch_rows"] = c.batch_rows;
     d["progress"] = c.progress;
+    d["spill_dir"] = c.spill_dir;
     return d;
   });
   m.def("parse_byte_size",

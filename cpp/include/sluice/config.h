@@ -17,6 +17,10 @@ struct EngineConfig {
   int64_t batch_rows = 64 * 1024;
   /// Draw a progress line on stderr while a job runs (only when stderr is a terminal).
   bool progress = true;
+  /// Where sorts, group-bys, joins and repartitions that outgrow the memory budget write
+  /// their spill files (each execution in a subdirectory of its own, removed when it
+  /// ends); empty means $TMPDIR, else /tmp.
+  std::string spill_dir;
 };
 
 /// Replaces the process-wide configuration. Invalid values give Status::Invalid.

@@ -46,12 +46,19 @@ struct OperatorStats {
   /// Time spent inside the operator (for a source: reading and decoding), summed over
   /// worker threads.
   double cpu_seconds = 0;
+  /// Bytes written to spill files (compressed) because the operator outgrew its share of
+  /// the memory budget; 0 when it ran in memory.
+  int64_t spilled_bytes = 0;
+  /// The most memory the operator had reserved from the budget at once.
+  int64_t peak_reserved_bytes = 0;
 };
 
 struct ExecutionStats {
   std::vector<OperatorStats> operators;
   double wall_seconds = 0;
   int64_t peak_memory_bytes = 0;
+  /// Spill bytes of all operators.
+  int64_t spilled_bytes = 0;
   std::string ToString() const;
 };
 

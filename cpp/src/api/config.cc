@@ -1,7 +1,10 @@
 #include "sluice/config.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -24,6 +27,10 @@ int64_t PhysicalMemory() {
 EngineConfig Resolve(EngineConfig c) {
   if (c.num_threads <= 0) c.num_threads = std::max(1u, std::thread::hardware_concurrency());
   if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 4;
+  if (c.spill_dir.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    c.spill_dir = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";
+  }
   return c;
 }
 }  // namespace
@@ -37,6 +44,14 @@ arrow::Status Configure(const EngineConfig& config) {
   }
   if (config.batch_rows <= 0) {
     return arrow::Status::Invalid("batch_rows must be positive, got ", config.batch_rows);
+  }
+  if (!config.spill_dir.empty()) {
+    // A missing directory is created at the first spill; one that cannot be a directory
+    // is reported now rather than in the middle of a large job.
+    struct stat info{};
+    if (stat(config.spill_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
+      return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
+    }
   }
   std::lock_guard<std::mutex> lock(g_mutex);
   g_config = config;

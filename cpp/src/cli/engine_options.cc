@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kMemoryLimitVariable[] = "SLUICE_MEMORY_LIMIT";
 constexpr char kThreadsVariable[] = "SLUICE_NUM_THREADS";
+constexpr char kSpillDirVariable[] = "SLUICE_SPILL_DIR";
 
 /// A setting's text and where it came from ("--threads" or "SLUICE_NUM_THREADS"), so
 /// that an error points at what the user has to fix.
@@ -80,7 +81,12 @@ void AddEngineOptions(ArgumentParser& parser) {
       .AddOption({.name = "threads",
                   .value_name = "N",
                   .help = "Worker threads, 0 for one per core; env SLUICE_NUM_THREADS.",
-                  .default_text = "one per core"});
+                  .default_text = "one per core"})
+      .AddOption({.name = "spill-dir",
+                  .value_name = "DIR",
+                  .help = "Where operators that outgrow the memory budget write spill files; env "
+                          "SLUICE_SPILL_DIR.",
+                  .default_text = "$TMPDIR or /tmp"});
 }
 
 arrow::Status ConfigureEngine(const ParsedArguments& args) {
@@ -89,6 +95,9 @@ arrow::Status ConfigureEngine(const ParsedArguments& args) {
   ARROW_ASSIGN_OR_RAISE(std::optional<int> threads, ThreadCount(args));
   if (memory_limit) config.memory_limit_bytes = *memory_limit;
   if (threads) config.num_threads = *threads;
+  if (std::optional<SettingText> spill_dir = FindSetting(args, "spill-dir", kSpillDirVariable)) {
+    config.spill_dir = spill_dir->text;
+  }
   return Configure(config);
 }
 
@@ -101,6 +110,9 @@ arrow::Status ExportEngineOptionsToEnvironment(const ParsedArguments& args) {
   }
   if (std::optional<std::string> threads = args.Value("threads")) {
     setenv(kThreadsVariable, threads->c_str(), /*overwrite=*/1);
+  }
+  if (std::optional<std::string> spill_dir = args.Value("spill-dir")) {
+    setenv(kSpillDirVariable, spill_dir->c_str(), /*overwrite=*/1);
   }
   return arrow::Status::OK();
 }

@@ -2,6 +2,7 @@
 
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
+#include <arrow/util/byte_size.h>
 
 #include <functional>
 #include <memory>
@@ -22,6 +23,14 @@ inline int64_t BatchBufferBytes(const arrow::RecordBatch& batch) {
     }
   }
   return total;
+}
+
+/// Bytes of the buffer ranges a batch's rows use: what holding the batch costs when the
+/// rest of its buffers is held anyway (the other slices of one decoded row group), which is
+/// how an operator that holds whole inputs should count.
+inline int64_t BatchReferencedBytes(const arrow::RecordBatch& batch) {
+  auto bytes = arrow::util::ReferencedBufferSize(batch);
+  return bytes.ok() ? *bytes : BatchBufferBytes(batch);
 }
 
 /// A pull iterator over batches, used by exactly one thread at a time. Next() returns

@@ -64,7 +64,9 @@ class ExecContext::ProgressLine {
       if (stats.wall_seconds > 0) {
         line << " " << HumanCount(op.rows_out / stats.wall_seconds) << "/s";
       }
+      if (op.spilled_bytes > 0) line << " spilled " << FormatByteSize(op.spilled_bytes);
     }
+    line << " | mem " << FormatByteSize(MemoryBudget::Global()->bytes_allocated());
     std::string text = line.str();
     if (text.size() > 200) text = text.substr(0, 197) + "...";
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
@@ -92,7 +94,19 @@ ExecContext::ExecContext(EngineConfig config)
   }
 }
 
-ExecContext::~ExecContext() { progress_.reset(); }
+ExecContext::~ExecContext() {
+  progress_.reset();
+  // Spill files go with the execution, whether it succeeded or not.
+  spill_directory_.reset();
+}
+
+spill::SpillDirectory* ExecContext::spill_directory() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!spill_directory_) {
+    spill_directory_ = std::make_unique<spill::SpillDirectory>(config_.spill_dir);
+  }
+  return spill_directory_.get();
+}
 
 arrow::io::IOContext ExecContext::io_context() const { return arrow::io::IOContext(pool_); }
 
@@ -115,6 +129,9 @@ ExecutionStats ExecContext::Snapshot() const {
       op.batches_out = c.batches_out.load();
       op.bytes_out = c.bytes_out.load();
       op.cpu_seconds = c.cpu_nanos.load() / 1e9;
+      op.spilled_bytes = c.spilled_bytes.load();
+      op.peak_reserved_bytes = c.peak_reserved_bytes.load();
+      stats.spilled_bytes += op.spilled_bytes;
       stats.operators.push_back(op);
     }
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "exec/stream_operator.h"
+#include "spill/spill_file.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"
 
@@ -34,6 +35,10 @@ class ExecContext {
   OperatorCounters* AddCounters(const std::string& name);
   ExecutionStats Snapshot() const;
 
+  /// Where this execution's operators spill; the directory is made at the first spill
+  /// and removed with the context.
+  spill::SpillDirectory* spill_directory();
+
   /// Set when the consumer stops early or a worker fails; long loops check it.
   void Cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }
@@ -48,6 +53,7 @@ class ExecContext {
   mutable std::mutex mutex_;
   // deque: counters are referenced by pointer while more are added.
   std::deque<std::pair<std::string, OperatorCounters>> counters_;
+  std::unique_ptr<spill::SpillDirectory> spill_directory_;
   class ProgressLine;
   std::unique_ptr<ProgressLine> progress_;
 };

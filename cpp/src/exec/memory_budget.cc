@@ -1,5 +1,7 @@
 #include "exec/memory_budget.h"
 
+#include <algorithm>
+
 namespace sluice::exec {
 
 MemoryBudget::MemoryBudget(arrow::MemoryPool* upstream) : upstream_(upstream) {}
@@ -24,6 +26,40 @@ MemoryBudget* MemoryBudget::Global() {
 bool MemoryBudget::HasRoom(double fraction) const {
   const int64_t limit = limit_.load();
   return limit <= 0 || allocated_.load() < static_cast<int64_t>(limit * fraction);
+}
+
+bool MemoryBudget::TryReserve(int64_t bytes, bool force) {
+  const int64_t limit = limit_.load();
+  if (force || limit <= 0) {
+    reserved_.fetch_add(bytes);
+    return true;
+  }
+  if (allocated_.load() + bytes > limit) return false;
+  const auto share = static_cast<int64_t>(limit * kOperatorShare);
+  int64_t current = reserved_.load();
+  while (true) {
+    if (current + bytes > share) return false;
+    if (reserved_.compare_exchange_weak(current, current + bytes)) return true;
+  }
+}
+
+bool MemoryReservation::TryGrow(int64_t bytes) {
+  if (bytes <= 0) return true;
+  if (!budget_->TryReserve(bytes, /*force=*/held_ == 0)) return false;
+  held_ += bytes;
+  if (peak_sink_) {
+    int64_t peak = peak_sink_->load();
+    while (held_ > peak && !peak_sink_->compare_exchange_weak(peak, held_)) {
+    }
+  }
+  return true;
+}
+
+void MemoryReservation::Shrink(int64_t bytes) {
+  bytes = std::min(bytes, held_);
+  if (bytes <= 0) return;
+  budget_->Unreserve(bytes);
+  held_ -= bytes;
 }
 
 void MemoryBudget::Track(int64_t delta) {

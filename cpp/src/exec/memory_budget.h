@@ -25,6 +25,18 @@ class MemoryBudget : public arrow::MemoryPool {
   bool HasRoom(double fraction = 0.75) const;
   void ResetPeak() { peak_.store(bytes_allocated()); }
 
+  /// Claims `bytes` for rows an operator holds on to (a sort's unsorted rows, the
+  /// partitions of a group-by). Refused when the claims of all operators would pass
+  /// kOperatorShare of the limit, or allocations the limit: the operator spills instead.
+  /// `force` grants it regardless (an operator holding nothing may always take a batch).
+  bool TryReserve(int64_t bytes, bool force);
+  void Unreserve(int64_t bytes) { reserved_.fetch_sub(bytes); }
+  int64_t reserved() const { return reserved_.load(); }
+  /// The share of the limit operators may hold; the rest is for batches in flight
+  /// between operators, readers' and writers' buffers and the operators' working memory
+  /// (a hash table built over held rows).
+  static constexpr double kOperatorShare = 0.5;
+
   arrow::Status Allocate(int64_t size, int64_t alignment, uint8_t** out) override;
   arrow::Status Reallocate(int64_t old_size, int64_t new_size, int64_t alignment,
                            uint8_t** ptr) override;
@@ -44,6 +56,31 @@ class MemoryBudget : public arrow::MemoryPool {
   std::atomic<int64_t> peak_{0};
   std::atomic<int64_t> total_{0};
   std::atomic<int64_t> count_{0};
+  std::atomic<int64_t> reserved_{0};
+};
+
+/// One operator's claim on the memory budget, grown before it buffers more rows and
+/// released when it spills them or finishes. Used by one thread at a time.
+class MemoryReservation {
+ public:
+  /// `peak_sink`, when given, receives the largest claim (an operator's stats counter).
+  explicit MemoryReservation(MemoryBudget* budget, std::atomic<int64_t>* peak_sink = nullptr)
+      : budget_(budget), peak_sink_(peak_sink) {}
+  ~MemoryReservation() { Release(); }
+  MemoryReservation(const MemoryReservation&) = delete;
+  MemoryReservation& operator=(const MemoryReservation&) = delete;
+
+  /// Claims `bytes` more; false means the operator should spill what it holds. An empty
+  /// reservation's claim is always granted, so an operator always makes progress.
+  bool TryGrow(int64_t bytes);
+  void Shrink(int64_t bytes);
+  void Release() { Shrink(held_); }
+  int64_t bytes() const { return held_; }
+
+ private:
+  MemoryBudget* budget_;
+  std::atomic<int64_t>* peak_sink_;
+  int64_t held_ = 0;
 };
 
 }  // namespace sluice::exec

@@ -30,6 +30,10 @@ struct OperatorCounters {
   std::atomic<int64_t> batches_out{0};
   std::atomic<int64_t> bytes_out{0};
   std::atomic<int64_t> cpu_nanos{0};
+  /// Compressed bytes written to spill files.
+  std::atomic<int64_t> spilled_bytes{0};
+  /// The largest memory reservation the operator held.
+  std::atomic<int64_t> peak_reserved_bytes{0};
 };
 
 /// Adds the time from construction to destruction to `sink` (nothing when it is null).

@@ -7,96 +7,12 @@
 #include <algorithm>
 #include <vector>
 
+#include "compute/gather_rows.h"
 #include "exec/pipeline.h"
 
 namespace sluice::operators {
 
 namespace {
-
-/// A table's rows as batches with common boundaries, gatherable by global row index.
-/// Arrow's take first concatenates chunked string columns into one array: a full copy of
-/// the column for every call, and an error once a column passes 2 GB. Gathering per batch
-/// instead takes from each batch only the rows it holds and puts them back in order.
-class GatherableRows {
- public:
-  static arrow::Result<std::shared_ptr<const GatherableRows>> Make(const arrow::Table& table) {
-    auto rows = std::make_shared<GatherableRows>();
-    arrow::TableBatchReader reader(table);
-    while (true) {
-      std::shared_ptr<arrow::RecordBatch> batch;
-      ARROW_RETURN_NOT_OK(reader.ReadNext(&batch));
-      if (!batch) break;
-      if (batch->num_rows() == 0) continue;
-      rows->starts_.push_back(rows->total_);
-      rows->total_ += batch->num_rows();
-      rows->batches_.push_back(std::move(batch));
-    }
-    rows->schema_ = table.schema();
-    return rows;
-  }
-
-  /// The rows at `indices` (each < the table's row count), in that order.
-  arrow::Result<exec::BatchPtr> Gather(const arrow::UInt64Array& indices,
-                                       exec::ExecContext* ctx) const {
-    namespace cp = arrow::compute;
-    const int64_t n = indices.length();
-    const uint64_t* wanted = indices.raw_values();
-    const auto chunks = static_cast<int64_t>(batches_.size());
-    // Which batch each wanted row is in, and how many rows come from each batch.
-    std::vector<int32_t> chunk_of(n);
-    std::vector<int64_t> first_slot(chunks + 1, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const auto row = static_cast<int64_t>(wanted[i]);
-      const auto chunk = static_cast<int32_t>(
-          std::upper_bound(starts_.begin(), starts_.end(), row) - starts_.begin() - 1);
-      chunk_of[i] = chunk;
-      ++first_slot[chunk + 1];
-    }
-    for (int64_t c = 0; c < chunks; ++c) first_slot[c + 1] += first_slot[c];
-    // Rows grouped by batch (in request order within a batch), and where each requested
-    // row lands in that grouping.
-    ARROW_ASSIGN_OR_RAISE(auto local, arrow::AllocateBuffer(n * sizeof(uint32_t), ctx->pool()));
-    ARROW_ASSIGN_OR_RAISE(auto slot, arrow::AllocateBuffer(n * sizeof(uint32_t), ctx->pool()));
-    auto* local_rows = reinterpret_cast<uint32_t*>(local->mutable_data());
-    auto* slot_of = reinterpret_cast<uint32_t*>(slot->mutable_data());
-    std::vector<int64_t> cursor(first_slot.begin(), first_slot.end() - 1);
-    bool in_order = true;
-    for (int64_t i = 0; i < n; ++i) {
-      const int32_t chunk = chunk_of[i];
-      const int64_t at = cursor[chunk]++;
-      local_rows[at] = static_cast<uint32_t>(static_cast<int64_t>(wanted[i]) - starts_[chunk]);
-      slot_of[i] = static_cast<uint32_t>(at);
-      in_order = in_order && at == i;
-    }
-    auto local_array = std::make_shared<arrow::UInt32Array>(n, std::move(local));
-    std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t count = first_slot[c + 1] - first_slot[c];
-      if (count == 0) continue;
-      ARROW_ASSIGN_OR_RAISE(arrow::Datum part,
-                            cp::Take(batches_[c], local_array->Slice(first_slot[c], count),
-                                     cp::TakeOptions::NoBoundsCheck(), ctx->compute_context()));
-      parts.push_back(part.record_batch());
-    }
-    if (parts.empty()) return arrow::RecordBatch::MakeEmpty(schema_, ctx->pool());
-    std::shared_ptr<arrow::RecordBatch> grouped = parts[0];
-    if (parts.size() > 1) {
-      ARROW_ASSIGN_OR_RAISE(grouped, arrow::ConcatenateRecordBatches(parts, ctx->pool()));
-    }
-    if (in_order) return grouped;
-    ARROW_ASSIGN_OR_RAISE(
-        arrow::Datum ordered,
-        cp::Take(grouped, std::make_shared<arrow::UInt32Array>(n, std::move(slot)),
-                 cp::TakeOptions::NoBoundsCheck(), ctx->compute_context()));
-    return ordered.record_batch();
-  }
-
- private:
-  std::shared_ptr<arrow::Schema> schema_;
-  std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
-  std::vector<int64_t> starts_;
-  int64_t total_ = 0;
-};
 
 class MaterializedTaskSource : public exec::TaskSource {
  public:
@@ -119,7 +35,7 @@ class MaterializedTaskSource : public exec::TaskSource {
         if (rows_.order->type_id() != arrow::Type::UINT64 || rows_.order->null_count() > 0) {
           return arrow::Status::Invalid(label_, ": row order must be non-null uint64 indices");
         }
-        ARROW_ASSIGN_OR_RAISE(gatherable_, GatherableRows::Make(*rows_.table));
+        ARROW_ASSIGN_OR_RAISE(gatherable_, compute::IndexedBatches::Make(*rows_.table));
       }
       step_ = std::max<int64_t>(1, rows_per_task_(rows_.num_rows()));
     }
@@ -149,7 +65,7 @@ class MaterializedTaskSource : public exec::TaskSource {
               position += indices->length();
               // The gather is the breaker's own work, so it counts as its time.
               exec::ScopedTimer timer(counters ? &counters->cpu_nanos : nullptr);
-              auto batch = rows->Gather(*indices, ctx);
+              auto batch = rows->Gather(*indices, ctx->compute_context());
               return batch;
             });
       };
@@ -166,7 +82,7 @@ class MaterializedTaskSource : public exec::TaskSource {
   exec::OperatorCounters* counters_;
   bool produced_ = false;
   MaterializedRows rows_;
-  std::shared_ptr<const GatherableRows> gatherable_;  // set when rows_ has an order
+  std::shared_ptr<const compute::IndexedBatches> gatherable_;  // set when rows_ has an order
   int64_t step_ = 1;
   int64_t offset_ = 0;
 };

@@ -6,8 +6,9 @@
 
 namespace sluice::operators {
 
-/// Sorts the whole input by `keys` (stable; nulls placed per key). Holds its input in
-/// memory; spilling is a later step.
+/// Sorts the whole input by `keys` (stable; nulls placed per key), in memory when it fits
+/// the operator's share of the budget, otherwise as an external merge sort of runs
+/// spilled to the execution's spill directory.
 arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
     exec::ExecContext* ctx, std::unique_ptr<exec::TaskSource> input, std::vector<SortKey> keys,
     exec::OperatorCounters* counters);

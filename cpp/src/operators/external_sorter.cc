@@ -1,0 +1,139 @@
+#include "operators/external_sorter.h"
+
+#include <arrow/compute/api_vector.h>
+
+#include <algorithm>
+
+#include "compute/gather_rows.h"
+
+namespace sluice::operators {
+
+namespace cp = arrow::compute;
+
+namespace {
+/// Spill batches are small enough that one per run of a wide merge fits the budget, and
+/// large enough that IPC framing and compression stay efficient.
+constexpr int64_t kMinSpillBatchBytes = 256 << 10;
+constexpr int kMaxFanIn = 64;
+}  // namespace
+
+ExternalSorter::ExternalSorter(exec::ExecContext* ctx, std::vector<SortKey> keys,
+                               exec::OperatorCounters* counters)
+    : ctx_(ctx),
+      keys_(std::move(keys)),
+      counters_(counters),
+      reservation_(std::make_unique<exec::MemoryReservation>(
+          exec::MemoryBudget::Global(), counters ? &counters->peak_reserved_bytes : nullptr)) {}
+
+arrow::Result<std::unique_ptr<ExternalSorter>> ExternalSorter::Make(
+    exec::ExecContext* ctx, std::shared_ptr<arrow::Schema> schema, std::vector<SortKey> keys,
+    exec::OperatorCounters* counters) {
+  if (keys.empty()) return arrow::Status::Invalid("sort: no keys given");
+  std::unique_ptr<ExternalSorter> sorter(new ExternalSorter(ctx, std::move(keys), counters));
+  if (schema) ARROW_RETURN_NOT_OK(sorter->SetSchema(std::move(schema)));
+  return sorter;
+}
+
+arrow::Status ExternalSorter::SetSchema(std::shared_ptr<arrow::Schema> schema) {
+  for (const auto& key : keys_) {
+    if (schema->GetFieldIndex(key.column) < 0) {
+      return arrow::Status::KeyError("sort: no column named '", key.column, "' in ",
+                                     schema->ToString());
+    }
+  }
+  schema_ = std::move(schema);
+  return arrow::Status::OK();
+}
+
+arrow::Status ExternalSorter::Add(exec::BatchPtr batch) {
+  if (!schema_) ARROW_RETURN_NOT_OK(SetSchema(batch->schema()));
+  if (batch->num_rows() == 0) return arrow::Status::OK();
+  const int64_t bytes = exec::BatchReferencedBytes(*batch);
+  if (!reservation_->TryGrow(bytes)) {
+    ARROW_RETURN_NOT_OK(SpillRun());
+    reservation_->TryGrow(bytes);  // an empty reservation is always granted
+  }
+  total_rows_ += batch->num_rows();
+  total_bytes_ += bytes;
+  buffered_rows_ += batch->num_rows();
+  buffered_.push_back(std::move(batch));
+  return arrow::Status::OK();
+}
+
+arrow::Result<std::shared_ptr<arrow::Table>> ExternalSorter::BufferedTable() const {
+  return arrow::Table::FromRecordBatches(schema_ ? schema_ : arrow::schema({}), buffered_);
+}
+
+arrow::Result<std::shared_ptr<arrow::Array>> ExternalSorter::SortIndicesOf(
+    const arrow::Table& table) const {
+  std::vector<cp::SortKey> sort_keys;
+  for (const auto& key : keys_) {
+    sort_keys.emplace_back(arrow::FieldRef(key.column),
+                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
+                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
+  }
+  exec::ScopedTimer timer(counters_ ? &counters_->cpu_nanos : nullptr);
+  return cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys), ctx_->compute_context());
+}
+
+int64_t ExternalSorter::SpillBatchRows() const {
+  const int64_t row_bytes = std::max<int64_t>(1, total_bytes_ / std::max<int64_t>(1, total_rows_));
+  const int64_t target =
+      std::max(kMinSpillBatchBytes, ctx_->config().memory_limit_bytes / (4 * kMaxFanIn));
+  return std::clamp<int64_t>(target / row_bytes, 256, ctx_->config().batch_rows);
+}
+
+arrow::Status ExternalSorter::SpillRun() {
+  if (buffered_.empty()) return arrow::Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto table, BufferedTable());
+  ARROW_ASSIGN_OR_RAISE(auto order, SortIndicesOf(*table));
+  ARROW_ASSIGN_OR_RAISE(auto rows, compute::IndexedBatches::Make(*table));
+  auto indices = std::static_pointer_cast<arrow::UInt64Array>(order);
+  std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
+  ARROW_ASSIGN_OR_RAISE(auto writer, spill::SpillWriter::Open(ctx_->spill_directory(), "sort-run",
+                                                              schema_, ctx_->pool(), spilled));
+  const int64_t step = SpillBatchRows();
+  for (int64_t offset = 0; offset < indices->length(); offset += step) {
+    if (ctx_->cancelled()) return arrow::Status::Cancelled("sort cancelled");
+    auto slice = std::static_pointer_cast<arrow::UInt64Array>(indices->Slice(offset, step));
+    exec::BatchPtr batch;
+    {
+      exec::ScopedTimer timer(counters_ ? &counters_->cpu_nanos : nullptr);
+      ARROW_ASSIGN_OR_RAISE(batch, rows->Gather(*slice, ctx_->compute_context()));
+    }
+    ARROW_RETURN_NOT_OK(writer->Write(*batch));
+  }
+  ARROW_ASSIGN_OR_RAISE(spill::SpillFile run, writer->Finish());
+  runs_.push_back(std::move(run));
+  buffered_.clear();
+  buffered_rows_ = 0;
+  reservation_->Release();
+  return arrow::Status::OK();
+}
+
+arrow::Result<SortedOutput> ExternalSorter::Finish() {
+  SortedOutput output;
+  output.total_rows = total_rows_;
+  if (runs_.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto table, BufferedTable());
+    std::shared_ptr<arrow::Array> order;
+    if (table->num_rows() > 0) {
+      ARROW_ASSIGN_OR_RAISE(order, SortIndicesOf(*table));
+    }
+    buffered_.clear();
+    output.in_memory = MaterializedRows{std::move(table), std::move(order)};
+    output.reservation = std::move(reservation_);
+    return output;
+  }
+  ARROW_RETURN_NOT_OK(SpillRun());
+  std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
+  ARROW_ASSIGN_OR_RAISE(output.merged,
+                        spill::SortedRunMerger::Make(ctx_, schema_, keys_, std::move(runs_),
+                                                     kMaxFanIn, SpillBatchRows(), spilled));
+  const int64_t row_bytes = std::max<int64_t>(1, total_bytes_ / std::max<int64_t>(1, total_rows_));
+  output.merged_rows_per_piece = std::clamp<int64_t>(
+      ctx_->config().memory_limit_bytes / 16 / row_bytes, 1024, int64_t{1} << 20);
+  return output;
+}
+
+}  // namespace sluice::operators

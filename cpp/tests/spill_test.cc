@@ -1,0 +1,215 @@
+// Operators that outgrow the memory budget spill to disk: their results must equal the
+// in-memory ones (checked against Arrow compute), and spill files must be gone afterwards.
+
+#include <arrow/compute/api.h>
+
+#include <filesystem>
+#include <random>
+
+#include "compute/row_comparator.h"
+#include "exec/memory_budget.h"
+#include "sluice/sluice.h"
+#include "test_data.h"
+
+namespace sluice {
+namespace {
+
+namespace cp = arrow::compute;
+
+/// Random rows with duplicate keys, nulls and NaNs, so ties and null placement matter.
+std::shared_ptr<arrow::Table> MakeRandomRows(int64_t rows, uint32_t seed) {
+  std::mt19937_64 random(seed);
+  arrow::Int64Builder id;
+  arrow::Int32Builder group;
+  arrow::StringBuilder name;
+  arrow::DoubleBuilder score;
+  for (int64_t i = 0; i < rows; ++i) {
+    ARROW_UNUSED(id.Append(i));
+    if (random() % 50 == 0) {
+      ARROW_UNUSED(group.AppendNull());
+    } else {
+      ARROW_UNUSED(group.Append(static_cast<int32_t>(random() % 1000)));
+    }
+    if (random() % 40 == 0) {
+      ARROW_UNUSED(name.AppendNull());
+    } else {
+      ARROW_UNUSED(name.Append("name-" + std::to_string(random() % 5000)));
+    }
+    const uint64_t pick = random() % 100;
+    if (pick == 0) {
+      ARROW_UNUSED(score.AppendNull());
+    } else if (pick == 1) {
+      ARROW_UNUSED(score.Append(std::nan("")));
+    } else {
+      ARROW_UNUSED(score.Append(static_cast<double>(random() % 2000) / 8.0 - 100));
+    }
+  }
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
+                               arrow::field("group", arrow::int32()),
+                               arrow::field("name", arrow::utf8()),
+                               arrow::field("score", arrow::float64())});
+  return arrow::Table::Make(schema, {id.Finish().ValueOrDie(), group.Finish().ValueOrDie(),
+                                     name.Finish().ValueOrDie(), score.Finish().ValueOrDie()});
+}
+
+std::shared_ptr<arrow::Table> ArrowSorted(const std::shared_ptr<arrow::Table>& table,
+                                          const std::vector<SortKey>& keys) {
+  std::vector<cp::SortKey> sort_keys;
+  for (const auto& key : keys) {
+    sort_keys.emplace_back(arrow::FieldRef(key.column),
+                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
+                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
+  }
+  auto indices = cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys)).ValueOrDie();
+  return cp::Take(table, indices).ValueOrDie().table()->CombineChunks().ValueOrDie();
+}
+
+::testing::AssertionResult SameRows(const std::shared_ptr<arrow::Table>& expected,
+                                    const std::shared_ptr<arrow::Table>& actual) {
+  auto e = expected->CombineChunks().ValueOrDie();
+  auto a = actual->CombineChunks().ValueOrDie();
+  if (!e->schema()->Equals(*a->schema())) {
+    return ::testing::AssertionFailure() << "schemas differ: " << e->schema()->ToString()
+                                         << " vs " << a->schema()->ToString();
+  }
+  if (e->num_rows() != a->num_rows()) {
+    return ::testing::AssertionFailure() << e->num_rows() << " rows expected, got "
+                                         << a->num_rows();
+  }
+  for (int c = 0; c < e->num_columns(); ++c) {
+    auto x = e->column(c)->chunk(0);
+    auto y = a->column(c)->chunk(0);
+    for (int64_t i = 0; i < x->length(); ++i) {
+      auto xs = x->GetScalar(i).ValueOrDie();
+      auto ys = y->GetScalar(i).ValueOrDie();
+      if (!xs->Equals(*ys, arrow::EqualOptions::Defaults().nans_equal(true))) {
+        return ::testing::AssertionFailure()
+               << "column " << e->schema()->field(c)->name() << " row " << i << ": expected "
+               << xs->ToString() << ", got " << ys->ToString();
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+int64_t FilesUnder(const std::filesystem::path& dir) {
+  int64_t count = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    count += entry.is_regular_file() ? 1 : 0;
+  }
+  return count;
+}
+
+const OperatorStats* FindOperator(const ExecutionStats& stats, const std::string& prefix) {
+  for (const auto& op : stats.operators) {
+    if (op.name.rfind(prefix, 0) == 0) return &op;
+  }
+  return nullptr;
+}
+
+class SpillTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Use(/*memory_limit=*/2 << 20, /*batch_rows=*/2048); }
+  void TearDown() override {
+    EngineConfig config;
+    config.progress = false;
+    ASSERT_OK(Configure(config));
+  }
+  void Use(int64_t memory_limit, int64_t batch_rows) {
+    EngineConfig config;
+    config.memory_limit_bytes = memory_limit;
+    config.batch_rows = batch_rows;
+    config.progress = false;
+    config.spill_dir = spill_dir_.Join("spill");
+    ASSERT_OK(Configure(config));
+  }
+  testing::TempDir spill_dir_;
+};
+
+TEST_F(SpillTest, RowComparatorAgreesWithSortIndices) {
+  auto table = MakeRandomRows(5000, 7)->CombineChunks().ValueOrDie();
+  for (bool descending : {false, true}) {
+    for (bool nulls_first : {false, true}) {
+      std::vector<SortKey> keys = {{"score", descending, nulls_first},
+                                   {"name", !descending, nulls_first},
+                                   {"group", descending, !nulls_first}};
+      auto sorted = ArrowSorted(table, keys);
+      auto batch = sorted->CombineChunksToBatch().ValueOrDie();
+      ASSERT_OK_AND_ASSIGN(auto comparator, compute::RowComparator::Make(*batch->schema(), keys));
+      auto columns = comparator.KeysOf(*batch);
+      for (int64_t i = 1; i < batch->num_rows(); ++i) {
+        ASSERT_LE(comparator.Compare(columns, i - 1, columns, i), 0)
+            << "rows " << i - 1 << " and " << i << " descending=" << descending
+            << " nulls_first=" << nulls_first;
+        ASSERT_GE(comparator.Compare(columns, i, columns, i - 1), 0);
+      }
+    }
+  }
+}
+
+TEST_F(SpillTest, SortThatSpillsMatchesArrowSortAndCleansUp) {
+  auto table = MakeRandomRows(300000, 11);
+  std::vector<SortKey> keys = {{"group", false, false}, {"score", true, true}};
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Sort(keys));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  // Stable: rows with equal keys keep input (id) order, as in Arrow's sort.
+  auto expected = ArrowSorted(table, keys);
+  ASSERT_TRUE(SameRows(expected, result));
+  const ExecutionStats stats = ds.LastStats();
+  const OperatorStats* sort = FindOperator(stats, "Sort");
+  ASSERT_NE(sort, nullptr) << stats.ToString();
+  EXPECT_GT(sort->spilled_bytes, 0) << stats.ToString();
+  EXPECT_GT(sort->peak_reserved_bytes, 0);
+  EXPECT_LE(sort->peak_reserved_bytes, 2 << 20);
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+TEST_F(SpillTest, SortMergesManyRunsInSeveralPasses) {
+  // 128 KiB of budget and 256-row batches: hundreds of runs, more than one merge fan-in.
+  Use(128 << 10, 256);
+  auto table = MakeRandomRows(120000, 3);
+  std::vector<SortKey> keys = {{"name", false, true}};
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Sort(keys));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  ASSERT_TRUE(SameRows(ArrowSorted(table, keys), result));
+  EXPECT_GT(FindOperator(ds.LastStats(), "Sort")->spilled_bytes, 0);
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+TEST_F(SpillTest, SortInMemoryDoesNotSpill) {
+  Use(256 << 20, 4096);
+  auto table = MakeRandomRows(50000, 5);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Sort({{"name", false, false}}));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  ASSERT_TRUE(SameRows(ArrowSorted(table, {{"name", false, false}}), result));
+  EXPECT_EQ(FindOperator(ds.LastStats(), "Sort")->spilled_bytes, 0);
+  EXPECT_FALSE(std::filesystem::exists(spill_dir_.Join("spill")) &&
+               FilesUnder(spill_dir_.Join("spill")) > 0);
+}
+
+TEST_F(SpillTest, FailedSortLeavesNoSpillFiles) {
+  auto table = MakeRandomRows(200000, 13);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  // Fails once 60 batches have passed, after the sort has spilled runs.
+  auto seen = std::make_shared<std::atomic<int>>(0);
+  BatchFunctionFactory fail_after = [seen]() -> arrow::Result<BatchFunction> {
+    return BatchFunction([seen](const std::shared_ptr<arrow::RecordBatch>& batch)
+                             -> arrow::Result<std::shared_ptr<arrow::RecordBatch>> {
+      if (seen->fetch_add(1) >= 60) return arrow::Status::IOError("injected failure");
+      return batch;
+    });
+  };
+  ASSERT_OK_AND_ASSIGN(ds, ds.MapBatches(fail_after));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Sort({{"name", false, false}}));
+  auto result = ds.ToTable();
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("injected failure"), std::string::npos)
+      << result.status().ToString();
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+}  // namespace
+}  // namespace sluice
