@@ -1,6 +1,8 @@
 // Operators that outgrow the memory budget spill to disk: their results must equal the
 // in-memory ones (checked against Arrow compute), and spill files must be gone afterwards.
 
+#include <arrow/acero/exec_plan.h>
+#include <arrow/acero/options.h>
 #include <arrow/compute/api.h>
 
 #include <filesystem>
@@ -209,6 +211,132 @@ TEST_F(SpillTest, FailedSortLeavesNoSpillFiles) {
   EXPECT_NE(result.status().message().find("injected failure"), std::string::npos)
       << result.status().ToString();
   EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+/// Group-by computed by Acero over the whole table in one go, sorted by the keys: the
+/// reference a spilling group-by must reproduce.
+std::shared_ptr<arrow::Table> ReferenceGroupBy(const std::shared_ptr<arrow::Table>& table,
+                                               const std::vector<std::string>& keys,
+                                               std::vector<arrow::compute::Aggregate> aggs) {
+  namespace ac = arrow::acero;
+  std::vector<arrow::FieldRef> key_refs(keys.begin(), keys.end());
+  ac::Declaration plan = ac::Declaration::Sequence(
+      {{"table_source", ac::TableSourceNodeOptions(table)},
+       {"aggregate", ac::AggregateNodeOptions(std::move(aggs), key_refs)}});
+  ac::QueryOptions options;
+  options.use_threads = false;
+  auto result = ac::DeclarationToTable(std::move(plan), options).ValueOrDie();
+  std::vector<cp::SortKey> sort_keys;
+  for (const auto& k : keys) sort_keys.emplace_back(arrow::FieldRef(k));
+  auto indices = cp::SortIndices(arrow::Datum(result), cp::SortOptions(sort_keys)).ValueOrDie();
+  return cp::Take(result, indices).ValueOrDie().table()->CombineChunks().ValueOrDie();
+}
+
+/// Same keys in the same order, and values equal (doubles within a relative 1e-9, since
+/// partial sums add up in another order).
+::testing::AssertionResult SameGroups(const std::shared_ptr<arrow::Table>& expected,
+                                      const std::shared_ptr<arrow::Table>& actual) {
+  auto e = expected->CombineChunks().ValueOrDie();
+  auto a = actual->CombineChunks().ValueOrDie();
+  if (e->num_rows() != a->num_rows() || e->num_columns() != a->num_columns()) {
+    return ::testing::AssertionFailure() << "shape " << e->num_rows() << "x" << e->num_columns()
+                                         << " expected, got " << a->num_rows() << "x"
+                                         << a->num_columns();
+  }
+  for (int c = 0; c < e->num_columns(); ++c) {
+    auto x = e->column(c)->chunk(0);
+    auto y = a->column(c)->chunk(0);
+    if (!x->type()->Equals(y->type())) {
+      auto cast = cp::Cast(*y, x->type());
+      if (!cast.ok()) return ::testing::AssertionFailure() << cast.status().ToString();
+      y = *cast;
+    }
+    const auto options = arrow::EqualOptions::Defaults().nans_equal(true).atol(0);
+    if (x->type_id() == arrow::Type::DOUBLE) {
+      auto xd = std::static_pointer_cast<arrow::DoubleArray>(x);
+      auto yd = std::static_pointer_cast<arrow::DoubleArray>(y);
+      for (int64_t i = 0; i < xd->length(); ++i) {
+        if (xd->IsNull(i) != yd->IsNull(i) ||
+            (xd->IsValid(i) && std::abs(xd->Value(i) - yd->Value(i)) >
+                                   1e-9 * std::max(1.0, std::abs(xd->Value(i))))) {
+          return ::testing::AssertionFailure()
+                 << "column " << c << " row " << i << ": " << x->GetScalar(i).ValueOrDie()->ToString()
+                 << " vs " << y->GetScalar(i).ValueOrDie()->ToString();
+        }
+      }
+    } else if (!x->Equals(*y, options)) {
+      return ::testing::AssertionFailure() << "column " << e->schema()->field(c)->name()
+                                           << " differs:\n" << x->Diff(*y);
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+/// Many groups: ~1 in 3 rows starts a new (name, group) pair.
+std::shared_ptr<arrow::Table> MakeManyGroups(int64_t rows) {
+  auto table = MakeRandomRows(rows, 17);
+  return table;
+}
+
+TEST_F(SpillTest, GroupByWithManyGroupsSpillsAndMatchesAcero) {
+  auto table = MakeManyGroups(300000);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(
+      ds, ds.GroupByAggregate({"name", "group"}, {{"count", "", "n"},
+                                                  {"sum", "id", "sum_id"},
+                                                  {"mean", "score", "mean_score"},
+                                                  {"min", "id", "min_id"},
+                                                  {"max", "score", "max_score"},
+                                                  {"first", "id", "first_id"},
+                                                  {"last", "id", "last_id"}}));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  auto skip_nulls = std::make_shared<cp::ScalarAggregateOptions>(true, 1);
+  auto expected = ReferenceGroupBy(table, {"name", "group"},
+                                   {{"hash_count_all", "n"},
+                                    {"hash_sum", skip_nulls, "id", "sum_id"},
+                                    {"hash_mean", skip_nulls, "score", "mean_score"},
+                                    {"hash_min", skip_nulls, "id", "min_id"},
+                                    {"hash_max", skip_nulls, "score", "max_score"},
+                                    {"hash_first", skip_nulls, "id", "first_id"},
+                                    {"hash_last", skip_nulls, "id", "last_id"}});
+  ASSERT_GT(expected->num_rows(), 100000);
+  ASSERT_TRUE(SameGroups(expected, result));
+  const ExecutionStats stats = ds.LastStats();
+  const OperatorStats* agg = FindOperator(stats, "Aggregate");
+  ASSERT_NE(agg, nullptr);
+  EXPECT_GT(agg->spilled_bytes, 0) << stats.ToString();
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+TEST_F(SpillTest, GroupByCountDistinctAndStdPartitionRawRows) {
+  auto table = MakeManyGroups(200000);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.GroupByAggregate({"group"}, {{"count_distinct", "name", "names"},
+                                                           {"std", "score", "sd"},
+                                                           {"count", "", "n"}}));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  auto expected = ReferenceGroupBy(
+      table, {"group"},
+      {{"hash_count_distinct", std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID),
+        "name", "names"},
+       {"hash_stddev", std::make_shared<cp::VarianceOptions>(1), "score", "sd"},
+       {"hash_count_all", "n"}});
+  ASSERT_TRUE(SameGroups(expected, result));
+  EXPECT_GT(FindOperator(ds.LastStats(), "Aggregate")->spilled_bytes, 0);
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
+}
+
+TEST_F(SpillTest, GroupByWithFewGroupsStaysInMemory) {
+  Use(64 << 20, 4096);
+  auto table = MakeRandomRows(200000, 19);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.GroupByAggregate({"group"}, {{"mean", "score", "m"}}));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  auto expected = ReferenceGroupBy(
+      table, {"group"},
+      {{"hash_mean", std::make_shared<cp::ScalarAggregateOptions>(true, 1), "score", "m"}});
+  ASSERT_TRUE(SameGroups(expected, result));
+  EXPECT_EQ(FindOperator(ds.LastStats(), "Aggregate")->spilled_bytes, 0);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "compute/gather_rows.h"
+#include "exec/pipeline.h"
 
 namespace sluice::operators {
 
@@ -134,6 +135,82 @@ arrow::Result<SortedOutput> ExternalSorter::Finish() {
   output.merged_rows_per_piece = std::clamp<int64_t>(
       ctx_->config().memory_limit_bytes / 16 / row_bytes, 1024, int64_t{1} << 20);
   return output;
+}
+
+namespace {
+
+
+/// A multiple of the worker count of tasks, so the gather and what follows (a writer's
+/// encoding) keep every worker busy to the end; at most about a million rows per task,
+/// so output files (one per task) stay a useful size.
+int64_t InMemoryRowsPerTask(const exec::ExecContext& ctx, int64_t total) {
+  const int64_t workers = std::max(1, ctx.config().num_threads);
+  constexpr int64_t kMaxRowsPerTask = 1 << 20;
+  const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
+  const int64_t tasks = workers * std::max<int64_t>(1, rounds);
+  return std::max<int64_t>(ctx.config().batch_rows, (total + tasks - 1) / tasks);
+}
+
+class SortedOutputTaskSource : public exec::TaskSource {
+ public:
+  SortedOutputTaskSource(exec::ExecContext* ctx, std::string label,
+                         std::function<arrow::Result<SortedOutput>()> produce,
+                         exec::OperatorCounters* counters)
+      : ctx_(ctx), label_(std::move(label)), produce_(std::move(produce)), counters_(counters) {}
+
+  arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
+    if (!sorted_) ARROW_RETURN_NOT_OK(SortInput());
+    if (in_memory_tasks_) return in_memory_tasks_->NextTask();
+    ARROW_ASSIGN_OR_RAISE(exec::BatchPtr piece, [&]() -> arrow::Result<exec::BatchPtr> {
+      exec::ScopedTimer timer(counters_ ? &counters_->cpu_nanos : nullptr);
+      return output_.merged->Next(output_.merged_rows_per_piece);
+    }());
+    if (!piece) return std::nullopt;
+    if (counters_) counters_->rows_out.fetch_add(piece->num_rows());
+    exec::ScanTask task;
+    task.label = label_ + " (merge of spilled runs)";
+    const int64_t batch_rows = ctx_->config().batch_rows;
+    task.open = [piece, batch_rows]() -> arrow::Result<std::unique_ptr<exec::BatchStream>> {
+      return std::make_unique<exec::FunctionBatchStream>(
+          [piece, batch_rows, offset = int64_t{0}]() mutable -> arrow::Result<exec::BatchPtr> {
+            if (offset >= piece->num_rows()) return nullptr;
+            exec::BatchPtr slice = piece->Slice(offset, batch_rows);
+            offset += slice->num_rows();
+            return slice;
+          });
+    };
+    return task;
+  }
+
+ private:
+  arrow::Status SortInput() {
+    sorted_ = true;
+    ARROW_ASSIGN_OR_RAISE(output_, produce_());
+    if (!output_.merged) {
+      auto rows = std::make_shared<MaterializedRows>(std::move(output_.in_memory));
+      in_memory_tasks_ = MakeMaterializedTaskSource(
+          ctx_, label_, [rows]() -> arrow::Result<MaterializedRows> { return *rows; },
+          [ctx = ctx_](int64_t total) { return InMemoryRowsPerTask(*ctx, total); }, counters_);
+    }
+    return arrow::Status::OK();
+  }
+
+  exec::ExecContext* ctx_;
+  std::string label_;
+  std::function<arrow::Result<SortedOutput>()> produce_;
+  exec::OperatorCounters* counters_;
+  bool sorted_ = false;
+  SortedOutput output_;
+  std::unique_ptr<exec::TaskSource> in_memory_tasks_;
+};
+
+}  // namespace
+
+std::unique_ptr<exec::TaskSource> MakeSortedOutputTaskSource(
+    exec::ExecContext* ctx, std::string label, std::function<arrow::Result<SortedOutput>()> produce,
+    exec::OperatorCounters* counters) {
+  return std::make_unique<SortedOutputTaskSource>(ctx, std::move(label), std::move(produce),
+                                                  counters);
 }
 
 }  // namespace sluice::operators

@@ -2,7 +2,9 @@
 
 #include <arrow/result.h>
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "exec/exec_context.h"
@@ -65,5 +67,13 @@ class ExternalSorter {
   int64_t total_bytes_ = 0;
   std::vector<spill::SpillFile> runs_;
 };
+
+/// The task source of an operator whose output is a SortedOutput: on the first request it
+/// runs `produce`, then hands out the rows in order: slices gathered by the workers when
+/// they stayed in memory, or pieces of the merge of the spilled runs, each merged while
+/// the workers process the pieces before it.
+std::unique_ptr<exec::TaskSource> MakeSortedOutputTaskSource(
+    exec::ExecContext* ctx, std::string label, std::function<arrow::Result<SortedOutput>()> produce,
+    exec::OperatorCounters* counters);
 
 }  // namespace sluice::operators
