@@ -6,6 +6,7 @@
 #include <arrow/compute/api.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "compute/row_comparator.h"
@@ -337,6 +338,63 @@ TEST_F(SpillTest, GroupByWithFewGroupsStaysInMemory) {
       {{"hash_mean", std::make_shared<cp::ScalarAggregateOptions>(true, 1), "score", "m"}});
   ASSERT_TRUE(SameGroups(expected, result));
   EXPECT_EQ(FindOperator(ds.LastStats(), "Aggregate")->spilled_bytes, 0);
+}
+
+TEST_F(SpillTest, DistinctSpillsAndMatchesAcero) {
+  auto table = MakeRandomRows(300000, 23);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.SelectColumns({"name", "group"}));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Distinct());
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  auto expected = ReferenceGroupBy(table, {"name", "group"}, {});
+  ASSERT_GT(expected->num_rows(), 100000);
+  ASSERT_TRUE(SameGroups(expected, result));
+  EXPECT_GT(FindOperator(ds.LastStats(), "Aggregate")->spilled_bytes, 0);
+}
+
+TEST_F(SpillTest, DistinctOnSubsetKeepsFirstRowAndColumnOrder) {
+  Use(64 << 20, 1000);
+  auto table = MakeRandomRows(20000, 29);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Distinct({"group"}));
+  ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
+  ASSERT_TRUE(result->schema()->Equals(*table->schema()));
+  // The first row of each group has the smallest id, since ids count up.
+  auto skip_nulls = std::make_shared<cp::ScalarAggregateOptions>(false, 1);
+  auto expected = ReferenceGroupBy(table, {"group"}, {{"hash_min", skip_nulls, "id", "id"}});
+  ASSERT_EQ(expected->num_rows(), result->num_rows());
+  ASSERT_OK_AND_ASSIGN(auto ids, cp::Cast(result->GetColumnByName("id"), arrow::int64()));
+  auto expected_ids = expected->GetColumnByName("id");
+  ASSERT_TRUE(expected_ids->Equals(*ids.chunked_array()));
+}
+
+TEST_F(SpillTest, HashRepartitionPutsEqualKeysInOneBlock) {
+  auto table = MakeRandomRows(200000, 31);
+  ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
+  ASSERT_OK_AND_ASSIGN(ds, ds.Repartition(8, {"name"}));
+  testing::TempDir out;
+  ASSERT_OK_AND_ASSIGN(WriteResult written, ds.WriteParquet(out.Join("blocks")));
+  EXPECT_EQ(written.files.size(), 8u);
+  EXPECT_EQ(written.rows, table->num_rows());
+  EXPECT_GT(FindOperator(ds.LastStats(), "Repartition")->spilled_bytes, 0);
+  std::map<std::string, size_t> block_of;
+  int64_t rows = 0;
+  for (size_t f = 0; f < written.files.size(); ++f) {
+    ASSERT_OK_AND_ASSIGN(auto block, Dataset::ReadParquet({written.files[f]}));
+    ASSERT_OK_AND_ASSIGN(auto block_rows, block.ToTable());
+    rows += block_rows->num_rows();
+    auto names = block_rows->GetColumnByName("name");
+    for (const auto& chunk : names->chunks()) {
+      auto strings = std::static_pointer_cast<arrow::StringArray>(chunk);
+      for (int64_t i = 0; i < strings->length(); ++i) {
+        const std::string key = strings->IsNull(i) ? "<null>" : strings->GetString(i);
+        auto [it, inserted] = block_of.emplace(key, f);
+        ASSERT_EQ(it->second, f) << "key " << key << " in two blocks";
+      }
+    }
+  }
+  EXPECT_EQ(rows, table->num_rows());
+  EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
 }
 
 }  // namespace

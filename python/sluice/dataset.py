@@ -175,21 +175,30 @@ class Dataset:
         return values[0] if isinstance(on, str) else tuple(values)
 
     def unique(self, column: str) -> List[Any]:
-        """Distinct values of ``column``."""
-        table = self.groupby(column).count().select_columns([column]).to_arrow()
-        return table.column(0).to_pylist()
+        """Distinct values of ``column``, sorted (nulls last)."""
+        return self.distinct(column).to_arrow().column(0).to_pylist()
+
+    def distinct(self, subset: Union[str, Sequence[str], None] = None) -> "Dataset":
+        """One row per distinct combination of the ``subset`` columns (all columns by
+        default); the other columns come from the first row of each combination. Rows
+        come out sorted by the subset. Runs within the memory budget, spilling to disk."""
+        columns = [] if subset is None else _as_list(subset)
+        return Dataset(self._ds.distinct(columns))
 
     def limit(self, limit: int) -> "Dataset":
         if not isinstance(limit, int) or limit < 0:
             raise ValueError(f"limit must be a non-negative int, got {limit!r}")
         return Dataset(self._ds.limit(limit))
 
-    def repartition(self, num_blocks: int, *, shuffle: bool = False) -> "Dataset":
+    def repartition(self, num_blocks: int, *, shuffle: bool = False,
+                    keys: Union[str, Sequence[str], None] = None) -> "Dataset":
         """Cut the rows, in order, into ``num_blocks`` blocks (a write produces one file
-        per block)."""
+        per block). With ``keys``, block i holds the rows whose keys hash to i, so rows
+        with equal keys share a block; that form spills to disk when it outgrows the
+        memory budget."""
         if shuffle:
             raise NotImplementedError("repartition(shuffle=True) is not supported yet")
-        return Dataset(self._ds.repartition(int(num_blocks)))
+        return Dataset(self._ds.repartition(int(num_blocks), [] if keys is None else _as_list(keys)))
 
     def union(self, *others: "Dataset") -> "Dataset":
         if not others:

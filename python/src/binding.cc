@@ -260,7 +260,14 @@ NB_MODULE(_sluice, m) {
              for (const auto& [fn, column, out] : aggs) aggregates.push_back({fn, column, out});
              return ValueOrThrow(d.GroupByAggregate(std::move(keys), std::move(aggregates)));
            })
-      .def("repartition", [](const Dataset& d, int n) { return ValueOrThrow(d.Repartition(n)); })
+      .def("repartition",
+           [](const Dataset& d, int n, std::vector<std::string> keys) {
+             return ValueOrThrow(d.Repartition(n, std::move(keys)));
+           })
+      .def("distinct",
+           [](const Dataset& d, std::vector<std::string> columns) {
+             return ValueOrThrow(d.Distinct(std::move(columns)));
+           })
       .def("union",
            [](const Dataset& d, const std::vector<Dataset>& others) {
              return ValueOrThrow(d.Union(others));

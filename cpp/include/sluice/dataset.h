@@ -97,7 +97,13 @@ class Dataset {
   arrow::Result<Dataset> Sort(std::vector<SortKey> keys) const;
   arrow::Result<Dataset> GroupByAggregate(std::vector<std::string> keys,
                                           std::vector<Aggregate> aggregates) const;
-  arrow::Result<Dataset> Repartition(int num_blocks) const;
+  /// Without keys: the rows in order, cut into `num_blocks` blocks. With keys: block i
+  /// holds the rows whose keys hash to i (equal keys share a block; spills like a group-by).
+  arrow::Result<Dataset> Repartition(int num_blocks, std::vector<std::string> keys = {}) const;
+  /// One row per distinct combination of `columns` (every column when empty); with a
+  /// subset, the other columns come from the first row of each combination. Rows come out
+  /// sorted by those columns. Spills like a group-by.
+  arrow::Result<Dataset> Distinct(std::vector<std::string> columns = {}) const;
   arrow::Result<Dataset> Union(const std::vector<Dataset>& others) const;
 
   /// The output schema. Parquet reads answer from footers; a plan with a user function

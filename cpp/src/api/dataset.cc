@@ -2,6 +2,7 @@
 
 #include <arrow/table.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -197,8 +198,27 @@ arrow::Result<Dataset> Dataset::GroupByAggregate(std::vector<std::string> keys,
   return Wrap(plan::AggregateNode::Make(plan_, std::move(keys), std::move(aggregates)));
 }
 
-arrow::Result<Dataset> Dataset::Repartition(int num_blocks) const {
-  return Wrap(plan::RepartitionNode::Make(plan_, num_blocks));
+arrow::Result<Dataset> Dataset::Distinct(std::vector<std::string> columns) const {
+  ARROW_ASSIGN_OR_RAISE(auto schema, Schema());
+  if (columns.empty()) {
+    for (const auto& field : schema->fields()) columns.push_back(field->name());
+  }
+  std::vector<Aggregate> others;
+  for (const auto& field : schema->fields()) {
+    if (std::find(columns.begin(), columns.end(), field->name()) == columns.end()) {
+      others.push_back(Aggregate{"first", field->name(), field->name()});
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(Dataset grouped, GroupByAggregate(columns, others));
+  if (others.empty()) return grouped;
+  // Back to the input's column order.
+  std::vector<std::string> order;
+  for (const auto& field : schema->fields()) order.push_back(field->name());
+  return grouped.SelectColumns(order);
+}
+
+arrow::Result<Dataset> Dataset::Repartition(int num_blocks, std::vector<std::string> keys) const {
+  return Wrap(plan::RepartitionNode::Make(plan_, num_blocks, std::move(keys)));
 }
 
 arrow::Result<Dataset> Dataset::Union(const std::vector<Dataset>& others) const {

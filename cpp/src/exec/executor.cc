@@ -75,7 +75,7 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
       const auto& rep = static_cast<const plan::RepartitionNode&>(*node);
       ARROW_ASSIGN_OR_RAISE(auto input, BuildTaskSource(ctx, rep.input()));
       return operators::MakeRepartitionTaskSource(ctx, std::move(input), rep.num_blocks(),
-                                                  ctx->AddCounters(rep.ToString()));
+                                                  rep.keys(), ctx->AddCounters(rep.ToString()));
     }
     case NodeKind::kUnion: {
       std::vector<std::unique_ptr<TaskSource>> inputs;

@@ -3,12 +3,17 @@
 #include "exec/batch_stream.h"
 #include "exec/exec_context.h"
 
+#include <string>
+#include <vector>
+
 namespace sluice::operators {
 
-/// Splits the input, in order, into `num_blocks` tasks of nearly equal row counts (a write
-/// after it produces that many files).
+/// Without `keys`, splits the input, in order, into `num_blocks` tasks of nearly equal row
+/// counts (held in memory). With keys, task i holds the rows whose keys hash to i, in
+/// arrival order; the partitions spill to disk when they outgrow the operator's share of
+/// the budget. A write after it produces a file per non-empty task.
 arrow::Result<std::unique_ptr<exec::TaskSource>> MakeRepartitionTaskSource(
     exec::ExecContext* ctx, std::unique_ptr<exec::TaskSource> input, int num_blocks,
-    exec::OperatorCounters* counters);
+    std::vector<std::string> keys, exec::OperatorCounters* counters);
 
 }  // namespace sluice::operators

@@ -199,9 +199,15 @@ arrow::Result<PlanNodePtr> Prune(const PlanNodePtr& node, const Required& requir
       ARROW_ASSIGN_OR_RAISE(auto input, Prune(agg.input(), child));
       return node->WithInputs({input});
     }
-    case NodeKind::kLimit:
-    case NodeKind::kRepartition: {
+    case NodeKind::kLimit: {
       ARROW_ASSIGN_OR_RAISE(auto input, Prune(node->input(), required));
+      return node->WithInputs({input});
+    }
+    case NodeKind::kRepartition: {
+      const auto& repartition = static_cast<const plan::RepartitionNode&>(*node);
+      Required child = required;
+      if (child) AddAll(*child, repartition.keys());
+      ARROW_ASSIGN_OR_RAISE(auto input, Prune(node->input(), child));
       return node->WithInputs({input});
     }
     case NodeKind::kUnion: {

@@ -370,7 +370,10 @@ AggregateNode::AggregateNode(PlanNodePtr input, std::vector<std::string> keys,
 
 arrow::Result<PlanNodePtr> AggregateNode::Make(PlanNodePtr input, std::vector<std::string> keys,
                                                std::vector<Aggregate> aggregates) {
-  if (aggregates.empty()) return arrow::Status::Invalid("aggregate: no aggregates given");
+  // Keys alone make a distinct.
+  if (aggregates.empty() && keys.empty()) {
+    return arrow::Status::Invalid("aggregate: no aggregates given");
+  }
   std::shared_ptr<arrow::Schema> schema;
   if (input->schema()) {
     ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), keys, "groupby"));
@@ -404,22 +407,29 @@ arrow::Result<PlanNodePtr> AggregateNode::WithInputs(std::vector<PlanNodePtr> in
 
 // ---- RepartitionNode
 
-RepartitionNode::RepartitionNode(PlanNodePtr input, int num_blocks)
-    : PlanNode(NodeKind::kRepartition, {input}, input->schema()), num_blocks_(num_blocks) {}
+RepartitionNode::RepartitionNode(PlanNodePtr input, int num_blocks,
+                                 std::vector<std::string> keys)
+    : PlanNode(NodeKind::kRepartition, {input}, input->schema()),
+      num_blocks_(num_blocks),
+      keys_(std::move(keys)) {}
 
-arrow::Result<PlanNodePtr> RepartitionNode::Make(PlanNodePtr input, int num_blocks) {
+arrow::Result<PlanNodePtr> RepartitionNode::Make(PlanNodePtr input, int num_blocks,
+                                                 std::vector<std::string> keys) {
   if (num_blocks <= 0) {
     return arrow::Status::Invalid("repartition: num_blocks must be positive, got ", num_blocks);
   }
-  return PlanNodePtr(new RepartitionNode(std::move(input), num_blocks));
+  if (input->schema()) ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), keys, "repartition"));
+  return PlanNodePtr(new RepartitionNode(std::move(input), num_blocks, std::move(keys)));
 }
 
 std::string RepartitionNode::ToString() const {
-  return "Repartition(" + std::to_string(num_blocks_) + ")";
+  std::string text = "Repartition(" + std::to_string(num_blocks_);
+  if (!keys_.empty()) text += ", keys=[" + JoinNames(keys_) + "]";
+  return text + ")";
 }
 
 arrow::Result<PlanNodePtr> RepartitionNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
-  return Make(inputs.at(0), num_blocks_);
+  return Make(inputs.at(0), num_blocks_, keys_);
 }
 
 // ---- UnionNode

@@ -158,14 +158,19 @@ class AggregateNode : public PlanNode {
 
 class RepartitionNode : public PlanNode {
  public:
-  static arrow::Result<PlanNodePtr> Make(PlanNodePtr input, int num_blocks);
+  /// Without `keys`: the rows in order, cut into `num_blocks` equal blocks. With keys:
+  /// block i holds the rows whose keys hash to i, so equal keys share a block.
+  static arrow::Result<PlanNodePtr> Make(PlanNodePtr input, int num_blocks,
+                                         std::vector<std::string> keys = {});
   int num_blocks() const { return num_blocks_; }
+  const std::vector<std::string>& keys() const { return keys_; }
   std::string ToString() const override;
   arrow::Result<PlanNodePtr> WithInputs(std::vector<PlanNodePtr> inputs) const override;
 
  private:
-  RepartitionNode(PlanNodePtr input, int num_blocks);
+  RepartitionNode(PlanNodePtr input, int num_blocks, std::vector<std::string> keys);
   int num_blocks_;
+  std::vector<std::string> keys_;
 };
 
 class UnionNode : public PlanNode {
