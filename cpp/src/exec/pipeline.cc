@@ -346,8 +346,12 @@ arrow::Status PipelineRunner::RunTask(int64_t index, const ScanTask& task) {
 arrow::Status PipelineRunner::Deliver(int64_t index, BatchPtr batch) {
   const int64_t bytes = BatchBufferBytes(*batch);
   std::unique_lock<std::mutex> lock(mutex_);
+  // The oldest task may always hand the consumer its next batch, so the consumer can
+  // always make progress; beyond that it waits like the others, or a single long task
+  // (one large file) would fill memory faster than a slow consumer (a spilling sort)
+  // drains it.
   producer_cv_.wait(lock, [&] {
-    return Stopped(index) || index == head_ ||
+    return Stopped(index) || (index == head_ && outputs_[index].batches.empty()) ||
            (buffered_bytes_ < max_buffered_bytes_ && MemoryBudget::Global()->HasRoom());
   });
   if (Stopped(index)) return arrow::Status::OK();

@@ -43,8 +43,8 @@ std::unique_ptr<TaskSource> MakeLaneTaskSource(std::unique_ptr<TaskSource> input
 /// Runs the tasks of a TaskSource on a set of worker threads and returns their batches in
 /// task order (and in order within a task), so results are deterministic.
 ///
-/// Backpressure: while the memory budget is exhausted, workers producing batches for any
-/// task but the oldest unfinished one wait. The oldest task always proceeds, so the
+/// Backpressure: while the memory budget is exhausted, workers wait before buffering more
+/// output, except for the oldest unfinished task when none of its output is waiting: the
 /// consumer can always make progress and buffered memory stays bounded.
 ///
 /// Errors keep task order too: a failed task (or a failed NextTask()) stops the tasks

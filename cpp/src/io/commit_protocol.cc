@@ -105,7 +105,7 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
   }
   ARROW_ASSIGN_OR_RAISE(
       commit->filesystem_,
-      arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &commit->target_dir_));
+      BudgetedFileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));

@@ -132,8 +132,7 @@ class FileCollector {
 arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
                                      const std::string& uri_or_path) {
   std::string fs_path;
-  ARROW_ASSIGN_OR_RAISE(
-      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), &fs_path));
+  ARROW_ASSIGN_OR_RAISE(auto fs, BudgetedFileSystemFromUriOrPath(uri_or_path, &fs_path));
   if (!*filesystem) {
     *filesystem = std::move(fs);
   } else if (!(*filesystem)->Equals(*fs)) {

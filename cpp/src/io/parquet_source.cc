@@ -267,10 +267,11 @@ class FragmentStream : public exec::BatchStream {
 class ParquetSource : public plan::SourceSpec {
  public:
   ParquetSource(std::vector<std::shared_ptr<const ParquetFile>> files,
-                std::shared_ptr<arrow::Schema> schema, std::string description)
+                std::shared_ptr<arrow::Schema> schema, std::string description, bool local_files)
       : files_(std::move(files)),
         schema_(std::move(schema)),
-        description_(std::move(description)) {}
+        description_(std::move(description)),
+        local_files_(local_files) {}
 
   std::string name() const override { return "ReadParquet"; }
   std::string Describe() const override { return description_; }
@@ -408,8 +409,26 @@ class ParquetSource : public plan::SourceSpec {
     auto options = std::make_shared<ds::ScanOptions>();
     options->pool = ctx->pool();
     options->batch_size = std::max<int64_t>(1, ctx->config().batch_rows);
+    // Arrow's scanner decodes up to batch_readahead batches ahead of its consumer; at its
+    // default (16 batches of 64k rows, per task) that alone passes a small budget. Allow
+    // about an eighth of the budget per worker, at ~128 bytes a row.
+    const int64_t per_worker =
+        ctx->config().memory_limit_bytes / 8 / std::max(1, ctx->config().num_threads);
+    options->batch_readahead = static_cast<int32_t>(
+        std::clamp<int64_t>(per_worker / (options->batch_size * 128), 1, 16));
+    options->fragment_readahead = 1;  // a task is one fragment
     auto parquet_options = std::make_shared<ds::ParquetFragmentScanOptions>();
     parquet_options->reader_properties = std::make_shared<parquet::ReaderProperties>(ctx->pool());
+    // Pre-buffered column chunks are read through the reader's IO context, whose pool is
+    // Arrow's default (outside the budget) unless set.
+    auto arrow_properties = std::make_shared<parquet::ArrowReaderProperties>(
+        *parquet_options->arrow_reader_properties);
+    arrow_properties->set_io_context(ctx->io_context());
+    // Pre-buffering reads every column chunk of a task's row groups up front and keeps
+    // them until the task ends: a task's whole compressed size held at once. Local reads
+    // are cheap enough to make on demand, row group by row group.
+    if (local_files_) arrow_properties->set_pre_buffer(false);
+    parquet_options->arrow_reader_properties = std::move(arrow_properties);
     options->fragment_scan_options = std::move(parquet_options);
     return options;
   }
@@ -417,6 +436,7 @@ class ParquetSource : public plan::SourceSpec {
   std::vector<std::shared_ptr<const ParquetFile>> files_;
   std::shared_ptr<arrow::Schema> schema_;
   std::string description_;
+  bool local_files_;
 };
 
 arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
@@ -472,8 +492,9 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
   for (auto& file : files)
     shared_files.push_back(std::make_shared<const ParquetFile>(std::move(file)));
   std::string description = DescribeFiles(listed.files);
+  const bool local = listed.filesystem && listed.filesystem->type_name() == "local";
   return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
-                                               std::move(description));
+                                               std::move(description), local);
 }
 
 }  // namespace sluice::io
