@@ -173,6 +173,17 @@ def test_int32_and_int64_keys(duck, how):
     assert ds.schema().field("k").type == pa.int64()
 
 
+def test_string_view_keys_and_columns():
+    """polars hands strings over as views; they join with plain strings."""
+    left = pa.table({"k": pa.array(["a", "b", None, "a"], pa.string_view()),
+                     "s": pa.array(["w", "x", "y", "z"], pa.string_view())})
+    right = pa.table({"k": ["a", "c", None], "n": [1, 2, 3]})
+    ds = sl.from_arrow(left).join(sl.from_arrow(right), on="k", how="outer")
+    assert ds.schema().field("s").type == pa.string_view()
+    assert sluice_rows(ds) == sorted_rows([("a", "w", 1), ("a", "z", 1), ("b", "x", None),
+                                           (None, "y", None), ("c", None, 2), (None, None, 3)])
+
+
 def test_key_type_mismatch_names_the_columns():
     left = sl.from_arrow(pa.table({"k": [1, 2]}))
     right = sl.from_arrow(pa.table({"k": ["1", "2"]}))

@@ -104,7 +104,8 @@ class Dataset {
   /// Semi and anti joins return the left columns only.
   ///
   /// Key pairs must have the same type; integer keys of different widths or signedness
-  /// are compared (and returned) as int64, dictionary keys as their values.
+  /// are compared (and returned) as int64, dictionary keys as their values, string and
+  /// binary views as plain strings and binary.
   arrow::Result<Dataset> Join(const Dataset& right, JoinOptions options) const;
 
   /// The output schema. Parquet reads answer from footers; a plan with a user function

@@ -44,6 +44,20 @@ bool SameColumns(const arrow::Schema& a, const arrow::Schema& b) {
   return true;
 }
 
+/// The type a column that is not a key goes through Acero's join as: string and binary
+/// views (as polars exports strings) as large strings and binary, which the join holds;
+/// they are cast back to views afterwards.
+std::shared_ptr<arrow::DataType> PassedType(const std::shared_ptr<arrow::DataType>& type) {
+  switch (type->id()) {
+    case arrow::Type::STRING_VIEW:
+      return arrow::large_utf8();
+    case arrow::Type::BINARY_VIEW:
+      return arrow::large_binary();
+    default:
+      return type;
+  }
+}
+
 /// Which input a column's values are taken from, for a column that may come from both (a
 /// key named the same on both sides): the left key, except where left rows can be missing.
 struct ValueSource {
@@ -93,7 +107,7 @@ SideLayout MakeSideLayout(const char* side, const std::shared_ptr<arrow::Schema>
   for (int j = 0; j < schema->num_fields(); ++j) {
     auto key = key_type_of.find(j);
     if (key == key_type_of.end() && !needed[j]) continue;
-    const auto& type = key != key_type_of.end() ? key->second : schema->field(j)->type();
+    const auto type = key != key_type_of.end() ? key->second : PassedType(schema->field(j)->type());
     if (key == key_type_of.end() && !plan::IsHashJoinType(*type)) {
       layout.carried_position[j] = static_cast<int>(layout.carried.size());
       layout.carried.push_back(j);
@@ -154,9 +168,9 @@ class PreparedReader : public arrow::RecordBatchReader {
         auto cast = cp::Cast(*column, layout_->passed_types[i], cp::CastOptions::Safe(),
                              ctx_->compute_context());
         if (!cast.ok()) {
-          return cast.status().WithMessage(label_, ": cannot compare ", layout_->side,
-                                           " key column '", layout_->input_schema->field(j)->name(),
-                                           "' as ", layout_->passed_types[i]->ToString(), ": ",
+          return cast.status().WithMessage(label_, ": cannot convert the ", layout_->side,
+                                           " column '", layout_->input_schema->field(j)->name(),
+                                           "' to ", layout_->passed_types[i]->ToString(), ": ",
                                            cast.status().message());
         }
         column = *std::move(cast);
@@ -325,10 +339,15 @@ arrow::Result<std::shared_ptr<arrow::Table>> JoinStreams(
     if (passed != layout.acero_position.end()) return table->column(offset + passed->second);
     const auto c = static_cast<size_t>(layout.carried_position.at(input_column));
     // Row numbers are null where the side has no row, and so are the gathered values.
-    ARROW_ASSIGN_OR_RAISE(arrow::Datum gathered,
-                          cp::Take(prepared.Carried(c), table->column(offset + layout.row_number),
-                                   cp::TakeOptions::Defaults(), ctx->compute_context()));
-    return gathered.chunked_array();
+    auto gathered = cp::Take(prepared.Carried(c), table->column(offset + layout.row_number),
+                             cp::TakeOptions::Defaults(), ctx->compute_context());
+    if (!gathered.ok()) {
+      const auto& field = layout.input_schema->field(input_column);
+      return gathered.status().WithMessage(label, ": cannot carry the ", layout.side, " column '",
+                                           field->name(), "' of type ", field->type()->ToString(),
+                                           " through the join: ", gathered.status().message());
+    }
+    return gathered->chunked_array();
   };
   std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
   for (size_t i = 0; i < spec.columns.size(); ++i) {

@@ -454,8 +454,9 @@ arrow::Result<PlanNodePtr> UnionNode::WithInputs(std::vector<PlanNodePtr> inputs
 // ---- JoinNode
 
 bool IsHashJoinType(const arrow::DataType& type) {
+  // Not the null type either: Acero refuses it as a key and as a column.
   const auto id = type.id();
-  return id == arrow::Type::NA || arrow::is_binary_like(id) || arrow::is_large_binary_like(id) ||
+  return arrow::is_binary_like(id) || arrow::is_large_binary_like(id) ||
          (arrow::is_fixed_width(id) && id != arrow::Type::DICTIONARY);
 }
 
@@ -495,11 +496,19 @@ arrow::Status CheckJoinKeys(const JoinOptions& options) {
 /// The type a key pair is compared as.
 arrow::Result<std::shared_ptr<arrow::DataType>> JoinKeyType(const arrow::Field& left,
                                                             const arrow::Field& right) {
-  // A dictionary key is compared by its values.
+  // A dictionary key is compared by its values, a view (as polars exports strings) as the
+  // plain string or binary type, which Acero's join takes.
   auto value_type = [](const std::shared_ptr<arrow::DataType>& type) {
-    return type->id() == arrow::Type::DICTIONARY
-               ? static_cast<const arrow::DictionaryType&>(*type).value_type()
-               : type;
+    switch (type->id()) {
+      case arrow::Type::DICTIONARY:
+        return static_cast<const arrow::DictionaryType&>(*type).value_type();
+      case arrow::Type::STRING_VIEW:
+        return arrow::utf8();
+      case arrow::Type::BINARY_VIEW:
+        return arrow::binary();
+      default:
+        return type;
+    }
   };
   std::shared_ptr<arrow::DataType> left_type = value_type(left.type());
   std::shared_ptr<arrow::DataType> right_type = value_type(right.type());
