@@ -22,6 +22,25 @@ def _as_list(value: Union[str, Sequence[str]]) -> List[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+# How join() spells its join types: Sluice's, then Ray Data's.
+_JOIN_TYPES = ("inner", "left", "right", "outer", "full", "semi", "anti", "left_outer",
+               "right_outer", "full_outer", "left_semi", "left_anti", "right_semi",
+               "right_anti")
+
+
+def _key_list(keys: Union[str, Sequence[str]], argument: str) -> List[str]:
+    if not isinstance(keys, (str, list, tuple)):
+        raise TypeError(f"join: {argument}= takes a column name or a list of them, got "
+                        f"{type(keys).__name__}")
+    names = _as_list(keys)
+    if not names:
+        raise ValueError(f"join: {argument}= names no columns")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"join: {argument}= takes column names, got {name!r}")
+    return names
+
+
 class Dataset:
     """A lazy dataset. Transformations return new Datasets and run nothing; consuming
     calls (count, take, to_pandas, iter_batches, write_*) run the optimized plan on the
@@ -207,6 +226,54 @@ class Dataset:
             if not isinstance(other, Dataset):
                 raise TypeError(f"union takes Datasets, got {type(other).__name__}")
         return Dataset(self._ds.union([o._ds for o in others]))
+
+    def join(self, other: "Dataset", on: Union[str, Sequence[str], None] = None,
+             how: str = "inner", *, left_on: Union[str, Sequence[str], None] = None,
+             right_on: Union[str, Sequence[str], None] = None,
+             suffix: str = "_right") -> "Dataset":
+        """Join with ``other`` where the key columns are equal: ``on`` names keys both
+        sides have, ``left_on``/``right_on`` pair keys of different names. ``how`` is
+        ``inner``, ``left``, ``right``, ``outer`` (or ``full``), ``semi`` or ``anti``;
+        Ray Data's ``left_outer``, ``right_outer``, ``full_outer``, ``left_semi``,
+        ``left_anti``, ``right_semi`` and ``right_anti`` work too.
+
+        As in SQL, null keys match nothing. The output has every column of this dataset,
+        then those of ``other``; a key named by ``on`` appears once (for right and outer
+        joins it holds ``other``'s key where this side has no row), and a column of
+        ``other`` whose name this dataset already has gets ``suffix``. Semi and anti joins
+        return this dataset's columns only. Rows come in no particular order.
+
+        ``other`` is read whole into a hash table and this dataset streams past it, so
+        put the smaller dataset on the right."""
+        if not isinstance(other, Dataset):
+            raise TypeError(f"join takes a Dataset, got {type(other).__name__}")
+        if on is not None and (left_on is not None or right_on is not None):
+            raise ValueError("join takes either on= or left_on= and right_on=, not both")
+        if on is not None:
+            left_keys = right_keys = _key_list(on, "on")
+        elif left_on is not None and right_on is not None:
+            left_keys, right_keys = _key_list(left_on, "left_on"), _key_list(right_on, "right_on")
+        elif left_on is not None or right_on is not None:
+            raise ValueError("join needs both left_on= and right_on=")
+        else:
+            raise ValueError("join needs key columns: on=, or left_on= and right_on=")
+        if len(left_keys) != len(right_keys):
+            raise ValueError(f"join got {len(left_keys)} left_on key(s) {left_keys} but "
+                             f"{len(right_keys)} right_on key(s) {right_keys}")
+        if not isinstance(how, str):
+            raise TypeError(f"how must be a string, got {type(how).__name__}")
+        if not isinstance(suffix, str):
+            raise TypeError(f"suffix must be a string, got {type(suffix).__name__}")
+        how = how.lower()
+        if how in ("right_semi", "right_anti"):
+            # The rows of `other` with (or without) a match: a left semi (anti) join with
+            # the sides swapped.
+            return other.join(self, how=how[len("right_"):], left_on=right_keys,
+                              right_on=left_keys, suffix=suffix)
+        if how not in _JOIN_TYPES:
+            raise ValueError(f"unknown join type {how!r}; expected one of "
+                             f"{', '.join(_JOIN_TYPES)}")
+        return Dataset(self._ds.join(other._ds, left_keys, right_keys, how, suffix))
 
     def materialize(self) -> "Dataset":
         """Run the plan now and keep the result in memory."""

@@ -272,6 +272,19 @@ NB_MODULE(_sluice, m) {
            [](const Dataset& d, const std::vector<Dataset>& others) {
              return ValueOrThrow(d.Union(others));
            })
+      .def(
+          "join",
+          [](const Dataset& d, const Dataset& right, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, const std::string& how,
+             const std::string& suffix) {
+            JoinOptions options;
+            options.left_keys = std::move(left_keys);
+            options.right_keys = std::move(right_keys);
+            options.how = ValueOrThrow(ParseJoinType(how));
+            options.right_suffix = suffix;
+            return ValueOrThrow(d.Join(right, std::move(options)));
+          },
+          "right"_a, "left_keys"_a, "right_keys"_a, "how"_a, "suffix"_a)
       .def("schema",
            [](const Dataset& d) {
              auto schema = WithoutGil([&] { return d.Schema(); });

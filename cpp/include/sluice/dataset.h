@@ -105,6 +105,21 @@ class Dataset {
   /// sorted by those columns. Spills like a group-by.
   arrow::Result<Dataset> Distinct(std::vector<std::string> columns = {}) const;
   arrow::Result<Dataset> Union(const std::vector<Dataset>& others) const;
+  /// Joins this dataset (the left input) with `right` on equal keys, as a hash join: the
+  /// right input is built into a hash table and the left one probed against it, so the
+  /// smaller input should be on the right. Null keys never match. Output rows are in no
+  /// defined order.
+  ///
+  /// Output columns: every left column in order, then the right columns in order, except
+  /// a right key with the same name as its left key: such a key appears once (SQL USING;
+  /// for right and outer joins it holds the right key where the left one is missing). A
+  /// right column whose name a left column has gets `options.right_suffix` appended.
+  /// Semi and anti joins return the left columns only.
+  ///
+  /// Key pairs must have the same type; integer keys of different widths or signedness
+  /// are compared (and returned) as int64, dictionary keys as their values, string and
+  /// binary views as plain strings and binary.
+  arrow::Result<Dataset> Join(const Dataset& right, JoinOptions options) const;
 
   /// The output schema. Parquet reads answer from footers; a plan with a user function
   /// whose output is unknown runs until the first batch.

@@ -60,6 +60,44 @@ struct ReadTextOptions {
   bool drop_empty_lines = false;
 };
 
+/// Which rows a join keeps (Dataset::Join). Null keys never match, as in SQL.
+enum class JoinType {
+  kInner,  ///< pairs of rows whose keys are equal
+  kLeft,   ///< kInner, plus every left row without a match (right columns null)
+  kRight,  ///< kInner, plus every right row without a match (left columns null)
+  kOuter,  ///< kInner, plus the rows of both sides without a match
+  kSemi,   ///< each left row that has a match, once; left columns only
+  kAnti,   ///< each left row that has no match; left columns only
+};
+
+/// Options for Dataset::Join.
+struct JoinOptions {
+  /// Key columns of the left and of the right input, compared pairwise: a left row and a
+  /// right row match when left_keys[i] == right_keys[i] for every i. Same count, at least one.
+  std::vector<std::string> left_keys;
+  std::vector<std::string> right_keys;
+  JoinType how = JoinType::kInner;
+  /// Appended to the name of a right column that a left column already has.
+  std::string right_suffix = "_right";
+
+  /// Joins on columns named `keys` on both sides (SQL USING): each key appears once in
+  /// the output.
+  static JoinOptions On(std::vector<std::string> keys, JoinType how = JoinType::kInner) {
+    JoinOptions options;
+    options.left_keys = keys;
+    options.right_keys = std::move(keys);
+    options.how = how;
+    return options;
+  }
+};
+
+/// Parses a join type, case-insensitively: inner; left or left_outer; right or right_outer;
+/// outer, full or full_outer; semi or left_semi; anti or left_anti.
+arrow::Result<JoinType> ParseJoinType(const std::string& text);
+
+/// "inner", "left", "right", "outer", "semi" or "anti".
+std::string JoinTypeName(JoinType how);
+
 /// What a write does when the target already holds data.
 enum class WriteMode {
   kError,                ///< refuse a non-empty target

@@ -3,6 +3,7 @@
 #include <arrow/table.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -227,6 +228,10 @@ arrow::Result<Dataset> Dataset::Union(const std::vector<Dataset>& others) const 
   return Wrap(plan::UnionNode::Make(std::move(inputs)));
 }
 
+arrow::Result<Dataset> Dataset::Join(const Dataset& right, JoinOptions options) const {
+  return Wrap(plan::JoinNode::Make(plan_, right.plan_, std::move(options)));
+}
+
 arrow::Result<std::shared_ptr<arrow::Schema>> Dataset::Schema() const {
   if (plan_->schema()) return plan_->schema();
   ARROW_ASSIGN_OR_RAISE(auto limited, Limit(1));
@@ -320,6 +325,37 @@ arrow::Result<WriteMode> ParseWriteMode(const std::string& text) {
   if (text == "overwrite_partitions") return WriteMode::kOverwritePartitions;
   return arrow::Status::Invalid("unknown write mode '", text,
                                 "'; expected error, append, overwrite or overwrite_partitions");
+}
+
+arrow::Result<JoinType> ParseJoinType(const std::string& text) {
+  std::string how;
+  for (char c : text) how += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (how == "inner") return JoinType::kInner;
+  if (how == "left" || how == "left_outer") return JoinType::kLeft;
+  if (how == "right" || how == "right_outer") return JoinType::kRight;
+  if (how == "outer" || how == "full" || how == "full_outer") return JoinType::kOuter;
+  if (how == "semi" || how == "left_semi") return JoinType::kSemi;
+  if (how == "anti" || how == "left_anti") return JoinType::kAnti;
+  return arrow::Status::Invalid("unknown join type '", text,
+                                "'; expected inner, left, right, outer (or full), semi or anti");
+}
+
+std::string JoinTypeName(JoinType how) {
+  switch (how) {
+    case JoinType::kInner:
+      return "inner";
+    case JoinType::kLeft:
+      return "left";
+    case JoinType::kRight:
+      return "right";
+    case JoinType::kOuter:
+      return "outer";
+    case JoinType::kSemi:
+      return "semi";
+    case JoinType::kAnti:
+      return "anti";
+  }
+  return "join type " + std::to_string(static_cast<int>(how));
 }
 
 }  // namespace sluice

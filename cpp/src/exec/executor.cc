@@ -3,6 +3,7 @@
 #include "exec/pipeline.h"
 #include "operators/aggregate_operator.h"
 #include "operators/filter_operator.h"
+#include "operators/join_operator.h"
 #include "operators/limit_operator.h"
 #include "operators/map_batches_operator.h"
 #include "operators/project_operator.h"
@@ -84,6 +85,13 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
         inputs.push_back(std::move(source));
       }
       return operators::MakeUnionTaskSource(std::move(inputs));
+    }
+    case NodeKind::kJoin: {
+      const auto& join = static_cast<const plan::JoinNode&>(*node);
+      ARROW_ASSIGN_OR_RAISE(auto left, BuildTaskSource(ctx, join.inputs().at(0)));
+      ARROW_ASSIGN_OR_RAISE(auto right, BuildTaskSource(ctx, join.inputs().at(1)));
+      return operators::MakeJoinTaskSource(ctx, std::move(left), std::move(right), join,
+                                           ctx->AddCounters(join.ToString()));
     }
   }
   return arrow::Status::NotImplemented("plan node ", node->ToString());

@@ -12,7 +12,7 @@ namespace sluice::exec {
 
 /// Turns an optimized logical plan into the task source of its final pipeline. Streaming
 /// nodes (filter, project, map_batches) wrap the tasks below them; pipeline breakers (sort,
-/// aggregate, limit, repartition) run their input pipeline and hand out new tasks.
+/// aggregate, limit, repartition, join) run their input pipelines and hand out new tasks.
 arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
                                                            const plan::PlanNodePtr& node);
 

@@ -69,10 +69,97 @@ arrow::Result<PlanNodePtr> Fold(const PlanNodePtr& node) {
 // ---- 2. predicate pushdown
 
 arrow::Result<PlanNodePtr> PushFilters(const PlanNodePtr& node);
+arrow::Result<PlanNodePtr> PushInto(const PlanNodePtr& node, const cp::Expression& pred);
 
 arrow::Result<PlanNodePtr> KeepFilterAbove(const PlanNodePtr& node, const cp::Expression& pred) {
   ARROW_ASSIGN_OR_RAISE(auto optimized, PushFilters(node));
   return plan::FilterNode::Make(optimized, pred);
+}
+
+/// The terms of a conjunction: a filter by `a and b` keeps the rows a filter by `a` and
+/// then by `b` keeps, so each term may go its own way.
+void SplitConjunction(const cp::Expression& expr, std::vector<cp::Expression>* terms) {
+  if (const auto* call = expr.call()) {
+    if ((call->function_name == "and_kleene" || call->function_name == "and") &&
+        call->arguments.size() == 2) {
+      for (const auto& arg : call->arguments) SplitConjunction(arg, terms);
+      return;
+    }
+  }
+  terms->push_back(expr);
+}
+
+/// Pushes each term of `pred` below the join to the side(s) it can be decided on:
+///  - a term on left columns only, below a join that passes left rows on unchanged or not
+///    at all (inner, left, semi, anti): a left row the term rejects yields only output rows
+///    the term rejects. Likewise right columns only below an inner or right join;
+///  - a term on keys shown once for both sides (`on`) only, to both sides, whatever the
+///    join type: matching rows have equal keys, so the term rejects both or neither, and
+///    an unmatched row shows its own key (not for float keys: see below).
+/// A column is decided on a side only where it has the same type there (keys may be cast
+/// for the join). Other terms stay above the join.
+arrow::Result<PlanNodePtr> PushIntoJoin(const PlanNodePtr& node, const cp::Expression& pred) {
+  const auto& join = static_cast<const plan::JoinNode&>(*node);
+  const plan::JoinSpec* spec = join.spec();
+  if (!spec) return KeepFilterAbove(node, pred);
+  const JoinType how = spec->how;
+  const bool left_rows_unchanged = how == JoinType::kInner || how == JoinType::kLeft ||
+                                   how == JoinType::kSemi || how == JoinType::kAnti;
+  const bool right_rows_unchanged = how == JoinType::kInner || how == JoinType::kRight;
+  std::vector<cp::Expression> terms;
+  SplitConjunction(pred, &terms);
+  std::vector<cp::Expression> to_left;
+  std::vector<cp::Expression> to_right;
+  std::vector<cp::Expression> above;
+  for (const auto& term : terms) {
+    const auto columns = plan::ReferencedColumns(term);
+    bool on_left = !columns.empty() && left_rows_unchanged;
+    bool on_right = !columns.empty() && right_rows_unchanged;
+    bool on_both = !columns.empty();
+    std::map<std::string, cp::Expression> left_names;
+    std::map<std::string, cp::Expression> right_names;
+    for (const auto& name : columns) {
+      const int i = spec->output_schema->GetFieldIndex(name);
+      if (i < 0) {
+        on_left = on_right = on_both = false;
+        break;
+      }
+      const auto& column = spec->columns[i];
+      const auto& type = *spec->output_schema->field(i)->type();
+      const bool left_same =
+          column.left >= 0 && spec->left_schema->field(column.left)->type()->Equals(type);
+      const bool right_same =
+          column.right >= 0 && spec->right_schema->field(column.right)->type()->Equals(type);
+      on_left &= left_same;
+      on_right &= right_same;
+      // Float keys 0.0 and -0.0 may match yet differ to a term (1 / k), so a float key's
+      // terms are decided on one side only.
+      on_both &= left_same && right_same && !arrow::is_floating(type.id());
+      if (left_same) {
+        left_names[name] = cp::field_ref(spec->left_schema->field(column.left)->name());
+      }
+      if (right_same) {
+        right_names[name] = cp::field_ref(spec->right_schema->field(column.right)->name());
+      }
+    }
+    if (on_both || on_left) {
+      ARROW_ASSIGN_OR_RAISE(auto rewritten, SubstituteColumns(term, left_names));
+      to_left.push_back(std::move(rewritten));
+    }
+    if (on_both || (on_right && !on_left)) {
+      ARROW_ASSIGN_OR_RAISE(auto rewritten, SubstituteColumns(term, right_names));
+      to_right.push_back(std::move(rewritten));
+    }
+    if (!on_both && !on_left && !on_right) above.push_back(term);
+  }
+  auto push = [](const PlanNodePtr& input, const std::vector<cp::Expression>& pushed) {
+    return pushed.empty() ? PushFilters(input) : PushInto(input, cp::and_(pushed));
+  };
+  ARROW_ASSIGN_OR_RAISE(auto left, push(node->inputs().at(0), to_left));
+  ARROW_ASSIGN_OR_RAISE(auto right, push(node->inputs().at(1), to_right));
+  ARROW_ASSIGN_OR_RAISE(auto joined, node->WithInputs({std::move(left), std::move(right)}));
+  if (above.empty()) return joined;
+  return plan::FilterNode::Make(std::move(joined), cp::and_(above));
 }
 
 /// Places `pred` as low under `node` as it can go.
@@ -110,6 +197,8 @@ arrow::Result<PlanNodePtr> PushInto(const PlanNodePtr& node, const cp::Expressio
       }
       return node->WithInputs(std::move(inputs));
     }
+    case NodeKind::kJoin:
+      return PushIntoJoin(node, pred);
     case NodeKind::kSource: {
       const auto& source = static_cast<const plan::SourceNode&>(*node);
       if (!source.spec()->SupportsFilterPushdown() || source.pushdown().limit) {
@@ -228,6 +317,26 @@ arrow::Result<PlanNodePtr> Prune(const PlanNodePtr& node, const Required& requir
     case NodeKind::kMapBatches: {
       ARROW_ASSIGN_OR_RAISE(auto input, Prune(node->input(), std::nullopt));
       return node->WithInputs({input});
+    }
+    case NodeKind::kJoin: {
+      // Each side keeps its keys and the columns behind the required output columns; the
+      // join keeps the names it gave right columns, so none changes when a left column
+      // that forced a suffix is pruned.
+      const plan::JoinSpec* spec = static_cast<const plan::JoinNode&>(*node).spec();
+      Required left;  // nullopt while the join is unresolved (an input schema is unknown)
+      Required right;
+      if (spec) {
+        left.emplace(spec->left_keys.begin(), spec->left_keys.end());
+        right.emplace(spec->right_keys.begin(), spec->right_keys.end());
+        for (const auto& column : spec->columns) {
+          if (required && !required->count(column.name)) continue;
+          if (column.left >= 0) left->insert(spec->left_schema->field(column.left)->name());
+          if (column.right >= 0) right->insert(spec->right_schema->field(column.right)->name());
+        }
+      }
+      ARROW_ASSIGN_OR_RAISE(auto left_input, Prune(node->inputs().at(0), left));
+      ARROW_ASSIGN_OR_RAISE(auto right_input, Prune(node->inputs().at(1), right));
+      return node->WithInputs({left_input, right_input});
     }
     case NodeKind::kSource: {
       const auto& source = static_cast<const plan::SourceNode&>(*node);

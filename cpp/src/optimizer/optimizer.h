@@ -10,8 +10,10 @@ namespace sluice::optimizer {
 /// Rewrites a logical plan into an equivalent, cheaper one:
 ///  1. fold adjacent projections and adjacent filters into one;
 ///  2. push filters down through projections, sorts and unions into sources that take
-///     them (Parquet: row-group statistics and hive partition pruning);
-///  3. prune columns nobody reads, down to the source's column list;
+///     them (Parquet: row-group statistics and hive partition pruning), and each term of a
+///     filter above a join to the side(s) it can be decided on;
+///  3. prune columns nobody reads, down to the source's column list (a join's sides keep
+///     their keys);
 ///  4. push limits below projections and into sources;
 ///  5. fuse adjacent stateless map_batches calls into one.
 arrow::Result<plan::PlanNodePtr> Optimize(const plan::PlanNodePtr& root);

@@ -59,6 +59,7 @@ bool HasDeliberateOrder(const PlanNodePtr& root) {
     case NodeKind::kRepartition:  // the user chose the blocks, and so the files
       return true;
     case NodeKind::kSource:
+    case NodeKind::kJoin:  // a hash join's rows come out in no particular order
       return false;
     case NodeKind::kFilter:
     case NodeKind::kProject:
@@ -458,6 +459,237 @@ std::string UnionNode::ToString() const { return "Union"; }
 
 arrow::Result<PlanNodePtr> UnionNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
   return Make(std::move(inputs));
+}
+
+// ---- JoinNode
+
+bool IsHashJoinType(const arrow::DataType& type) {
+  // Not the null type either: Acero refuses it as a key and as a column.
+  const auto id = type.id();
+  return arrow::is_binary_like(id) || arrow::is_large_binary_like(id) ||
+         (arrow::is_fixed_width(id) && id != arrow::Type::DICTIONARY);
+}
+
+namespace {
+
+arrow::Status CheckJoinKeys(const JoinOptions& options) {
+  if (options.left_keys.empty() && options.right_keys.empty()) {
+    return arrow::Status::Invalid("join: no key columns given");
+  }
+  if (options.left_keys.size() != options.right_keys.size()) {
+    return arrow::Status::Invalid("join: ", options.left_keys.size(), " left key(s) [",
+                                  JoinNames(options.left_keys), "] but ", options.right_keys.size(),
+                                  " right key(s) [", JoinNames(options.right_keys),
+                                  "]; give one right key per left key");
+  }
+  for (const auto* keys : {&options.left_keys, &options.right_keys}) {
+    std::set<std::string> seen;
+    for (const auto& k : *keys) {
+      if (!seen.insert(k).second) {
+        return arrow::Status::Invalid("join: key column '", k, "' is given twice on the ",
+                                      keys == &options.left_keys ? "left" : "right");
+      }
+    }
+  }
+  switch (options.how) {
+    case JoinType::kInner:
+    case JoinType::kLeft:
+    case JoinType::kRight:
+    case JoinType::kOuter:
+    case JoinType::kSemi:
+    case JoinType::kAnti:
+      return arrow::Status::OK();
+  }
+  return arrow::Status::Invalid("join: unknown join type ", static_cast<int>(options.how));
+}
+
+/// The type a key pair is compared as.
+arrow::Result<std::shared_ptr<arrow::DataType>> JoinKeyType(const arrow::Field& left,
+                                                            const arrow::Field& right) {
+  // A dictionary key is compared by its values, a view (as polars exports strings) as the
+  // plain string or binary type, which Acero's join takes.
+  auto value_type = [](const std::shared_ptr<arrow::DataType>& type) {
+    switch (type->id()) {
+      case arrow::Type::DICTIONARY:
+        return static_cast<const arrow::DictionaryType&>(*type).value_type();
+      case arrow::Type::STRING_VIEW:
+        return arrow::utf8();
+      case arrow::Type::BINARY_VIEW:
+        return arrow::binary();
+      default:
+        return type;
+    }
+  };
+  std::shared_ptr<arrow::DataType> left_type = value_type(left.type());
+  std::shared_ptr<arrow::DataType> right_type = value_type(right.type());
+  std::shared_ptr<arrow::DataType> common;
+  if (left_type->Equals(*right_type)) {
+    common = left_type;
+  } else if (arrow::is_integer(left_type->id()) && arrow::is_integer(right_type->id())) {
+    common = arrow::int64();
+  } else {
+    return arrow::Status::TypeError(
+        "join: key column '", left.name(), "' has type ", left.type()->ToString(),
+        " on the left but key column '", right.name(), "' has type ", right.type()->ToString(),
+        " on the right; cast one of them so that both have the same type");
+  }
+  if (!IsHashJoinType(*common)) {
+    return arrow::Status::TypeError("join: key column '", left.name(), "' has type ",
+                                    common->ToString(),
+                                    ", which cannot be a join key; keys must be numbers, "
+                                    "strings, binary, booleans, dates, times or decimals");
+  }
+  return common;
+}
+
+arrow::Result<std::vector<int>> KeyIndexes(const arrow::Schema& schema,
+                                           const std::vector<std::string>& keys, const char* side) {
+  std::vector<int> indexes;
+  for (const auto& k : keys) {
+    const int index = schema.GetFieldIndex(k);
+    if (index < 0) {
+      return arrow::Status::KeyError("join: the ", side, " input has no column named '", k,
+                                     "'; its columns are ", SchemaNames(schema));
+    }
+    indexes.push_back(index);
+  }
+  return indexes;
+}
+
+}  // namespace
+
+arrow::Result<JoinSpec> MakeJoinSpec(const std::shared_ptr<arrow::Schema>& left,
+                                     const std::shared_ptr<arrow::Schema>& right,
+                                     const JoinOptions& options,
+                                     const std::map<std::string, std::string>& right_names) {
+  if (!left || !right) return arrow::Status::Invalid("join: an input schema is unknown");
+  ARROW_RETURN_NOT_OK(CheckJoinKeys(options));
+  JoinSpec spec;
+  spec.how = options.how;
+  spec.left_keys = options.left_keys;
+  spec.right_keys = options.right_keys;
+  spec.left_schema = left;
+  spec.right_schema = right;
+  ARROW_ASSIGN_OR_RAISE(auto left_key_index, KeyIndexes(*left, options.left_keys, "left"));
+  ARROW_ASSIGN_OR_RAISE(auto right_key_index, KeyIndexes(*right, options.right_keys, "right"));
+  std::map<int, size_t> left_pair_of;   // left column -> key pair
+  std::map<int, size_t> right_pair_of;  // right column -> key pair
+  for (size_t i = 0; i < options.left_keys.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(
+        auto type, JoinKeyType(*left->field(left_key_index[i]), *right->field(right_key_index[i])));
+    spec.key_types.push_back(std::move(type));
+    left_pair_of[left_key_index[i]] = i;
+    right_pair_of[right_key_index[i]] = i;
+  }
+  // A key named the same on both sides is shown once (SQL USING).
+  auto merged = [&](size_t pair) { return options.left_keys[pair] == options.right_keys[pair]; };
+  const bool left_only = options.how == JoinType::kSemi || options.how == JoinType::kAnti;
+  // Sides whose rows may be missing from an output row, leaving their columns null there.
+  const bool left_may_be_null = options.how == JoinType::kRight || options.how == JoinType::kOuter;
+  const bool right_may_be_null = options.how == JoinType::kLeft || options.how == JoinType::kOuter;
+
+  arrow::FieldVector fields;
+  std::map<std::string, std::string> origin_of;  // output name -> where it came from
+  auto add = [&](JoinOutputColumn column, std::shared_ptr<arrow::Field> field,
+                 std::string origin) -> arrow::Status {
+    auto [it, inserted] = origin_of.emplace(column.name, origin);
+    if (!inserted) {
+      return arrow::Status::Invalid("join: the output would have two columns named '", column.name,
+                                    "' (", it->second, " and ", origin,
+                                    "); choose another suffix or rename a column first");
+    }
+    fields.push_back(field->WithName(column.name));
+    spec.columns.push_back(std::move(column));
+    return arrow::Status::OK();
+  };
+  for (int j = 0; j < left->num_fields(); ++j) {
+    const auto& field = left->field(j);
+    JoinOutputColumn column{field->name(), j, -1};
+    auto type = field->type();
+    bool nullable = field->nullable() || left_may_be_null;
+    auto pair = left_pair_of.find(j);
+    if (pair != left_pair_of.end()) {
+      type = spec.key_types[pair->second];
+      if (merged(pair->second) && !left_only) {
+        column.right = right_key_index[pair->second];
+        nullable = field->nullable() || right->field(column.right)->nullable();
+      }
+    }
+    ARROW_RETURN_NOT_OK(add(std::move(column), field->WithType(type)->WithNullable(nullable),
+                            "left column '" + field->name() + "'"));
+  }
+  if (!left_only) {
+    for (int j = 0; j < right->num_fields(); ++j) {
+      const auto& field = right->field(j);
+      auto pair = right_pair_of.find(j);
+      if (pair != right_pair_of.end() && merged(pair->second)) continue;
+      std::string name = field->name();
+      auto fixed = right_names.find(name);
+      if (fixed != right_names.end()) {
+        name = fixed->second;
+      } else if (!left->GetAllFieldsByName(name).empty()) {
+        name += options.right_suffix;
+      }
+      auto type = pair == right_pair_of.end() ? field->type() : spec.key_types[pair->second];
+      ARROW_RETURN_NOT_OK(
+          add(JoinOutputColumn{name, -1, j},
+              field->WithType(type)->WithNullable(field->nullable() || right_may_be_null),
+              "right column '" + field->name() + "'"));
+    }
+  }
+  spec.output_schema = arrow::schema(std::move(fields));
+  return spec;
+}
+
+JoinNode::JoinNode(PlanNodePtr left, PlanNodePtr right, JoinOptions options,
+                   std::optional<JoinSpec> spec, std::map<std::string, std::string> right_names)
+    : PlanNode(NodeKind::kJoin, {std::move(left), std::move(right)},
+               spec ? spec->output_schema : nullptr),
+      options_(std::move(options)),
+      spec_(std::move(spec)),
+      right_names_(std::move(right_names)) {}
+
+arrow::Result<PlanNodePtr> JoinNode::Make(PlanNodePtr left, PlanNodePtr right,
+                                          JoinOptions options) {
+  return Make(std::move(left), std::move(right), std::move(options), {});
+}
+
+arrow::Result<PlanNodePtr> JoinNode::Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options,
+                                          std::map<std::string, std::string> right_names) {
+  if (!left || !right) return arrow::Status::Invalid("join: an input is missing");
+  ARROW_RETURN_NOT_OK(CheckJoinKeys(options));
+  std::optional<JoinSpec> spec;
+  if (left->schema() && right->schema()) {
+    ARROW_ASSIGN_OR_RAISE(spec,
+                          MakeJoinSpec(left->schema(), right->schema(), options, right_names));
+    for (const auto& column : spec->columns) {
+      if (column.right >= 0 && column.left < 0) {
+        right_names.emplace(spec->right_schema->field(column.right)->name(), column.name);
+      }
+    }
+  }
+  return PlanNodePtr(new JoinNode(std::move(left), std::move(right), std::move(options),
+                                  std::move(spec), std::move(right_names)));
+}
+
+std::string DescribeJoin(JoinType how, const std::vector<std::string>& left_keys,
+                         const std::vector<std::string>& right_keys) {
+  std::string out = "Join(" + JoinTypeName(how) + ", ";
+  if (left_keys == right_keys) {
+    out += "on=[" + JoinNames(left_keys) + "]";
+  } else {
+    out += "left_on=[" + JoinNames(left_keys) + "], right_on=[" + JoinNames(right_keys) + "]";
+  }
+  return out + ")";
+}
+
+std::string JoinNode::ToString() const {
+  return DescribeJoin(options_.how, options_.left_keys, options_.right_keys);
+}
+
+arrow::Result<PlanNodePtr> JoinNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  if (inputs.size() != 2) return arrow::Status::Invalid("a join has two inputs");
+  return Make(std::move(inputs[0]), std::move(inputs[1]), options_, right_names_);
 }
 
 namespace {

@@ -5,7 +5,9 @@
 #include <arrow/type.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,8 @@ enum class NodeKind {
   kSort,
   kAggregate,
   kRepartition,
-  kUnion
+  kUnion,
+  kJoin
 };
 
 class PlanNode;
@@ -183,10 +186,77 @@ class UnionNode : public PlanNode {
   UnionNode(std::vector<PlanNodePtr> inputs, std::shared_ptr<arrow::Schema> schema);
 };
 
+/// Whether Acero's hash join holds values of `type` as they are, as a key or as a column
+/// passed through; the join executor carries columns of other types around it.
+bool IsHashJoinType(const arrow::DataType& type);
+
+/// One output column of a join and the input column(s) its values come from.
+struct JoinOutputColumn {
+  std::string name;
+  /// Index into the left input's schema, or -1.
+  int left = -1;
+  /// Index into the right input's schema, or -1. With `left` also set, the column is a key
+  /// of the same name on both sides, shown once: the left key where the left row is
+  /// present, otherwise the right key.
+  int right = -1;
+};
+
+/// A join resolved against its inputs' schemas: everything the executor needs to produce
+/// exactly `output_schema`.
+struct JoinSpec {
+  JoinType how = JoinType::kInner;
+  std::vector<std::string> left_keys;
+  std::vector<std::string> right_keys;
+  /// The type each key pair is compared as; keys of another type are cast to it first.
+  std::vector<std::shared_ptr<arrow::DataType>> key_types;
+  std::shared_ptr<arrow::Schema> left_schema;
+  std::shared_ptr<arrow::Schema> right_schema;
+  /// In output order: the left columns, then the right ones.
+  std::vector<JoinOutputColumn> columns;
+  std::shared_ptr<arrow::Schema> output_schema;
+};
+
+/// Resolves a join of inputs with schemas `left` and `right`: checks the keys exist and
+/// have comparable types, and names the output columns. `right_names` (right column ->
+/// output name) fixes the names chosen for right columns earlier, so that pruning a left
+/// column that once forced a suffix does not rename the right one.
+arrow::Result<JoinSpec> MakeJoinSpec(const std::shared_ptr<arrow::Schema>& left,
+                                     const std::shared_ptr<arrow::Schema>& right,
+                                     const JoinOptions& options,
+                                     const std::map<std::string, std::string>& right_names = {});
+
+/// One line describing a join, for explain(), stats() and errors:
+/// "Join(inner, on=[k])", or "Join(left, left_on=[a], right_on=[b])" when names differ.
+std::string DescribeJoin(JoinType how, const std::vector<std::string>& left_keys,
+                         const std::vector<std::string>& right_keys);
+
+/// A hash join of two inputs (left = inputs()[0], right = inputs()[1]).
+class JoinNode : public PlanNode {
+ public:
+  static arrow::Result<PlanNodePtr> Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options);
+  const JoinOptions& options() const { return options_; }
+  /// Null while an input's schema is unknown (downstream of a user function); the executor
+  /// resolves the join from the first batches then.
+  const JoinSpec* spec() const { return spec_ ? &*spec_ : nullptr; }
+  std::string ToString() const override;
+  arrow::Result<PlanNodePtr> WithInputs(std::vector<PlanNodePtr> inputs) const override;
+
+ private:
+  JoinNode(PlanNodePtr left, PlanNodePtr right, JoinOptions options, std::optional<JoinSpec> spec,
+           std::map<std::string, std::string> right_names);
+  static arrow::Result<PlanNodePtr> Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options,
+                                         std::map<std::string, std::string> right_names);
+  JoinOptions options_;
+  std::optional<JoinSpec> spec_;
+  /// Output names of right columns, fixed when the node was first resolved.
+  std::map<std::string, std::string> right_names_;
+};
+
 /// Whether the row order or blocking of `root`'s output was set on purpose: a sort, an
 /// aggregate (its groups come out sorted by key) or a repartition below it, seen through
-/// filters, projections, user functions, limits and unions. A sink may regroup the rows
-/// of a plan for which this is false.
+/// filters, projections, user functions, limits and unions; not through a join, whose
+/// rows come out in no particular order. A sink may regroup the rows of a plan for which
+/// this is false.
 bool HasDeliberateOrder(const PlanNodePtr& root);
 
 /// The optimized plan as an indented tree, root first.
