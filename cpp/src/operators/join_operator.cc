@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "exec/memory_budget.h"
 #include "exec/pipeline.h"
 #include "operators/materialized_tasks.h"
+#include "spill/hash_partitioner.h"
 
 namespace sluice::operators {
 
@@ -386,82 +388,247 @@ arrow::Result<std::shared_ptr<arrow::Table>> JoinStreams(
   return result;
 }
 
+namespace {
+
+/// Partitions a join spills into: both sides are hash-partitioned on their keys the same
+/// way, so the rows of a key meet in one partition pair, joined on its own.
+constexpr int kJoinPartitions = 64;
+
+/// A BatchStream read as an Arrow reader of `schema`.
+class StreamAsReader : public arrow::RecordBatchReader {
+ public:
+  StreamAsReader(std::unique_ptr<exec::BatchStream> stream, std::shared_ptr<arrow::Schema> schema)
+      : stream_(std::move(stream)), schema_(std::move(schema)) {}
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    return stream_->Next().Value(out);
+  }
+
+ private:
+  std::unique_ptr<exec::BatchStream> stream_;
+  std::shared_ptr<arrow::Schema> schema_;
+};
+
+/// The join's task source. The right input is collected first, within the operator's
+/// reservation; when it outgrows it, both inputs are hash-partitioned (spilling) and each
+/// partition pair joined on its own (a Grace hash join), each partition's output kept in
+/// memory while the reservation allows and spilled otherwise, one task per partition.
+class JoinTaskSource : public exec::TaskSource {
+ public:
+  JoinTaskSource(exec::ExecContext* ctx, std::unique_ptr<exec::TaskSource> left,
+                 std::unique_ptr<exec::TaskSource> right, const plan::JoinNode& join,
+                 exec::OperatorCounters* counters)
+      : ctx_(ctx),
+        left_(std::move(left)),
+        right_(std::move(right)),
+        options_(join.options()),
+        left_schema_(join.inputs().at(0)->schema()),
+        right_schema_(join.inputs().at(1)->schema()),
+        label_(join.ToString()),
+        counters_(counters),
+        reservation_(exec::MemoryBudget::Global(),
+                     counters ? &counters->peak_reserved_bytes : nullptr) {
+    if (join.spec()) planned_ = *join.spec();
+  }
+
+  arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
+    if (!joined_) {
+      joined_ = true;
+      ARROW_RETURN_NOT_OK(Join());
+    }
+    if (in_memory_tasks_) return in_memory_tasks_->NextTask();
+    while (next_output_ < outputs_.size() && outputs_[next_output_].rows == 0) ++next_output_;
+    if (next_output_ >= outputs_.size()) return std::nullopt;
+    const spill::HashPartition* output = &outputs_[next_output_++];
+    exec::ScanTask task;
+    task.label = label_ + " partition";
+    task.open = [output, pool = ctx_->pool()]() { return output->Open(pool); };
+    return task;
+  }
+
+ private:
+  arrow::Status Join() {
+    ARROW_ASSIGN_OR_RAISE(auto right_runner, exec::PipelineRunner::Start(ctx_, std::move(right_)));
+    std::vector<exec::BatchPtr> right_batches;
+    std::unique_ptr<spill::HashPartitioner> right_partitions;
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(exec::BatchPtr batch, right_runner->Next());
+      if (!batch) break;
+      if (counters_) counters_->rows_in.fetch_add(batch->num_rows());
+      if (!right_schema_) right_schema_ = batch->schema();
+      if (!right_partitions && reservation_.TryGrow(exec::BatchReferencedBytes(*batch))) {
+        right_batches.push_back(std::move(batch));
+        continue;
+      }
+      if (!right_partitions) {
+        // The build side outgrew the reservation: from here on, a Grace hash join.
+        ARROW_ASSIGN_OR_RAISE(right_partitions,
+                              spill::HashPartitioner::Make(ctx_, right_schema_, options_.right_keys,
+                                                           kJoinPartitions, /*seed=*/0, counters_,
+                                                           "join-right"));
+        for (const auto& buffered : right_batches) ARROW_RETURN_NOT_OK(right_partitions->Add(buffered));
+        right_batches.clear();
+        reservation_.Release();
+      }
+      ARROW_RETURN_NOT_OK(right_partitions->Add(batch));
+    }
+    right_runner.reset();
+    if (!right_schema_) {
+      return arrow::Status::Invalid(label_,
+                                    ": the right input produced no rows, so its schema (from a "
+                                    "user function) is unknown");
+    }
+    if (right_partitions) return GraceJoin(std::move(right_partitions));
+    return InMemoryJoin(std::move(right_batches));
+  }
+
+  /// The right rows fit: they are built into one hash table and the left input streams
+  /// through it.
+  arrow::Status InMemoryJoin(std::vector<exec::BatchPtr> right_batches) {
+    ARROW_ASSIGN_OR_RAISE(auto right_rows, arrow::Table::FromRecordBatches(right_schema_,
+                                                                           std::move(right_batches)));
+    std::shared_ptr<arrow::Table> table;
+    // Nothing can match an empty right side: an inner, right or semi join is empty then,
+    // and the left input need not run at all.
+    if (planned_ && right_rows->num_rows() == 0 &&
+        (options_.how == JoinType::kInner || options_.how == JoinType::kRight ||
+         options_.how == JoinType::kSemi)) {
+      ARROW_ASSIGN_OR_RAISE(table, arrow::Table::MakeEmpty(planned_->output_schema, ctx_->pool()));
+    } else {
+      ARROW_ASSIGN_OR_RAISE(auto left_runner, exec::PipelineRunner::Start(ctx_, std::move(left_)));
+      exec::BatchPtr left_first;
+      ARROW_ASSIGN_OR_RAISE(auto spec, ResolveSpec(left_runner.get(), &left_first));
+      auto left_reader = std::make_shared<RunnerReader>(std::move(left_runner), spec.left_schema,
+                                                        std::move(left_first), counters_);
+      auto right_reader = std::make_shared<arrow::TableBatchReader>(right_rows);
+      right_reader->set_chunksize(ctx_->config().batch_rows);
+      ARROW_ASSIGN_OR_RAISE(table, JoinStreams(ctx_, std::move(left_reader),
+                                               std::move(right_reader), spec, counters_));
+    }
+    auto rows = std::make_shared<MaterializedRows>(MaterializedRows{std::move(table), nullptr});
+    // As for a sort: a multiple of the worker count of tasks, at most about a million rows
+    // each, so what follows the join keeps every worker busy.
+    auto rows_per_task = [ctx = ctx_](int64_t total) -> int64_t {
+      const int64_t workers = std::max(1, ctx->config().num_threads);
+      constexpr int64_t kMaxRowsPerTask = 1 << 20;
+      const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
+      const int64_t tasks = workers * std::max<int64_t>(1, rounds);
+      return std::max<int64_t>(ctx->config().batch_rows, (total + tasks - 1) / tasks);
+    };
+    in_memory_tasks_ = MakeMaterializedTaskSource(
+        ctx_, "join", [rows]() -> arrow::Result<MaterializedRows> { return *rows; },
+        std::move(rows_per_task), counters_);
+    return arrow::Status::OK();
+  }
+
+  arrow::Status GraceJoin(std::unique_ptr<spill::HashPartitioner> right_partitions) {
+    ARROW_ASSIGN_OR_RAISE(auto right_parts, right_partitions->Finish());
+    ARROW_ASSIGN_OR_RAISE(auto left_runner, exec::PipelineRunner::Start(ctx_, std::move(left_)));
+    exec::BatchPtr left_first;
+    ARROW_ASSIGN_OR_RAISE(auto spec, ResolveSpec(left_runner.get(), &left_first));
+    ARROW_ASSIGN_OR_RAISE(auto left_partitions,
+                          spill::HashPartitioner::Make(ctx_, left_schema_, options_.left_keys,
+                                                       kJoinPartitions, /*seed=*/0, counters_,
+                                                       "join-left"));
+    exec::BatchPtr batch = std::move(left_first);
+    while (true) {
+      if (!batch) {
+        ARROW_ASSIGN_OR_RAISE(batch, left_runner->Next());
+      }
+      if (!batch) break;
+      if (counters_) counters_->rows_in.fetch_add(batch->num_rows());
+      ARROW_RETURN_NOT_OK(left_partitions->Add(batch));
+      batch = nullptr;
+    }
+    left_runner.reset();
+    ARROW_ASSIGN_OR_RAISE(auto left_parts, left_partitions->Finish());
+    outputs_.resize(kJoinPartitions);
+    std::unique_ptr<spill::SpillWriter> writer;
+    for (int p = 0; p < kJoinPartitions; ++p) {
+      if (ctx_->cancelled()) return arrow::Status::Cancelled(label_, " cancelled");
+      const spill::HashPartition& left_part = left_parts.partitions[p];
+      const spill::HashPartition& right_part = right_parts.partitions[p];
+      ARROW_ASSIGN_OR_RAISE(auto left_rows, left_part.Open(ctx_->pool()));
+      ARROW_ASSIGN_OR_RAISE(auto right_rows, right_part.Open(ctx_->pool()));
+      ARROW_ASSIGN_OR_RAISE(
+          auto joined,
+          JoinStreams(ctx_, std::make_shared<StreamAsReader>(std::move(left_rows), spec.left_schema),
+                      std::make_shared<StreamAsReader>(std::move(right_rows), spec.right_schema),
+                      spec, counters_));
+      ARROW_RETURN_NOT_OK(KeepOutput(joined, &outputs_[p], p));
+    }
+    return arrow::Status::OK();
+  }
+
+  /// A partition's joined rows stay in memory while the reservation allows; otherwise
+  /// they go to a spill file of their own.
+  arrow::Status KeepOutput(const std::shared_ptr<arrow::Table>& joined, spill::HashPartition* out,
+                           int partition) {
+    std::vector<exec::BatchPtr> batches;
+    arrow::TableBatchReader reader(*joined);
+    reader.set_chunksize(ctx_->config().batch_rows);
+    int64_t bytes = 0;
+    while (true) {
+      std::shared_ptr<arrow::RecordBatch> batch;
+      ARROW_RETURN_NOT_OK(reader.ReadNext(&batch));
+      if (!batch) break;
+      bytes += exec::BatchReferencedBytes(*batch);
+      batches.push_back(std::move(batch));
+    }
+    out->rows = joined->num_rows();
+    out->memory_bytes = bytes;
+    if (out->rows == 0) return arrow::Status::OK();
+    if (reservation_.TryGrow(bytes)) {
+      out->batches = std::move(batches);
+      return arrow::Status::OK();
+    }
+    std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
+    ARROW_ASSIGN_OR_RAISE(out->file, spill::WriteSpillFile(ctx_->spill_directory(),
+                                                          "join-output-p" + std::to_string(partition),
+                                                          joined->schema(), batches, ctx_->pool(),
+                                                          spilled));
+    return arrow::Status::OK();
+  }
+
+  /// The join as planned, or resolved now from the left input's first batch.
+  arrow::Result<plan::JoinSpec> ResolveSpec(exec::PipelineRunner* left_runner,
+                                            exec::BatchPtr* left_first) {
+    if (!left_schema_) {
+      ARROW_ASSIGN_OR_RAISE(*left_first, left_runner->Next());
+      if (!*left_first) {
+        return arrow::Status::Invalid(label_,
+                                      ": the left input produced no rows, so its schema (from a "
+                                      "user function) is unknown");
+      }
+      left_schema_ = (*left_first)->schema();
+    }
+    if (planned_) return *planned_;
+    return plan::MakeJoinSpec(left_schema_, right_schema_, options_);
+  }
+
+  exec::ExecContext* ctx_;
+  std::unique_ptr<exec::TaskSource> left_;
+  std::unique_ptr<exec::TaskSource> right_;
+  JoinOptions options_;
+  std::shared_ptr<arrow::Schema> left_schema_;
+  std::shared_ptr<arrow::Schema> right_schema_;
+  std::string label_;
+  exec::OperatorCounters* counters_;
+  std::optional<plan::JoinSpec> planned_;
+  exec::MemoryReservation reservation_;
+  bool joined_ = false;
+  std::unique_ptr<exec::TaskSource> in_memory_tasks_;
+  std::vector<spill::HashPartition> outputs_;
+  size_t next_output_ = 0;
+};
+
+}  // namespace
+
 arrow::Result<std::unique_ptr<exec::TaskSource>> MakeJoinTaskSource(
     exec::ExecContext* ctx, std::unique_ptr<exec::TaskSource> left,
     std::unique_ptr<exec::TaskSource> right, const plan::JoinNode& join,
     exec::OperatorCounters* counters) {
-  struct Inputs {
-    std::unique_ptr<exec::TaskSource> left;
-    std::unique_ptr<exec::TaskSource> right;
-  };
-  auto inputs = std::make_shared<Inputs>(Inputs{std::move(left), std::move(right)});
-  std::optional<plan::JoinSpec> planned;
-  if (join.spec()) planned = *join.spec();
-  const JoinOptions options = join.options();
-  const auto left_schema = join.inputs().at(0)->schema();
-  const auto right_schema = join.inputs().at(1)->schema();
-  const std::string label = join.ToString();
-  auto produce = [=]() -> arrow::Result<MaterializedRows> {
-    // The right input is read whole first and built into the hash table; only then does
-    // the left input start, streaming through the table. Run side by side, the left rows
-    // would pile up in front of the unfinished table instead.
-    ARROW_ASSIGN_OR_RAISE(auto right_rows,
-                          CollectInput(ctx, std::move(inputs->right), nullptr, counters));
-    if (right_rows->num_rows() == 0) {
-      if (!right_schema) {
-        return arrow::Status::Invalid(label,
-                                      ": the right input produced no rows, so its schema (from a "
-                                      "user function) is unknown");
-      }
-      ARROW_ASSIGN_OR_RAISE(right_rows, arrow::Table::MakeEmpty(right_schema, ctx->pool()));
-    }
-    // Nothing can match an empty right side: an inner, right or semi join is empty then,
-    // and the left input need not run at all.
-    if (planned && right_rows->num_rows() == 0 &&
-        (options.how == JoinType::kInner || options.how == JoinType::kRight ||
-         options.how == JoinType::kSemi)) {
-      ARROW_ASSIGN_OR_RAISE(auto empty,
-                            arrow::Table::MakeEmpty(planned->output_schema, ctx->pool()));
-      return MaterializedRows{std::move(empty), nullptr};
-    }
-    ARROW_ASSIGN_OR_RAISE(auto left_runner,
-                          exec::PipelineRunner::Start(ctx, std::move(inputs->left)));
-    std::shared_ptr<arrow::Schema> left_input_schema = left_schema;
-    exec::BatchPtr left_first;
-    if (!left_input_schema) {
-      ARROW_ASSIGN_OR_RAISE(left_first, left_runner->Next());
-      if (!left_first) {
-        return arrow::Status::Invalid(label,
-                                      ": the left input produced no rows, so its schema (from a "
-                                      "user function) is unknown");
-      }
-      left_input_schema = left_first->schema();
-    }
-    plan::JoinSpec spec;
-    if (planned) {
-      spec = *planned;
-    } else {
-      ARROW_ASSIGN_OR_RAISE(spec,
-                            plan::MakeJoinSpec(left_input_schema, right_rows->schema(), options));
-    }
-    auto left_reader = std::make_shared<RunnerReader>(std::move(left_runner), spec.left_schema,
-                                                      std::move(left_first), counters);
-    auto right_reader = std::make_shared<arrow::TableBatchReader>(right_rows);
-    right_reader->set_chunksize(ctx->config().batch_rows);
-    ARROW_ASSIGN_OR_RAISE(auto table, JoinStreams(ctx, std::move(left_reader),
-                                                  std::move(right_reader), spec, counters));
-    return MaterializedRows{std::move(table), nullptr};
-  };
-  // As for a sort: a multiple of the worker count of tasks, at most about a million rows
-  // each, so what follows the join keeps every worker busy.
-  auto rows_per_task = [ctx](int64_t total) -> int64_t {
-    const int64_t workers = std::max(1, ctx->config().num_threads);
-    constexpr int64_t kMaxRowsPerTask = 1 << 20;
-    const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
-    const int64_t tasks = workers * std::max<int64_t>(1, rounds);
-    return std::max<int64_t>(ctx->config().batch_rows, (total + tasks - 1) / tasks);
-  };
-  return MakeMaterializedTaskSource(ctx, "join", std::move(produce), rows_per_task, counters);
+  return std::make_unique<JoinTaskSource>(ctx, std::move(left), std::move(right), join, counters);
 }
 
 }  // namespace sluice::operators
