@@ -47,10 +47,9 @@ std::shared_ptr<arrow::Table> MakeRandomRows(int64_t rows, uint32_t seed) {
       ARROW_UNUSED(score.Append(static_cast<double>(random() % 2000) / 8.0 - 100));
     }
   }
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()),
-                               arrow::field("group", arrow::int32()),
-                               arrow::field("name", arrow::utf8()),
-                               arrow::field("score", arrow::float64())});
+  auto schema =
+      arrow::schema({arrow::field("id", arrow::int64()), arrow::field("group", arrow::int32()),
+                     arrow::field("name", arrow::utf8()), arrow::field("score", arrow::float64())});
   return arrow::Table::Make(schema, {id.Finish().ValueOrDie(), group.Finish().ValueOrDie(),
                                      name.Finish().ValueOrDie(), score.Finish().ValueOrDie()});
 }
@@ -72,12 +71,12 @@ std::shared_ptr<arrow::Table> ArrowSorted(const std::shared_ptr<arrow::Table>& t
   auto e = expected->CombineChunks().ValueOrDie();
   auto a = actual->CombineChunks().ValueOrDie();
   if (!e->schema()->Equals(*a->schema())) {
-    return ::testing::AssertionFailure() << "schemas differ: " << e->schema()->ToString()
-                                         << " vs " << a->schema()->ToString();
+    return ::testing::AssertionFailure()
+           << "schemas differ: " << e->schema()->ToString() << " vs " << a->schema()->ToString();
   }
   if (e->num_rows() != a->num_rows()) {
-    return ::testing::AssertionFailure() << e->num_rows() << " rows expected, got "
-                                         << a->num_rows();
+    return ::testing::AssertionFailure()
+           << e->num_rows() << " rows expected, got " << a->num_rows();
   }
   for (int c = 0; c < e->num_columns(); ++c) {
     auto x = e->column(c)->chunk(0);
@@ -240,9 +239,9 @@ std::shared_ptr<arrow::Table> ReferenceGroupBy(const std::shared_ptr<arrow::Tabl
   auto e = expected->CombineChunks().ValueOrDie();
   auto a = actual->CombineChunks().ValueOrDie();
   if (e->num_rows() != a->num_rows() || e->num_columns() != a->num_columns()) {
-    return ::testing::AssertionFailure() << "shape " << e->num_rows() << "x" << e->num_columns()
-                                         << " expected, got " << a->num_rows() << "x"
-                                         << a->num_columns();
+    return ::testing::AssertionFailure()
+           << "shape " << e->num_rows() << "x" << e->num_columns() << " expected, got "
+           << a->num_rows() << "x" << a->num_columns();
   }
   for (int c = 0; c < e->num_columns(); ++c) {
     auto x = e->column(c)->chunk(0);
@@ -260,14 +259,15 @@ std::shared_ptr<arrow::Table> ReferenceGroupBy(const std::shared_ptr<arrow::Tabl
         if (xd->IsNull(i) != yd->IsNull(i) ||
             (xd->IsValid(i) && std::abs(xd->Value(i) - yd->Value(i)) >
                                    1e-9 * std::max(1.0, std::abs(xd->Value(i))))) {
-          return ::testing::AssertionFailure()
-                 << "column " << c << " row " << i << ": " << x->GetScalar(i).ValueOrDie()->ToString()
-                 << " vs " << y->GetScalar(i).ValueOrDie()->ToString();
+          return ::testing::AssertionFailure() << "column " << c << " row " << i << ": "
+                                               << x->GetScalar(i).ValueOrDie()->ToString() << " vs "
+                                               << y->GetScalar(i).ValueOrDie()->ToString();
         }
       }
     } else if (!x->Equals(*y, options)) {
-      return ::testing::AssertionFailure() << "column " << e->schema()->field(c)->name()
-                                           << " differs:\n" << x->Diff(*y);
+      return ::testing::AssertionFailure()
+             << "column " << e->schema()->field(c)->name() << " differs:\n"
+             << x->Diff(*y);
     }
   }
   return ::testing::AssertionSuccess();
@@ -282,14 +282,13 @@ std::shared_ptr<arrow::Table> MakeManyGroups(int64_t rows) {
 TEST_F(SpillTest, GroupByWithManyGroupsSpillsAndMatchesAcero) {
   auto table = MakeManyGroups(300000);
   ASSERT_OK_AND_ASSIGN(auto ds, Dataset::FromTable(table));
-  ASSERT_OK_AND_ASSIGN(
-      ds, ds.GroupByAggregate({"name", "group"}, {{"count", "", "n"},
-                                                  {"sum", "id", "sum_id"},
-                                                  {"mean", "score", "mean_score"},
-                                                  {"min", "id", "min_id"},
-                                                  {"max", "score", "max_score"},
-                                                  {"first", "id", "first_id"},
-                                                  {"last", "id", "last_id"}}));
+  ASSERT_OK_AND_ASSIGN(ds, ds.GroupByAggregate({"name", "group"}, {{"count", "", "n"},
+                                                                   {"sum", "id", "sum_id"},
+                                                                   {"mean", "score", "mean_score"},
+                                                                   {"min", "id", "min_id"},
+                                                                   {"max", "score", "max_score"},
+                                                                   {"first", "id", "first_id"},
+                                                                   {"last", "id", "last_id"}}));
   ASSERT_OK_AND_ASSIGN(auto result, ds.ToTable());
   auto skip_nulls = std::make_shared<cp::ScalarAggregateOptions>(true, 1);
   auto expected = ReferenceGroupBy(table, {"name", "group"},
@@ -416,8 +415,8 @@ TEST_F(SpillTest, JoinThatSpillsMatchesTheInMemoryJoin) {
     EXPECT_GT(FindOperator(spill_stats, "Join")->spilled_bytes, 0) << JoinTypeName(how);
     ASSERT_GT(in_memory->num_rows(), 0) << JoinTypeName(how);
     // (score has NaNs, which Table::Equals never finds equal.)
-    ASSERT_TRUE(SameRows(testing::SortedByAllColumns(in_memory),
-                         testing::SortedByAllColumns(spilled)))
+    ASSERT_TRUE(
+        SameRows(testing::SortedByAllColumns(in_memory), testing::SortedByAllColumns(spilled)))
         << JoinTypeName(how);
     EXPECT_EQ(FilesUnder(spill_dir_.Join("spill")), 0);
   }

@@ -195,7 +195,7 @@ class Dataset:
 
     def unique(self, column: str) -> List[Any]:
         """Distinct values of ``column``, sorted (nulls last)."""
-        return self.distinct(column).to_arrow().column(0).to_pylist()
+        return self.select_columns([column]).distinct().to_arrow().column(0).to_pylist()
 
     def distinct(self, subset: Union[str, Sequence[str], None] = None) -> "Dataset":
         """One row per distinct combination of the ``subset`` columns (all columns by

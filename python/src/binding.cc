@@ -297,12 +297,12 @@ NB_MODULE(_sluice, m) {
              auto reader = WithoutGil([&] { return d.Execute(); });
              return std::make_unique<BatchIterator>(std::move(reader));
            })
-      .def(
-          "to_table",
-          [](const Dataset& d) {
-            auto table = WithoutGil([&] { return d.ToTable(); });
-            return ExportStreamCapsule(std::make_shared<arrow::TableBatchReader>(std::move(table)));
-          })
+      .def("to_table",
+           [](const Dataset& d) {
+             auto table = WithoutGil([&] { return d.ToTable(); });
+             return ExportStreamCapsule(
+                 std::make_shared<arrow::TableBatchReader>(std::move(table)));
+           })
       .def("to_stream",
            [](const Dataset& d) {
              auto reader = WithoutGil([&] { return d.Execute(); });

@@ -1,7 +1,5 @@
 #include "sluice/config.h"
 
-#include <sys/stat.h>
-
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 
 #include "exec/memory_budget.h"
+#include <sys/stat.h>
 
 namespace sluice {
 
@@ -48,7 +47,7 @@ arrow::Status Configure(const EngineConfig& config) {
   if (!config.spill_dir.empty()) {
     // A missing directory is created at the first spill; one that cannot be a directory
     // is reported now rather than in the middle of a large job.
-    struct stat info{};
+    struct stat info {};
     if (stat(config.spill_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
       return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
     }

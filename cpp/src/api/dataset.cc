@@ -35,22 +35,20 @@ arrow::Result<Dataset> Wrap(arrow::Result<PlanNodePtr> node) {
 std::string ExecutionStats::ToString() const {
   std::ostringstream out;
   char line[320];
-  std::snprintf(line, sizeof(line), "%-48s %14s %14s %12s %10s %12s %12s\n", "operator",
-                "rows in", "rows out", "bytes out", "time s", "reserved", "spilled");
+  std::snprintf(line, sizeof(line), "%-48s %14s %14s %12s %10s %12s %12s\n", "operator", "rows in",
+                "rows out", "bytes out", "time s", "reserved", "spilled");
   out << line;
   for (const auto& op : operators) {
     std::string name = op.name.size() > 48 ? op.name.substr(0, 45) + "..." : op.name;
-    std::snprintf(line, sizeof(line), "%-48s %14lld %14lld %12s %10.3f %12s %12s\n",
-                  name.c_str(), static_cast<long long>(op.rows_in),
-                  static_cast<long long>(op.rows_out), FormatByteSize(op.bytes_out).c_str(),
-                  op.cpu_seconds,
+    std::snprintf(line, sizeof(line), "%-48s %14lld %14lld %12s %10.3f %12s %12s\n", name.c_str(),
+                  static_cast<long long>(op.rows_in), static_cast<long long>(op.rows_out),
+                  FormatByteSize(op.bytes_out).c_str(), op.cpu_seconds,
                   op.peak_reserved_bytes > 0 ? FormatByteSize(op.peak_reserved_bytes).c_str() : "-",
                   op.spilled_bytes > 0 ? FormatByteSize(op.spilled_bytes).c_str() : "-");
     out << line;
   }
-  std::snprintf(line, sizeof(line), "wall time %.3f s, peak memory %s, spilled %s\n",
-                wall_seconds, FormatByteSize(peak_memory_bytes).c_str(),
-                FormatByteSize(spilled_bytes).c_str());
+  std::snprintf(line, sizeof(line), "wall time %.3f s, peak memory %s, spilled %s\n", wall_seconds,
+                FormatByteSize(peak_memory_bytes).c_str(), FormatByteSize(spilled_bytes).c_str());
   out << line;
   return out.str();
 }

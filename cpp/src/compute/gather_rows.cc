@@ -18,7 +18,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> GatherRows(
   std::vector<int64_t> first_slot(count + 1, 0);
   for (int64_t i = 0; i < n; ++i) ++first_slot[source_of[i] + 1];
   for (int64_t s = 0; s < count; ++s) first_slot[s + 1] += first_slot[s];
-  ARROW_ASSIGN_OR_RAISE(auto local, arrow::AllocateBuffer(n * sizeof(uint32_t), ctx->memory_pool()));
+  ARROW_ASSIGN_OR_RAISE(auto local,
+                        arrow::AllocateBuffer(n * sizeof(uint32_t), ctx->memory_pool()));
   ARROW_ASSIGN_OR_RAISE(auto slot, arrow::AllocateBuffer(n * sizeof(uint32_t), ctx->memory_pool()));
   auto* local_rows = reinterpret_cast<uint32_t*>(local->mutable_data());
   auto* slot_of = reinterpret_cast<uint32_t*>(slot->mutable_data());
@@ -56,10 +57,9 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> GatherRows(
     ARROW_ASSIGN_OR_RAISE(grouped, arrow::ConcatenateRecordBatches(parts, ctx->memory_pool()));
   }
   if (in_order) return grouped;
-  ARROW_ASSIGN_OR_RAISE(
-      arrow::Datum ordered,
-      cp::Take(grouped, std::make_shared<arrow::UInt32Array>(n, std::move(slot)),
-               cp::TakeOptions::NoBoundsCheck(), ctx));
+  ARROW_ASSIGN_OR_RAISE(arrow::Datum ordered,
+                        cp::Take(grouped, std::make_shared<arrow::UInt32Array>(n, std::move(slot)),
+                                 cp::TakeOptions::NoBoundsCheck(), ctx));
   return ordered.record_batch();
 }
 
@@ -88,8 +88,8 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> IndexedBatches::Gather(
   std::vector<uint32_t> row_in_batch(n);
   for (int64_t i = 0; i < n; ++i) {
     const auto row = static_cast<int64_t>(wanted[i]);
-    const auto batch = static_cast<uint32_t>(
-        std::upper_bound(starts_.begin(), starts_.end(), row) - starts_.begin() - 1);
+    const auto batch = static_cast<uint32_t>(std::upper_bound(starts_.begin(), starts_.end(), row) -
+                                             starts_.begin() - 1);
     batch_of[i] = batch;
     row_in_batch[i] = static_cast<uint32_t>(row - starts_[batch]);
   }

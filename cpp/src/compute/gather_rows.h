@@ -1,10 +1,10 @@
 #pragma once
 
-#include <arrow/compute/exec.h>
 #include <arrow/array.h>
+#include <arrow/compute/exec.h>
 #include <arrow/record_batch.h>
-#include <arrow/table.h>
 #include <arrow/result.h>
+#include <arrow/table.h>
 
 #include <cstdint>
 #include <memory>
@@ -29,8 +29,8 @@ class IndexedBatches {
   static arrow::Result<std::shared_ptr<const IndexedBatches>> Make(const arrow::Table& table);
 
   /// The rows at `indices` (each below the table's row count), in that order.
-  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Gather(
-      const arrow::UInt64Array& indices, arrow::compute::ExecContext* ctx) const;
+  arrow::Result<std::shared_ptr<arrow::RecordBatch>> Gather(const arrow::UInt64Array& indices,
+                                                            arrow::compute::ExecContext* ctx) const;
 
  private:
   std::shared_ptr<arrow::Schema> schema_;

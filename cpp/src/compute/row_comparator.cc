@@ -52,13 +52,12 @@ std::string_view ViewValue(const arrow::ArrayData& a, int64_t i) {
     return {reinterpret_cast<const char*>(view.inlined.data.data()),
             static_cast<size_t>(view.size())};
   }
-  const auto* data = reinterpret_cast<const char*>(
-      a.buffers[2 + view.ref.buffer_index]->data() + view.ref.offset);
+  const auto* data =
+      reinterpret_cast<const char*>(a.buffers[2 + view.ref.buffer_index]->data() + view.ref.offset);
   return {data, static_cast<size_t>(view.size())};
 }
 
-int CompareBinaryViews(const arrow::ArrayData& a, int64_t i, const arrow::ArrayData& b,
-                       int64_t j) {
+int CompareBinaryViews(const arrow::ArrayData& a, int64_t i, const arrow::ArrayData& b, int64_t j) {
   return CompareViews(ViewValue(a, i), ViewValue(b, j));
 }
 
@@ -93,21 +92,39 @@ arrow::Result<RowComparator> RowComparator::Make(const arrow::Schema& schema,
     key.nulls_first = sort_key.nulls_first;
     const auto& type = *schema.field(column)->type();
     switch (type.id()) {
-      case arrow::Type::BOOL: key.compare = CompareBooleans; break;
-      case arrow::Type::INT8: key.compare = CompareValues<int8_t>; break;
-      case arrow::Type::INT16: key.compare = CompareValues<int16_t>; break;
+      case arrow::Type::BOOL:
+        key.compare = CompareBooleans;
+        break;
+      case arrow::Type::INT8:
+        key.compare = CompareValues<int8_t>;
+        break;
+      case arrow::Type::INT16:
+        key.compare = CompareValues<int16_t>;
+        break;
       case arrow::Type::INT32:
       case arrow::Type::DATE32:
-      case arrow::Type::TIME32: key.compare = CompareValues<int32_t>; break;
+      case arrow::Type::TIME32:
+        key.compare = CompareValues<int32_t>;
+        break;
       case arrow::Type::INT64:
       case arrow::Type::DATE64:
       case arrow::Type::TIME64:
       case arrow::Type::TIMESTAMP:
-      case arrow::Type::DURATION: key.compare = CompareValues<int64_t>; break;
-      case arrow::Type::UINT8: key.compare = CompareValues<uint8_t>; break;
-      case arrow::Type::UINT16: key.compare = CompareValues<uint16_t>; break;
-      case arrow::Type::UINT32: key.compare = CompareValues<uint32_t>; break;
-      case arrow::Type::UINT64: key.compare = CompareValues<uint64_t>; break;
+      case arrow::Type::DURATION:
+        key.compare = CompareValues<int64_t>;
+        break;
+      case arrow::Type::UINT8:
+        key.compare = CompareValues<uint8_t>;
+        break;
+      case arrow::Type::UINT16:
+        key.compare = CompareValues<uint16_t>;
+        break;
+      case arrow::Type::UINT32:
+        key.compare = CompareValues<uint32_t>;
+        break;
+      case arrow::Type::UINT64:
+        key.compare = CompareValues<uint64_t>;
+        break;
       case arrow::Type::FLOAT:
         key.compare = CompareValues<float>;
         key.is_nan = IsNan<float>;
@@ -117,14 +134,26 @@ arrow::Result<RowComparator> RowComparator::Make(const arrow::Schema& schema,
         key.is_nan = IsNan<double>;
         break;
       case arrow::Type::STRING:
-      case arrow::Type::BINARY: key.compare = CompareBinary<int32_t>; break;
+      case arrow::Type::BINARY:
+        key.compare = CompareBinary<int32_t>;
+        break;
       case arrow::Type::LARGE_STRING:
-      case arrow::Type::LARGE_BINARY: key.compare = CompareBinary<int64_t>; break;
+      case arrow::Type::LARGE_BINARY:
+        key.compare = CompareBinary<int64_t>;
+        break;
       case arrow::Type::STRING_VIEW:
-      case arrow::Type::BINARY_VIEW: key.compare = CompareBinaryViews; break;
-      case arrow::Type::FIXED_SIZE_BINARY: key.compare = CompareFixedSizeBinary; break;
-      case arrow::Type::DECIMAL128: key.compare = CompareDecimals<arrow::Decimal128>; break;
-      case arrow::Type::DECIMAL256: key.compare = CompareDecimals<arrow::Decimal256>; break;
+      case arrow::Type::BINARY_VIEW:
+        key.compare = CompareBinaryViews;
+        break;
+      case arrow::Type::FIXED_SIZE_BINARY:
+        key.compare = CompareFixedSizeBinary;
+        break;
+      case arrow::Type::DECIMAL128:
+        key.compare = CompareDecimals<arrow::Decimal128>;
+        break;
+      case arrow::Type::DECIMAL256:
+        key.compare = CompareDecimals<arrow::Decimal256>;
+        break;
       default:
         return arrow::Status::NotImplemented("sort: cannot order column '", sort_key.column,
                                              "' of type ", type.ToString(),
@@ -142,8 +171,7 @@ RowComparator::KeyColumns RowComparator::KeysOf(const arrow::RecordBatch& batch)
   return columns;
 }
 
-int RowComparator::Compare(const KeyColumns& a, int64_t i, const KeyColumns& b,
-                           int64_t j) const {
+int RowComparator::Compare(const KeyColumns& a, int64_t i, const KeyColumns& b, int64_t j) const {
   for (size_t k = 0; k < keys_.size(); ++k) {
     const Key& key = keys_[k];
     const arrow::ArrayData& x = *a[k];

@@ -30,8 +30,7 @@ class RowComparator {
   int Compare(const KeyColumns& a, int64_t i, const KeyColumns& b, int64_t j) const;
 
  private:
-  using ValueCompare = int (*)(const arrow::ArrayData&, int64_t, const arrow::ArrayData&,
-                               int64_t);
+  using ValueCompare = int (*)(const arrow::ArrayData&, int64_t, const arrow::ArrayData&, int64_t);
   /// NaN test for floating-point keys (null for other types).
   using NanTest = bool (*)(const arrow::ArrayData&, int64_t);
   struct Key {

@@ -42,8 +42,9 @@ void CombineEach(const arrow::Array& column, uint64_t seed, std::vector<uint64_t
 template <typename ArrayType>
 void HashIntegers(const arrow::Array& column, uint64_t seed, std::vector<uint64_t>* hashes) {
   const auto* values = static_cast<const ArrayType&>(column).raw_values();
-  CombineEach(column, seed, hashes,
-              [values](int64_t i) { return static_cast<uint64_t>(static_cast<int64_t>(values[i])); });
+  CombineEach(column, seed, hashes, [values](int64_t i) {
+    return static_cast<uint64_t>(static_cast<int64_t>(values[i]));
+  });
 }
 
 template <typename ArrayType>
@@ -64,8 +65,8 @@ void HashBinary(const arrow::Array& column, uint64_t seed, std::vector<uint64_t>
   const auto& array = static_cast<const ArrayType&>(column);
   CombineEach(column, seed, hashes, [&array](int64_t i) {
     std::string_view view = array.GetView(i);
-    return static_cast<uint64_t>(arrow::internal::ComputeStringHash<0>(view.data(),
-                                                                       static_cast<int64_t>(view.size())));
+    return static_cast<uint64_t>(
+        arrow::internal::ComputeStringHash<0>(view.data(), static_cast<int64_t>(view.size())));
   });
 }
 
@@ -82,29 +83,64 @@ arrow::Status HashRows(const std::vector<std::shared_ptr<arrow::Array>>& columns
     switch (column->type_id()) {
       case arrow::Type::BOOL: {
         const auto& bools = static_cast<const arrow::BooleanArray&>(*column);
-        CombineEach(*column, seed, hashes, [&bools](int64_t i) -> uint64_t { return bools.Value(i); });
+        CombineEach(*column, seed, hashes,
+                    [&bools](int64_t i) -> uint64_t { return bools.Value(i); });
         break;
       }
-      case arrow::Type::INT8: HashIntegers<arrow::Int8Array>(*column, seed, hashes); break;
-      case arrow::Type::INT16: HashIntegers<arrow::Int16Array>(*column, seed, hashes); break;
-      case arrow::Type::INT32: HashIntegers<arrow::Int32Array>(*column, seed, hashes); break;
-      case arrow::Type::INT64: HashIntegers<arrow::Int64Array>(*column, seed, hashes); break;
-      case arrow::Type::UINT8: HashIntegers<arrow::UInt8Array>(*column, seed, hashes); break;
-      case arrow::Type::UINT16: HashIntegers<arrow::UInt16Array>(*column, seed, hashes); break;
-      case arrow::Type::UINT32: HashIntegers<arrow::UInt32Array>(*column, seed, hashes); break;
-      case arrow::Type::UINT64: HashIntegers<arrow::UInt64Array>(*column, seed, hashes); break;
-      case arrow::Type::DATE32: HashIntegers<arrow::Date32Array>(*column, seed, hashes); break;
-      case arrow::Type::DATE64: HashIntegers<arrow::Date64Array>(*column, seed, hashes); break;
-      case arrow::Type::TIME32: HashIntegers<arrow::Time32Array>(*column, seed, hashes); break;
-      case arrow::Type::TIME64: HashIntegers<arrow::Time64Array>(*column, seed, hashes); break;
+      case arrow::Type::INT8:
+        HashIntegers<arrow::Int8Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::INT16:
+        HashIntegers<arrow::Int16Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::INT32:
+        HashIntegers<arrow::Int32Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::INT64:
+        HashIntegers<arrow::Int64Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::UINT8:
+        HashIntegers<arrow::UInt8Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::UINT16:
+        HashIntegers<arrow::UInt16Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::UINT32:
+        HashIntegers<arrow::UInt32Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::UINT64:
+        HashIntegers<arrow::UInt64Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::DATE32:
+        HashIntegers<arrow::Date32Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::DATE64:
+        HashIntegers<arrow::Date64Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::TIME32:
+        HashIntegers<arrow::Time32Array>(*column, seed, hashes);
+        break;
+      case arrow::Type::TIME64:
+        HashIntegers<arrow::Time64Array>(*column, seed, hashes);
+        break;
       case arrow::Type::TIMESTAMP:
         HashIntegers<arrow::TimestampArray>(*column, seed, hashes);
         break;
-      case arrow::Type::DURATION: HashIntegers<arrow::DurationArray>(*column, seed, hashes); break;
-      case arrow::Type::FLOAT: HashFloats<arrow::FloatArray>(*column, seed, hashes); break;
-      case arrow::Type::DOUBLE: HashFloats<arrow::DoubleArray>(*column, seed, hashes); break;
-      case arrow::Type::STRING: HashBinary<arrow::StringArray>(*column, seed, hashes); break;
-      case arrow::Type::BINARY: HashBinary<arrow::BinaryArray>(*column, seed, hashes); break;
+      case arrow::Type::DURATION:
+        HashIntegers<arrow::DurationArray>(*column, seed, hashes);
+        break;
+      case arrow::Type::FLOAT:
+        HashFloats<arrow::FloatArray>(*column, seed, hashes);
+        break;
+      case arrow::Type::DOUBLE:
+        HashFloats<arrow::DoubleArray>(*column, seed, hashes);
+        break;
+      case arrow::Type::STRING:
+        HashBinary<arrow::StringArray>(*column, seed, hashes);
+        break;
+      case arrow::Type::BINARY:
+        HashBinary<arrow::BinaryArray>(*column, seed, hashes);
+        break;
       case arrow::Type::LARGE_STRING:
         HashBinary<arrow::LargeStringArray>(*column, seed, hashes);
         break;

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "exec/stream_operator.h"
-#include "spill/spill_file.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"
+#include "spill/spill_file.h"
 
 namespace sluice::exec {
 

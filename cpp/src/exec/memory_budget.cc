@@ -34,7 +34,6 @@ bool MemoryBudget::TryReserve(int64_t bytes, bool force) {
     reserved_.fetch_add(bytes);
     return true;
   }
-  if (allocated_.load() + bytes > limit) return false;
   const auto share = static_cast<int64_t>(limit * kOperatorShare);
   int64_t current = reserved_.load();
   while (true) {

@@ -27,7 +27,9 @@ class MemoryBudget : public arrow::MemoryPool {
 
   /// Claims `bytes` for rows an operator holds on to (a sort's unsorted rows, the
   /// partitions of a group-by). Refused when the claims of all operators would pass
-  /// kOperatorShare of the limit, or allocations the limit: the operator spills instead.
+  /// kOperatorShare of the limit: the operator spills instead. (Not refused for
+  /// allocations elsewhere: batches in flight come and go, and counting them would cut
+  /// a sort's runs to a batch or two whenever readers are busy.)
   /// `force` grants it regardless (an operator holding nothing may always take a batch).
   bool TryReserve(int64_t bytes, bool force);
   void Unreserve(int64_t bytes) { reserved_.fetch_sub(bytes); }

@@ -259,7 +259,7 @@ arrow::Result<std::unique_ptr<PipelineRunner>> PipelineRunner::Start(
   // Buffered output beyond what the consumer has taken: a share of the budget, so several
   // pipelines (a sort's input and its output, say) fit at once. The oldest task is always
   // admitted, so even a tiny share cannot stall the pipeline.
-  runner->max_buffered_bytes_ = ctx->config().memory_limit_bytes / 4;
+  runner->max_buffered_bytes_ = ctx->config().memory_limit_bytes / 8;
   runner->live_workers_ = workers;
   // Started by a worker of the same execution: an input that pipeline reads (a user
   // function that runs a job of its own starts it with another context).

@@ -103,9 +103,8 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
     uri_or_path = std::filesystem::absolute(trimmed).lexically_normal().string();
     while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
   }
-  ARROW_ASSIGN_OR_RAISE(
-      commit->filesystem_,
-      BudgetedFileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
+  ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
+                        BudgetedFileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));

@@ -1,6 +1,7 @@
 // ReadParquet: Parquet files (optionally hive-partitioned) scanned through Arrow Dataset,
 // with partition pruning, row-group statistics pruning, projection and limit pushdown.
 
+#include <arrow/acero/options.h>
 #include <arrow/compute/expression.h>
 #include <arrow/dataset/file_parquet.h>
 #include <arrow/dataset/partition.h>
@@ -408,21 +409,32 @@ class ParquetSource : public plan::SourceSpec {
   std::shared_ptr<ds::ScanOptions> BaseScanOptions(exec::ExecContext* ctx) const {
     auto options = std::make_shared<ds::ScanOptions>();
     options->pool = ctx->pool();
-    options->batch_size = std::max<int64_t>(1, ctx->config().batch_rows);
+    // Each worker holds a few decoded batches at once (the one it passes on, the scanner's
+    // read-ahead, those queued for the consumer); under a small budget the batches get
+    // smaller so that stays within about a quarter of it (~128 bytes a row assumed).
+    const int64_t workers = std::max(1, ctx->config().num_threads);
+    const int64_t budget_rows = ctx->config().memory_limit_bytes / (workers * 32 * 128);
+    options->batch_size = std::max<int64_t>(
+        1, std::min(ctx->config().batch_rows, std::max<int64_t>(4096, budget_rows)));
     // Arrow's scanner decodes up to batch_readahead batches ahead of its consumer; at its
     // default (16 batches of 64k rows, per task) that alone passes a small budget. Allow
     // about an eighth of the budget per worker, at ~128 bytes a row.
-    const int64_t per_worker =
-        ctx->config().memory_limit_bytes / 8 / std::max(1, ctx->config().num_threads);
-    options->batch_readahead = static_cast<int32_t>(
-        std::clamp<int64_t>(per_worker / (options->batch_size * 128), 1, 16));
+    const int64_t per_worker = ctx->config().memory_limit_bytes / 8 / workers;
+    options->batch_readahead =
+        static_cast<int32_t>(std::clamp<int64_t>(per_worker / (options->batch_size * 128), 1, 16));
     options->fragment_readahead = 1;  // a task is one fragment
+    // The scan queues decoded batches for its reader until they pass the backpressure
+    // threshold, 1 GiB by default: a task blocked on a full pipeline would go on decoding
+    // its whole range into memory. Pause it at the same per-worker share instead.
+    const int64_t pause_at = std::max<int64_t>(per_worker, 1 << 20);
+    options->backpressure = arrow::acero::BackpressureOptions(static_cast<uint64_t>(pause_at / 2),
+                                                              static_cast<uint64_t>(pause_at));
     auto parquet_options = std::make_shared<ds::ParquetFragmentScanOptions>();
     parquet_options->reader_properties = std::make_shared<parquet::ReaderProperties>(ctx->pool());
     // Pre-buffered column chunks are read through the reader's IO context, whose pool is
     // Arrow's default (outside the budget) unless set.
-    auto arrow_properties = std::make_shared<parquet::ArrowReaderProperties>(
-        *parquet_options->arrow_reader_properties);
+    auto arrow_properties =
+        std::make_shared<parquet::ArrowReaderProperties>(*parquet_options->arrow_reader_properties);
     arrow_properties->set_io_context(ctx->io_context());
     // Pre-buffering reads every column chunk of a task's row groups up front and keeps
     // them until the task ends: a task's whole compressed size held at once. Local reads

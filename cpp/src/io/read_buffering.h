@@ -37,8 +37,8 @@ inline arrow::io::IOContext BudgetedIOContext() {
 /// a local file (a Parquet row group's column chunks) would land outside the budget.
 inline arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> BudgetedFileSystemFromUriOrPath(
     const std::string& uri_or_path, std::string* out_path) {
-  ARROW_ASSIGN_OR_RAISE(auto fs, arrow::fs::FileSystemFromUriOrPath(
-                                     uri_or_path, BudgetedIOContext(), out_path));
+  ARROW_ASSIGN_OR_RAISE(
+      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), out_path));
   if (fs->io_context().pool() != BudgetedIOContext().pool() && fs->type_name() == "local") {
     const auto& local = static_cast<const arrow::fs::LocalFileSystem&>(*fs);
     fs = std::make_shared<arrow::fs::LocalFileSystem>(local.options(), BudgetedIOContext());

@@ -107,8 +107,8 @@ arrow::Result<AcceroAggregate> DirectKernel(const Aggregate& agg) {
     return AcceroAggregate{f, SkipNulls(), agg.column, agg.output_name};
   }
   if (f == "std") {
-    return AcceroAggregate{"stddev", std::make_shared<cp::VarianceOptions>(/*ddof=*/1),
-                           agg.column, agg.output_name};
+    return AcceroAggregate{"stddev", std::make_shared<cp::VarianceOptions>(/*ddof=*/1), agg.column,
+                           agg.output_name};
   }
   if (f == "var") {
     return AcceroAggregate{"variance", std::make_shared<cp::VarianceOptions>(/*ddof=*/1),
@@ -137,8 +137,7 @@ void SplitAggregates(const std::vector<Aggregate>& aggs, std::vector<AcceroAggre
     const std::string name = PartialName(i, "");
     if (agg.function == "mean") {
       partial->push_back({"sum", SkipNulls(), agg.column, name + "_sum"});
-      partial->push_back({"count",
-                          std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID),
+      partial->push_back({"count", std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID),
                           agg.column, name + "_count"});
       merge->push_back({"sum", SkipNulls(), name + "_sum", name + "_sum"});
       merge->push_back({"sum", SkipNulls(), name + "_count", name + "_count"});
@@ -153,11 +152,9 @@ void SplitAggregates(const std::vector<Aggregate>& aggs, std::vector<AcceroAggre
   }
 }
 
-arrow::Result<std::shared_ptr<arrow::Table>> RunAcero(exec::ExecContext* ctx,
-                                                      std::shared_ptr<arrow::RecordBatchReader> rows,
-                                                      const std::vector<std::string>& keys,
-                                                      const std::vector<AcceroAggregate>& aggs,
-                                                      bool ordered) {
+arrow::Result<std::shared_ptr<arrow::Table>> RunAcero(
+    exec::ExecContext* ctx, std::shared_ptr<arrow::RecordBatchReader> rows,
+    const std::vector<std::string>& keys, const std::vector<AcceroAggregate>& aggs, bool ordered) {
   const std::string prefix = keys.empty() ? "" : "hash_";
   std::vector<cp::Aggregate> acero_aggs;
   for (const auto& agg : aggs) {
@@ -219,7 +216,8 @@ class GroupBy {
       output.in_memory = MaterializedRows{std::move(table), nullptr};
       return output;
     }
-    ARROW_ASSIGN_OR_RAISE(sorter_, ExternalSorter::Make(ctx_, output_schema_, KeyOrder(), counters_));
+    ARROW_ASSIGN_OR_RAISE(sorter_,
+                          ExternalSorter::Make(ctx_, output_schema_, KeyOrder(), counters_));
     if (decomposable_) {
       ARROW_RETURN_NOT_OK(RunPartial(input));
     } else {
@@ -245,7 +243,7 @@ class GroupBy {
   }
 
   /// Streams the input through Acero in chunks with partial aggregates. A chunk ends when
-  /// allocations pass three quarters of the budget (the hash table is what grows); with
+  /// its allocations grow by a quarter of the budget (the hash table is what grows); with
   /// few groups that never happens and the one chunk's partials are the result. With
   /// more chunks, their partials are hash-partitioned (spilling as needed) and merged
   /// partition by partition.
@@ -253,11 +251,15 @@ class GroupBy {
     std::vector<AcceroAggregate> partial, merge;
     SplitAggregates(aggregates_, &partial, &merge);
     const int64_t limit = ctx_->config().memory_limit_bytes;
-    auto over_budget = [limit](int64_t batches) {
-      return batches >= 4 && exec::MemoryBudget::Global()->bytes_allocated() > limit / 4 * 3;
-    };
     std::unique_ptr<spill::HashPartitioner> partitioner;
     while (true) {
+      // What the chunk's hash table adds to the allocations since it started is what it
+      // costs; a quarter of the budget, or the whole budget in all, ends it.
+      const int64_t start = exec::MemoryBudget::Global()->bytes_allocated();
+      auto over_budget = [limit, start](int64_t batches) {
+        const int64_t now = exec::MemoryBudget::Global()->bytes_allocated();
+        return batches >= 4 && (now - start > limit / 4 || now > limit);
+      };
       auto reader = std::make_shared<StreamReader>(input, input_schema_, counters_, over_budget);
       ARROW_ASSIGN_OR_RAISE(auto chunk, RunAcero(ctx_, reader, keys_, partial, ordered_));
       if (!partitioner && reader->stream_ended()) {
@@ -265,10 +267,9 @@ class GroupBy {
         return AddFinal(chunk);
       }
       if (!partitioner) {
-        ARROW_ASSIGN_OR_RAISE(partitioner,
-                              spill::HashPartitioner::Make(ctx_, chunk->schema(), keys_,
-                                                           kPartitions, /*seed=*/0, counters_,
-                                                           "groupby-partials"));
+        ARROW_ASSIGN_OR_RAISE(
+            partitioner, spill::HashPartitioner::Make(ctx_, chunk->schema(), keys_, kPartitions,
+                                                      /*seed=*/0, counters_, "groupby-partials"));
       }
       ARROW_RETURN_NOT_OK(AddTable(partitioner.get(), *chunk));
       if (reader->stream_ended()) break;
@@ -305,10 +306,11 @@ class GroupBy {
         for (auto& batch : partition.batches) all.push_back(std::move(batch));
       }
       partitions.partitions.clear();
-      exec::FunctionBatchStream rows([&all, next = size_t{0}]() mutable -> arrow::Result<exec::BatchPtr> {
-        if (next >= all.size()) return nullptr;
-        return std::move(all[next++]);
-      });
+      exec::FunctionBatchStream rows(
+          [&all, next = size_t{0}]() mutable -> arrow::Result<exec::BatchPtr> {
+            if (next >= all.size()) return nullptr;
+            return std::move(all[next++]);
+          });
       return AggregatePartition(&rows, input_schema_, direct, kMaxDepth, 0, /*count_rows=*/false);
     }
     for (const auto& partition : partitions.partitions) {
@@ -322,15 +324,15 @@ class GroupBy {
 
   /// Aggregates one partition's rows (partials or raw rows, per `aggs`) into the sorter,
   /// splitting it further first when it is too large to aggregate within the budget.
-  arrow::Status AggregatePartition(exec::BatchStream* rows, const std::shared_ptr<arrow::Schema>& schema,
+  arrow::Status AggregatePartition(exec::BatchStream* rows,
+                                   const std::shared_ptr<arrow::Schema>& schema,
                                    const std::vector<AcceroAggregate>& aggs, int depth,
                                    int64_t memory_bytes, bool count_rows = false) {
     if (ctx_->cancelled()) return arrow::Status::Cancelled("groupby cancelled");
     if (depth < kMaxDepth && memory_bytes > ctx_->config().memory_limit_bytes / 4) {
-      ARROW_ASSIGN_OR_RAISE(auto partitioner,
-                            spill::HashPartitioner::Make(ctx_, schema, keys_, kSubPartitions,
-                                                         /*seed=*/depth, counters_,
-                                                         "groupby-split"));
+      ARROW_ASSIGN_OR_RAISE(auto partitioner, spill::HashPartitioner::Make(
+                                                  ctx_, schema, keys_, kSubPartitions,
+                                                  /*seed=*/depth, counters_, "groupby-split"));
       while (true) {
         ARROW_ASSIGN_OR_RAISE(exec::BatchPtr batch, rows->Next());
         if (!batch) break;
@@ -374,7 +376,8 @@ class GroupBy {
   }
 
   /// Keys, then one column per aggregate: a mean is its partial sum over its count.
-  arrow::Result<std::shared_ptr<arrow::Table>> FromPartials(const std::shared_ptr<arrow::Table>& t) {
+  arrow::Result<std::shared_ptr<arrow::Table>> FromPartials(
+      const std::shared_ptr<arrow::Table>& t) {
     std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
     for (const auto& k : keys_) columns.push_back(t->GetColumnByName(k));
     for (size_t i = 0; i < aggregates_.size(); ++i) {
@@ -383,26 +386,27 @@ class GroupBy {
         columns.push_back(t->GetColumnByName(name));
         continue;
       }
-      ARROW_ASSIGN_OR_RAISE(arrow::Datum sum, cp::Cast(t->GetColumnByName(name + "_sum"),
-                                                      arrow::float64(), cp::CastOptions::Safe(),
-                                                      ctx_->compute_context()));
-      ARROW_ASSIGN_OR_RAISE(arrow::Datum count, cp::Cast(t->GetColumnByName(name + "_count"),
-                                                        arrow::float64(), cp::CastOptions::Safe(),
-                                                        ctx_->compute_context()));
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum sum,
+                            cp::Cast(t->GetColumnByName(name + "_sum"), arrow::float64(),
+                                     cp::CastOptions::Safe(), ctx_->compute_context()));
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum count,
+                            cp::Cast(t->GetColumnByName(name + "_count"), arrow::float64(),
+                                     cp::CastOptions::Safe(), ctx_->compute_context()));
       ARROW_ASSIGN_OR_RAISE(arrow::Datum mean,
                             cp::CallFunction("divide", {sum, count}, ctx_->compute_context()));
       columns.push_back(mean.chunked_array());
     }
     arrow::FieldVector fields;
     for (size_t c = 0; c < columns.size(); ++c) {
-      fields.push_back(arrow::field(output_schema_->field(static_cast<int>(c))->name(),
-                                    columns[c]->type()));
+      fields.push_back(
+          arrow::field(output_schema_->field(static_cast<int>(c))->name(), columns[c]->type()));
     }
     return arrow::Table::Make(arrow::schema(fields), columns, t->num_rows());
   }
 
   /// Sum/min/max keep Arrow's types; make them match the planned schema.
-  arrow::Result<std::shared_ptr<arrow::Table>> ToOutputTypes(const std::shared_ptr<arrow::Table>& table) {
+  arrow::Result<std::shared_ptr<arrow::Table>> ToOutputTypes(
+      const std::shared_ptr<arrow::Table>& table) {
     std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
     for (int i = 0; i < table->num_columns(); ++i) {
       auto column = table->column(i);

@@ -128,9 +128,9 @@ arrow::Result<SortedOutput> ExternalSorter::Finish() {
   }
   ARROW_RETURN_NOT_OK(SpillRun());
   std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
-  ARROW_ASSIGN_OR_RAISE(output.merged,
-                        spill::SortedRunMerger::Make(ctx_, schema_, keys_, std::move(runs_),
-                                                     kMaxFanIn, SpillBatchRows(), spilled));
+  ARROW_ASSIGN_OR_RAISE(
+      output.merged, spill::SortedRunMerger::Make(ctx_, schema_, keys_, std::move(runs_), kMaxFanIn,
+                                                  SpillBatchRows(), spilled));
   const int64_t row_bytes = std::max<int64_t>(1, total_bytes_ / std::max<int64_t>(1, total_rows_));
   output.merged_rows_per_piece = std::clamp<int64_t>(
       ctx_->config().memory_limit_bytes / 16 / row_bytes, 1024, int64_t{1} << 20);
@@ -138,7 +138,6 @@ arrow::Result<SortedOutput> ExternalSorter::Finish() {
 }
 
 namespace {
-
 
 /// A multiple of the worker count of tasks, so the gather and what follows (a writer's
 /// encoding) keep every worker busy to the end; at most about a million rows per task,

@@ -462,11 +462,12 @@ class JoinTaskSource : public exec::TaskSource {
       }
       if (!right_partitions) {
         // The build side outgrew the reservation: from here on, a Grace hash join.
-        ARROW_ASSIGN_OR_RAISE(right_partitions,
-                              spill::HashPartitioner::Make(ctx_, right_schema_, options_.right_keys,
-                                                           kJoinPartitions, /*seed=*/0, counters_,
-                                                           "join-right"));
-        for (const auto& buffered : right_batches) ARROW_RETURN_NOT_OK(right_partitions->Add(buffered));
+        ARROW_ASSIGN_OR_RAISE(
+            right_partitions,
+            spill::HashPartitioner::Make(ctx_, right_schema_, options_.right_keys, kJoinPartitions,
+                                         /*seed=*/0, counters_, "join-right"));
+        for (const auto& buffered : right_batches)
+          ARROW_RETURN_NOT_OK(right_partitions->Add(buffered));
         right_batches.clear();
         reservation_.Release();
       }
@@ -485,8 +486,8 @@ class JoinTaskSource : public exec::TaskSource {
   /// The right rows fit: they are built into one hash table and the left input streams
   /// through it.
   arrow::Status InMemoryJoin(std::vector<exec::BatchPtr> right_batches) {
-    ARROW_ASSIGN_OR_RAISE(auto right_rows, arrow::Table::FromRecordBatches(right_schema_,
-                                                                           std::move(right_batches)));
+    ARROW_ASSIGN_OR_RAISE(auto right_rows,
+                          arrow::Table::FromRecordBatches(right_schema_, std::move(right_batches)));
     std::shared_ptr<arrow::Table> table;
     // Nothing can match an empty right side: an inner, right or semi join is empty then,
     // and the left input need not run at all.
@@ -526,10 +527,10 @@ class JoinTaskSource : public exec::TaskSource {
     ARROW_ASSIGN_OR_RAISE(auto left_runner, exec::PipelineRunner::Start(ctx_, std::move(left_)));
     exec::BatchPtr left_first;
     ARROW_ASSIGN_OR_RAISE(auto spec, ResolveSpec(left_runner.get(), &left_first));
-    ARROW_ASSIGN_OR_RAISE(auto left_partitions,
-                          spill::HashPartitioner::Make(ctx_, left_schema_, options_.left_keys,
-                                                       kJoinPartitions, /*seed=*/0, counters_,
-                                                       "join-left"));
+    ARROW_ASSIGN_OR_RAISE(
+        auto left_partitions,
+        spill::HashPartitioner::Make(ctx_, left_schema_, options_.left_keys, kJoinPartitions,
+                                     /*seed=*/0, counters_, "join-left"));
     exec::BatchPtr batch = std::move(left_first);
     while (true) {
       if (!batch) {
@@ -552,7 +553,8 @@ class JoinTaskSource : public exec::TaskSource {
       ARROW_ASSIGN_OR_RAISE(auto right_rows, right_part.Open(ctx_->pool()));
       ARROW_ASSIGN_OR_RAISE(
           auto joined,
-          JoinStreams(ctx_, std::make_shared<StreamAsReader>(std::move(left_rows), spec.left_schema),
+          JoinStreams(ctx_,
+                      std::make_shared<StreamAsReader>(std::move(left_rows), spec.left_schema),
                       std::make_shared<StreamAsReader>(std::move(right_rows), spec.right_schema),
                       spec, counters_));
       ARROW_RETURN_NOT_OK(KeepOutput(joined, &outputs_[p], p));
@@ -583,10 +585,10 @@ class JoinTaskSource : public exec::TaskSource {
       return arrow::Status::OK();
     }
     std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
-    ARROW_ASSIGN_OR_RAISE(out->file, spill::WriteSpillFile(ctx_->spill_directory(),
-                                                          "join-output-p" + std::to_string(partition),
-                                                          joined->schema(), batches, ctx_->pool(),
-                                                          spilled));
+    ARROW_ASSIGN_OR_RAISE(
+        out->file,
+        spill::WriteSpillFile(ctx_->spill_directory(), "join-output-p" + std::to_string(partition),
+                              joined->schema(), batches, ctx_->pool(), spilled));
     return arrow::Status::OK();
   }
 

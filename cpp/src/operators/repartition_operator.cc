@@ -40,9 +40,9 @@ class HashRepartitionTaskSource : public exec::TaskSource {
       ARROW_ASSIGN_OR_RAISE(exec::BatchPtr batch, runner->Next());
       if (!batch) break;
       if (!partitioner) {
-        ARROW_ASSIGN_OR_RAISE(partitioner, spill::HashPartitioner::Make(
-                                               ctx_, batch->schema(), keys_, num_blocks_,
-                                               /*seed=*/0, counters_, "repartition"));
+        ARROW_ASSIGN_OR_RAISE(
+            partitioner, spill::HashPartitioner::Make(ctx_, batch->schema(), keys_, num_blocks_,
+                                                      /*seed=*/0, counters_, "repartition"));
       }
       if (counters_) {
         counters_->rows_in.fetch_add(batch->num_rows());

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "exec/batch_stream.h"
-#include "exec/exec_context.h"
-
 #include <string>
 #include <vector>
+
+#include "exec/batch_stream.h"
+#include "exec/exec_context.h"
 
 namespace sluice::operators {
 

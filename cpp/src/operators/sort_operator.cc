@@ -5,7 +5,6 @@
 
 namespace sluice::operators {
 
-
 arrow::Result<std::unique_ptr<exec::TaskSource>> MakeSortTaskSource(
     exec::ExecContext* ctx, std::unique_ptr<exec::TaskSource> input, std::vector<SortKey> keys,
     exec::OperatorCounters* counters) {

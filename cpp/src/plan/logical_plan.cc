@@ -408,8 +408,7 @@ arrow::Result<PlanNodePtr> AggregateNode::WithInputs(std::vector<PlanNodePtr> in
 
 // ---- RepartitionNode
 
-RepartitionNode::RepartitionNode(PlanNodePtr input, int num_blocks,
-                                 std::vector<std::string> keys)
+RepartitionNode::RepartitionNode(PlanNodePtr input, int num_blocks, std::vector<std::string> keys)
     : PlanNode(NodeKind::kRepartition, {input}, input->schema()),
       num_blocks_(num_blocks),
       keys_(std::move(keys)) {}
@@ -419,7 +418,8 @@ arrow::Result<PlanNodePtr> RepartitionNode::Make(PlanNodePtr input, int num_bloc
   if (num_blocks <= 0) {
     return arrow::Status::Invalid("repartition: num_blocks must be positive, got ", num_blocks);
   }
-  if (input->schema()) ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), keys, "repartition"));
+  if (input->schema())
+    ARROW_RETURN_NOT_OK(CheckColumnsExist(*input->schema(), keys, "repartition"));
   return PlanNodePtr(new RepartitionNode(std::move(input), num_blocks, std::move(keys)));
 }
 

@@ -85,7 +85,8 @@ arrow::Status HashPartitioner::Add(const exec::BatchPtr& batch) {
     ARROW_ASSIGN_OR_RAISE(auto order, arrow::AllocateBuffer(n * sizeof(uint32_t), ctx_->pool()));
     auto* order_data = reinterpret_cast<uint32_t*>(order->mutable_data());
     std::vector<int64_t> cursor(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) order_data[cursor[partition_of[i]]++] = static_cast<uint32_t>(i);
+    for (int64_t i = 0; i < n; ++i)
+      order_data[cursor[partition_of[i]]++] = static_cast<uint32_t>(i);
     ARROW_ASSIGN_OR_RAISE(
         arrow::Datum reordered,
         arrow::compute::Take(batch, std::make_shared<arrow::UInt32Array>(n, std::move(order)),
@@ -118,10 +119,9 @@ arrow::Status HashPartitioner::SpillAll() {
     HashPartition& partition = partitions_[p];
     if (partition.batches.empty()) continue;
     if (!writers_[p]) {
-      ARROW_ASSIGN_OR_RAISE(writers_[p],
-                            SpillWriter::Open(ctx_->spill_directory(),
-                                              stem_ + "-p" + std::to_string(p), schema_,
-                                              ctx_->pool(), spilled));
+      ARROW_ASSIGN_OR_RAISE(
+          writers_[p], SpillWriter::Open(ctx_->spill_directory(), stem_ + "-p" + std::to_string(p),
+                                         schema_, ctx_->pool(), spilled));
     }
     // One write per partition: the slices of many input batches make one IPC batch.
     exec::BatchPtr rows = partition.batches[0];

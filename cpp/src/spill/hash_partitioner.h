@@ -43,10 +43,12 @@ class HashPartitioner {
  public:
   /// `seed` picks an independent hash: re-partitioning an oversized partition with a new
   /// seed splits it. `stem` names the spill files.
-  static arrow::Result<std::unique_ptr<HashPartitioner>> Make(
-      exec::ExecContext* ctx, std::shared_ptr<arrow::Schema> schema,
-      const std::vector<std::string>& keys, int num_partitions, uint64_t seed,
-      exec::OperatorCounters* counters, std::string stem);
+  static arrow::Result<std::unique_ptr<HashPartitioner>> Make(exec::ExecContext* ctx,
+                                                              std::shared_ptr<arrow::Schema> schema,
+                                                              const std::vector<std::string>& keys,
+                                                              int num_partitions, uint64_t seed,
+                                                              exec::OperatorCounters* counters,
+                                                              std::string stem);
   ~HashPartitioner();
 
   arrow::Status Add(const exec::BatchPtr& batch);

@@ -38,8 +38,8 @@ arrow::Result<std::unique_ptr<SortedRunMerger>> SortedRunMerger::Make(
     }
     runs = std::move(next_level);
   }
-  std::unique_ptr<SortedRunMerger> merger(new SortedRunMerger(ctx, std::move(schema),
-                                                              std::move(comparator)));
+  std::unique_ptr<SortedRunMerger> merger(
+      new SortedRunMerger(ctx, std::move(schema), std::move(comparator)));
   ARROW_RETURN_NOT_OK(merger->Open(std::move(runs)));
   return merger;
 }

@@ -69,8 +69,8 @@ arrow::Status SpillDirectory::CreateOnce() {
                 static_cast<unsigned>(random()));
   const fs::path path = fs::path(parent_) / name;
   if (!fs::create_directory(path, ec) || ec) {
-    return arrow::Status::IOError("cannot create spill directory '", path.string(), "': ",
-                                  ec ? ec.message() : std::string("it already exists"));
+    return arrow::Status::IOError("cannot create spill directory '", path.string(),
+                                  "': ", ec ? ec.message() : std::string("it already exists"));
   }
   path_ = path.string();
   return arrow::Status::OK();
@@ -82,9 +82,11 @@ arrow::Result<std::string> SpillDirectory::NewFilePath(const std::string& stem) 
   return (fs::path(path_) / (stem + "-" + std::to_string(next_file_++) + ".arrows")).string();
 }
 
-arrow::Result<std::unique_ptr<SpillWriter>> SpillWriter::Open(
-    SpillDirectory* directory, const std::string& stem, std::shared_ptr<arrow::Schema> schema,
-    arrow::MemoryPool* pool, std::atomic<int64_t>* spilled_bytes) {
+arrow::Result<std::unique_ptr<SpillWriter>> SpillWriter::Open(SpillDirectory* directory,
+                                                              const std::string& stem,
+                                                              std::shared_ptr<arrow::Schema> schema,
+                                                              arrow::MemoryPool* pool,
+                                                              std::atomic<int64_t>* spilled_bytes) {
   std::unique_ptr<SpillWriter> writer(new SpillWriter());
   writer->directory_ = directory;
   writer->spilled_bytes_ = spilled_bytes;
@@ -100,8 +102,7 @@ arrow::Result<std::unique_ptr<SpillWriter>> SpillWriter::Open(
   options.memory_pool = pool;
   // LZ4 compresses spilled rows two to four times at several hundred MB/s per core:
   // cheaper than the disk bandwidth it saves.
-  ARROW_ASSIGN_OR_RAISE(options.codec,
-                        arrow::util::Codec::Create(arrow::Compression::LZ4_FRAME));
+  ARROW_ASSIGN_OR_RAISE(options.codec, arrow::util::Codec::Create(arrow::Compression::LZ4_FRAME));
   auto ipc = arrow::ipc::MakeStreamWriter(writer->sink_, std::move(schema), options);
   if (!ipc.ok()) return SpillError(path, ipc.status());
   writer->writer_ = *ipc;
