@@ -33,6 +33,24 @@ inline int64_t BatchReferencedBytes(const arrow::RecordBatch& batch) {
   return bytes.ok() ? *bytes : BatchBufferBytes(batch);
 }
 
+/// `batch` labelled with `schema`, which must have the same column types: pipelines may
+/// hand over batches whose nullability or metadata differ from their plan's, while a file,
+/// a concatenation or a table needs one schema. Other differences are a TypeError naming
+/// both schemas.
+inline arrow::Result<BatchPtr> BatchUnderSchema(const BatchPtr& batch,
+                                                const std::shared_ptr<arrow::Schema>& schema) {
+  if (batch->schema()->Equals(*schema, /*check_metadata=*/false)) return batch;
+  bool same_types = batch->num_columns() == schema->num_fields();
+  for (int i = 0; same_types && i < schema->num_fields(); ++i) {
+    same_types = batch->column(i)->type()->Equals(*schema->field(i)->type());
+  }
+  if (!same_types) {
+    return arrow::Status::TypeError("a batch's columns differ from the expected ones.\nexpected: ",
+                                    schema->ToString(), "\ngot: ", batch->schema()->ToString());
+  }
+  return arrow::RecordBatch::Make(schema, batch->num_rows(), batch->columns());
+}
+
 /// A pull iterator over batches, used by exactly one thread at a time. Next() returns
 /// nullptr at the end.
 class BatchStream {

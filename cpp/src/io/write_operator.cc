@@ -336,8 +336,7 @@ class TaskWriter {
       // file writers' costs per call are per column, not per row.
       // Batches may differ in nullability (SameColumns allows it); the file has one schema.
       for (auto& rows : partition->pending) {
-        rows =
-            arrow::RecordBatch::Make(task_->layout->file_schema, rows->num_rows(), rows->columns());
+        ARROW_ASSIGN_OR_RAISE(rows, exec::BatchUnderSchema(rows, task_->layout->file_schema));
       }
       ARROW_ASSIGN_OR_RAISE(auto combined,
                             arrow::ConcatenateRecordBatches(partition->pending, ctx_->pool()));

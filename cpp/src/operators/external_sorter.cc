@@ -48,6 +48,7 @@ arrow::Status ExternalSorter::SetSchema(std::shared_ptr<arrow::Schema> schema) {
 
 arrow::Status ExternalSorter::Add(exec::BatchPtr batch) {
   if (!schema_) ARROW_RETURN_NOT_OK(SetSchema(batch->schema()));
+  ARROW_ASSIGN_OR_RAISE(batch, exec::BatchUnderSchema(batch, schema_));
   if (batch->num_rows() == 0) return arrow::Status::OK();
   const int64_t bytes = exec::BatchReferencedBytes(*batch);
   if (!reservation_->TryGrow(bytes)) {

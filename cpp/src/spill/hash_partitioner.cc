@@ -61,7 +61,8 @@ arrow::Result<std::unique_ptr<HashPartitioner>> HashPartitioner::Make(
 
 HashPartitioner::~HashPartitioner() = default;
 
-arrow::Status HashPartitioner::Add(const exec::BatchPtr& batch) {
+arrow::Status HashPartitioner::Add(const exec::BatchPtr& input) {
+  ARROW_ASSIGN_OR_RAISE(exec::BatchPtr batch, exec::BatchUnderSchema(input, schema_));
   const int64_t n = batch->num_rows();
   if (n == 0) return arrow::Status::OK();
   const auto count = static_cast<int64_t>(partitions_.size());

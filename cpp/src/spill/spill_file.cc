@@ -118,7 +118,12 @@ SpillWriter::~SpillWriter() {
 
 arrow::Status SpillWriter::Write(const arrow::RecordBatch& batch) {
   if (finished_) return arrow::Status::Invalid("spill file '", file_.path, "' is already closed");
-  arrow::Status st = writer_->WriteRecordBatch(batch);
+  std::shared_ptr<arrow::RecordBatch> labelled;
+  if (!batch.schema()->Equals(*file_.schema, /*check_metadata=*/false)) {
+    auto shared = arrow::RecordBatch::Make(batch.schema(), batch.num_rows(), batch.columns());
+    ARROW_ASSIGN_OR_RAISE(labelled, exec::BatchUnderSchema(shared, file_.schema));
+  }
+  arrow::Status st = writer_->WriteRecordBatch(labelled ? *labelled : batch);
   if (!st.ok()) return SpillError(file_.path, st);
   file_.rows += batch.num_rows();
   file_.batches += 1;
