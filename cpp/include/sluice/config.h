@@ -11,7 +11,8 @@ namespace sluice {
 struct EngineConfig {
   /// Worker threads per pipeline; 0 means one per hardware core.
   int num_threads = 0;
-  /// Soft memory budget in bytes for buffered batches; 0 means a quarter of physical RAM.
+  /// Memory budget in bytes; 0 means half of physical RAM. Operators that hold rows
+  /// (sort, group-by, join) may claim half of it and spill to `spill_dir` beyond that.
   int64_t memory_limit_bytes = 0;
   /// Target rows per batch produced by readers.
   int64_t batch_rows = 64 * 1024;

@@ -25,7 +25,9 @@ int64_t PhysicalMemory() {
 
 EngineConfig Resolve(EngineConfig c) {
   if (c.num_threads <= 0) c.num_threads = std::max(1u, std::thread::hardware_concurrency());
-  if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 4;
+  // Half of RAM: room for an in-memory sort of a few GB on a laptop, while leaving the
+  // rest to the OS page cache and the process around the engine (DuckDB takes 80%).
+  if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 2;
   if (c.spill_dir.empty()) {
     const char* tmpdir = std::getenv("TMPDIR");
     c.spill_dir = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";

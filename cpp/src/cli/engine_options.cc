@@ -77,7 +77,7 @@ void AddEngineOptions(ArgumentParser& parser) {
                   .value_name = "SIZE",
                   .help = "Memory budget for buffered data, e.g. 2GB or 512MiB; env "
                           "SLUICE_MEMORY_LIMIT.",
-                  .default_text = "a quarter of RAM"})
+                  .default_text = "half of RAM"})
       .AddOption({.name = "threads",
                   .value_name = "N",
                   .help = "Worker threads, 0 for one per core; env SLUICE_NUM_THREADS.",

@@ -245,6 +245,31 @@ std::vector<int> AllRowGroups(const parquet::FileMetaData& metadata) {
 
 /// Opens some row groups of `file` through an Arrow Dataset scanner that runs on the
 /// calling thread.
+/// Compressed bytes of `row_groups`: what pre-buffering them holds at once.
+int64_t CompressedBytes(const parquet::FileMetaData& metadata, const std::vector<int>& row_groups) {
+  int64_t total = 0;
+  for (int rg : row_groups) {
+    auto row_group = metadata.RowGroup(rg);
+    for (int c = 0; c < row_group->num_columns(); ++c) {
+      total += row_group->ColumnChunk(c)->total_compressed_size();
+    }
+  }
+  return total;
+}
+
+/// `options` with Parquet pre-buffering turned off.
+std::shared_ptr<ds::ScanOptions> WithoutPreBuffer(const ds::ScanOptions& options) {
+  auto copy = std::make_shared<ds::ScanOptions>(options);
+  auto parquet_options = std::make_shared<ds::ParquetFragmentScanOptions>(
+      static_cast<const ds::ParquetFragmentScanOptions&>(*options.fragment_scan_options));
+  auto arrow_properties =
+      std::make_shared<parquet::ArrowReaderProperties>(*parquet_options->arrow_reader_properties);
+  arrow_properties->set_pre_buffer(false);
+  parquet_options->arrow_reader_properties = std::move(arrow_properties);
+  copy->fragment_scan_options = std::move(parquet_options);
+  return copy;
+}
+
 arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
     const std::shared_ptr<arrow::Schema>& dataset_schema, const ParquetFile& file,
     const std::vector<int>& row_groups, const std::vector<std::string>& columns,
@@ -287,6 +312,8 @@ class ParquetSource : public plan::SourceSpec {
     std::vector<std::string> columns =
         pushdown.columns ? *pushdown.columns : schema_->field_names();
     auto scan_options = BaseScanOptions(ctx);
+    auto unbuffered_options = WithoutPreBuffer(*scan_options);
+    const int64_t pre_buffer_limit = PreBufferLimit(ctx);
 
     // Fewer files than workers: cut files into row-group ranges so every worker has work.
     const int target_tasks = std::max(1, ctx->config().num_threads * 2);
@@ -303,9 +330,12 @@ class ParquetSource : public plan::SourceSpec {
         unit.path = part.file->path;
         if (!pushdown.filter) unit.known_rows = RowsIn(*part.file->metadata, row_groups);
         // Tasks may outlive this source, so they hold what they need themselves.
+        const bool pre_buffer =
+            CompressedBytes(*part.file->metadata, row_groups) <= pre_buffer_limit;
         unit.open = [schema = schema_, file = part.file, row_groups = std::move(row_groups),
-                     columns, filter = pushdown.filter, scan_options]() {
-          return OpenRowGroups(schema, *file, row_groups, columns, filter, scan_options);
+                     columns, filter = pushdown.filter,
+                     options = pre_buffer ? scan_options : unbuffered_options]() {
+          return OpenRowGroups(schema, *file, row_groups, columns, filter, options);
         };
         units.push_back(std::move(unit));
       }
@@ -436,13 +466,19 @@ class ParquetSource : public plan::SourceSpec {
     auto arrow_properties =
         std::make_shared<parquet::ArrowReaderProperties>(*parquet_options->arrow_reader_properties);
     arrow_properties->set_io_context(ctx->io_context());
-    // Pre-buffering reads every column chunk of a task's row groups up front and keeps
-    // them until the task ends: a task's whole compressed size held at once. Local reads
-    // are cheap enough to make on demand, row group by row group.
-    if (local_files_) arrow_properties->set_pre_buffer(false);
     parquet_options->arrow_reader_properties = std::move(arrow_properties);
     options->fragment_scan_options = std::move(parquet_options);
     return options;
+  }
+
+  /// The largest task (compressed bytes of its row groups) worth pre-buffering.
+  /// Pre-buffering reads every column chunk of a task's row groups up front, in a few large
+  /// reads, and keeps them until the task ends: fine while that fits a worker's share of
+  /// the budget. Remote files always pre-buffer (one request per column chunk would be
+  /// far slower); local ones otherwise read column chunk by column chunk.
+  int64_t PreBufferLimit(exec::ExecContext* ctx) const {
+    if (!local_files_) return std::numeric_limits<int64_t>::max();
+    return ctx->config().memory_limit_bytes / 8 / std::max(1, ctx->config().num_threads);
   }
 
   std::vector<std::shared_ptr<const ParquetFile>> files_;
