@@ -13,11 +13,14 @@
 namespace sluice::compute {
 
 /// Builds one batch from rows of several batches that share `schema`: output row i is row
-/// `rows[i]` of `sources[source_of[i]]`. Each source gives its rows in one Take, the parts
-/// are concatenated and put in the requested order with one more Take (skipped when the
-/// request is already grouped by source). Arrow's Take over a chunked column would first
-/// concatenate every chunk, a full copy per call that also fails once a string column
-/// passes 2 GB.
+/// `rows[i]` of `sources[source_of[i]]`. Numbers, booleans, temporal, decimal and
+/// (large) string/binary columns are copied straight from the sources into the output
+/// buffers, one pass per column; other types (nested, dictionary, views) go through
+/// Arrow's Take per source. Arrow's Take over a chunked column would first concatenate
+/// every chunk, a full copy per call that also fails once a string column passes 2 GB,
+/// and a Take per source costs a kernel call per source per column when the rows are
+/// scattered over many batches (a sort's output). A run of consecutive rows of one
+/// source is returned as a slice of it, without copying.
 arrow::Result<std::shared_ptr<arrow::RecordBatch>> GatherRows(
     const std::shared_ptr<arrow::Schema>& schema,
     const std::vector<std::shared_ptr<arrow::RecordBatch>>& sources, const uint32_t* source_of,

@@ -1,15 +1,12 @@
 #include "operators/external_sorter.h"
 
-#include <arrow/compute/api_vector.h>
-
 #include <algorithm>
 
 #include "compute/gather_rows.h"
+#include "compute/parallel_sort.h"
 #include "exec/pipeline.h"
 
 namespace sluice::operators {
-
-namespace cp = arrow::compute;
 
 namespace {
 /// Spill batches are small enough that one per run of a wide merge fits the budget, and
@@ -66,16 +63,10 @@ arrow::Result<std::shared_ptr<arrow::Table>> ExternalSorter::BufferedTable() con
   return arrow::Table::FromRecordBatches(schema_ ? schema_ : arrow::schema({}), buffered_);
 }
 
-arrow::Result<std::shared_ptr<arrow::Array>> ExternalSorter::SortIndicesOf(
-    const arrow::Table& table) const {
-  std::vector<cp::SortKey> sort_keys;
-  for (const auto& key : keys_) {
-    sort_keys.emplace_back(arrow::FieldRef(key.column),
-                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
-                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
-  }
+arrow::Result<std::shared_ptr<arrow::UInt64Array>> ExternalSorter::SortBuffered() const {
   exec::ScopedTimer timer(counters_ ? &counters_->cpu_nanos : nullptr);
-  return cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys), ctx_->compute_context());
+  return compute::SortIndicesInParallel(
+      buffered_, schema_, keys_, std::max(1, ctx_->config().num_threads), ctx_->compute_context());
 }
 
 int64_t ExternalSorter::SpillBatchRows() const {
@@ -87,10 +78,9 @@ int64_t ExternalSorter::SpillBatchRows() const {
 
 arrow::Status ExternalSorter::SpillRun() {
   if (buffered_.empty()) return arrow::Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto indices, SortBuffered());
   ARROW_ASSIGN_OR_RAISE(auto table, BufferedTable());
-  ARROW_ASSIGN_OR_RAISE(auto order, SortIndicesOf(*table));
   ARROW_ASSIGN_OR_RAISE(auto rows, compute::IndexedBatches::Make(*table));
-  auto indices = std::static_pointer_cast<arrow::UInt64Array>(order);
   std::atomic<int64_t>* spilled = counters_ ? &counters_->spilled_bytes : nullptr;
   ARROW_ASSIGN_OR_RAISE(auto writer, spill::SpillWriter::Open(ctx_->spill_directory(), "sort-run",
                                                               schema_, ctx_->pool(), spilled));
@@ -120,7 +110,7 @@ arrow::Result<SortedOutput> ExternalSorter::Finish() {
     ARROW_ASSIGN_OR_RAISE(auto table, BufferedTable());
     std::shared_ptr<arrow::Array> order;
     if (table->num_rows() > 0) {
-      ARROW_ASSIGN_OR_RAISE(order, SortIndicesOf(*table));
+      ARROW_ASSIGN_OR_RAISE(order, SortBuffered());
     }
     buffered_.clear();
     output.in_memory = MaterializedRows{std::move(table), std::move(order)};

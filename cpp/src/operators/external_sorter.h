@@ -29,10 +29,10 @@ struct SortedOutput {
 };
 
 /// Sorts any number of rows within the memory budget. Rows are buffered while the
-/// operator's reservation can grow; when it cannot, the buffered rows are sorted with
-/// Arrow's SortIndices and written to a spill file as one sorted run. Finish() returns the
-/// rows in memory when nothing spilled, else the k-way merge of the runs. The sort is
-/// stable either way.
+/// operator's reservation can grow; when it cannot, the buffered rows are sorted
+/// (compute::SortIndicesInParallel) and written to a spill file as one sorted run. Finish() returns
+/// the rows in memory when nothing spilled, else the k-way merge of the runs. The sort is stable
+/// either way.
 class ExternalSorter {
  public:
   /// `schema` may be null when unknown until the first batch (after a user function).
@@ -52,7 +52,8 @@ class ExternalSorter {
                  exec::OperatorCounters* counters);
   arrow::Status SetSchema(std::shared_ptr<arrow::Schema> schema);
   arrow::Result<std::shared_ptr<arrow::Table>> BufferedTable() const;
-  arrow::Result<std::shared_ptr<arrow::Array>> SortIndicesOf(const arrow::Table& table) const;
+  /// The sorted order of the buffered rows, as indices into their concatenation.
+  arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortBuffered() const;
   arrow::Status SpillRun();
   int64_t SpillBatchRows() const;
 
