@@ -47,6 +47,17 @@ def test_read_columns_and_filter_pushdown(reviews, duck):
     assert sorted_rows(got, ["review_id"]) == sorted_rows(expected, ["review_id"])
     plan = ds.explain_string()
     assert "filter=" in plan.split("Optimized plan")[1]
+    # The filter's columns (one a partition column) are read for it, then dropped.
+    only_ids = sl.read_parquet(parquet_dir(reviews)).filter(
+        (sl.col("total_votes") > 10) & (sl.col("product_category") != "Books")
+        & sl.col("marketplace").is_in(["US", "UK"])).select_columns(["review_id"])
+    got = only_ids.to_arrow()
+    assert got.column_names == ["review_id"]
+    expected = duck.sql(f"""select review_id
+        from read_parquet('{parquet_dir(reviews)}/*/*.parquet', hive_partitioning=true)
+        where total_votes > 10 and product_category <> 'Books' and marketplace in ('US', 'UK')""").arrow().read_all()
+    assert sorted_rows(got, ["review_id"]) == sorted_rows(expected, ["review_id"])
+    assert only_ids.count() == expected.num_rows
 
 
 def test_count_after_native_filter_reads_only_filter_columns(reviews):
