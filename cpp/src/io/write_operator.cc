@@ -14,21 +14,20 @@
 #include <mutex>
 #include <set>
 
+#include "compute/gather_rows.h"
 #include "exec/exec_context.h"
+#include <sys/resource.h>
 
 namespace sluice::io {
 
 namespace {
 
-// Rows of a partition wait in memory until this many bytes have gathered, so a task whose
-// rows spread over hundreds of partitions writes each partition's file in a few large
-// writes instead of keeping hundreds of files open.
-constexpr int64_t kPartitionFlushBytes = 8 << 20;
-// Files one task keeps open at most; beyond it the least recently written one is closed
-// (later rows of that partition go to a new file).
-constexpr int kMaxOpenFilesPerTask = 32;
-// Output streams buffer this much before a write reaches the filesystem.
+// Output streams buffer this much before a write reaches the filesystem; a partitioned
+// write keeps many files open, so less each.
 constexpr int64_t kStreamBufferBytes = 1 << 20;
+constexpr int64_t kPartitionStreamBufferBytes = 256 << 10;
+// Batches with rows of several partitions are split once this many rows have gathered.
+constexpr int64_t kSplitRows = 64 * 1024;
 
 std::string SchemaColumnNames(const arrow::Schema& schema) {
   std::string names = "[";
@@ -92,6 +91,14 @@ struct WriteGlobalState : exec::OperatorState {
   std::atomic<int64_t> next_task_id{0};
   /// Bytes of buffered partition rows one task may hold before it flushes.
   int64_t task_buffer_bytes = 0;
+  /// Rows of a partition wait in memory until this many bytes have gathered, so each of
+  /// its files gets a few large row groups rather than a small one per input batch.
+  int64_t partition_flush_bytes = 0;
+  /// Files one task keeps open at most; beyond it the least recently written one is
+  /// closed (later rows of that partition go to a new file). An open partition file holds
+  /// no rows between flushes, only its stream buffer, so the budget allows many: enough
+  /// that a task writing to a few hundred partitions does not close and reopen files.
+  int max_open_files = 0;
   std::mutex mutex;
   /// Fixed by the first batch any task sees; every later batch must have its columns.
   std::shared_ptr<const WriteLayout> layout;
@@ -119,6 +126,12 @@ struct WriteTaskState : exec::OperatorState {
   std::shared_ptr<const WriteLayout> layout;
   std::unique_ptr<arrow::compute::Grouper> grouper;
   std::vector<PartitionOutput> partitions;  // indexed by group id
+  /// Batches (data columns) with rows of several partitions, and their partition ids,
+  /// waiting to be split together.
+  std::vector<std::shared_ptr<arrow::RecordBatch>> unsplit;
+  std::vector<std::shared_ptr<arrow::UInt32Array>> unsplit_ids;
+  int64_t unsplit_rows = 0;
+  int64_t unsplit_bytes = 0;
   int64_t pending_bytes = 0;
   int open_files = 0;
   uint64_t clock = 0;
@@ -192,6 +205,7 @@ class TaskWriter {
 
   /// Writes what is buffered and closes every file; they end up in finished_files.
   arrow::Status Finish() {
+    ARROW_RETURN_NOT_OK(SplitUnsplit());
     for (auto& partition : task_->partitions) {
       ARROW_RETURN_NOT_OK(Flush(&partition));
       if (partition.writer) ARROW_RETURN_NOT_OK(CloseFile(&partition));
@@ -258,22 +272,19 @@ class TaskWriter {
     const uint32_t* raw_ids = ids->raw_values();
     const bool single_partition = std::all_of(raw_ids, raw_ids + ids->length(),
                                               [&](uint32_t id) { return id == raw_ids[0]; });
-    if (single_partition) {
+    if (single_partition && task_->unsplit.empty()) {
       ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[raw_ids[0]], data));
     } else {
-      // A gather per partition rather than one gather and zero-copy slices: a slice would
-      // keep its whole batch alive while it waits, so a rare partition could pin every
-      // batch of the task in memory.
-      ARROW_ASSIGN_OR_RAISE(
-          auto groupings, arrow::compute::Grouper::MakeGroupings(*ids, task_->grouper->num_groups(),
-                                                                 ctx_->compute_context()));
-      for (int64_t group = 0; group < groupings->length(); ++group) {
-        if (groupings->value_length(group) == 0) continue;
-        ARROW_ASSIGN_OR_RAISE(arrow::Datum rows,
-                              arrow::compute::Take(data, groupings->value_slice(group),
-                                                   arrow::compute::TakeOptions::NoBoundsCheck(),
-                                                   ctx_->compute_context()));
-        ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[group], rows.record_batch()));
+      // Mixed batches are split a few at a time: one gather per partition over several
+      // batches costs a fraction of a Take per partition per batch, which dominated
+      // writes of small batches (a scan of small row groups) into many partitions.
+      task_->unsplit_bytes += exec::BatchBufferBytes(*data);
+      task_->unsplit_rows += data->num_rows();
+      task_->unsplit.push_back(data);
+      task_->unsplit_ids.push_back(std::move(ids));
+      if (task_->unsplit_rows >= kSplitRows ||
+          task_->unsplit_bytes >= global_->partition_flush_bytes) {
+        ARROW_RETURN_NOT_OK(SplitUnsplit());
       }
     }
     // Keep the task's buffered rows bounded: flush the biggest partitions first.
@@ -321,16 +332,79 @@ class TaskWriter {
     return arrow::Status::OK();
   }
 
+  /// Moves the rows of the batches waiting to be split into their partitions' buffers:
+  /// a counting sort of (batch, row) by partition, then one gather per partition. A
+  /// gather copies its rows, so no buffered partition pins a whole input batch.
+  arrow::Status SplitUnsplit() {
+    if (task_->unsplit.empty()) return arrow::Status::OK();
+    const size_t groups = task_->partitions.size();
+    const int64_t total = task_->unsplit_rows;
+    std::vector<int64_t> first(groups + 1, 0);
+    for (const auto& ids : task_->unsplit_ids) {
+      const uint32_t* raw = ids->raw_values();
+      for (int64_t i = 0; i < ids->length(); ++i) ++first[raw[i] + 1];
+    }
+    for (size_t g = 0; g < groups; ++g) first[g + 1] += first[g];
+    std::vector<uint32_t> source_of(total);
+    std::vector<uint32_t> rows(total);
+    std::vector<int64_t> cursor(first.begin(), first.end() - 1);
+    for (size_t b = 0; b < task_->unsplit_ids.size(); ++b) {
+      const uint32_t* raw = task_->unsplit_ids[b]->raw_values();
+      for (int64_t i = 0; i < task_->unsplit_ids[b]->length(); ++i) {
+        const int64_t at = cursor[raw[i]]++;
+        source_of[at] = static_cast<uint32_t>(b);
+        rows[at] = static_cast<uint32_t>(i);
+      }
+    }
+    // Batches may differ in nullability (SameColumns allows it); the gather needs one schema.
+    for (auto& batch : task_->unsplit) {
+      ARROW_ASSIGN_OR_RAISE(batch, exec::BatchUnderSchema(batch, task_->layout->file_schema));
+    }
+    std::vector<std::shared_ptr<arrow::RecordBatch>> sources = std::move(task_->unsplit);
+    task_->unsplit.clear();
+    task_->unsplit_ids.clear();
+    task_->unsplit_rows = 0;
+    task_->unsplit_bytes = 0;
+    for (size_t g = 0; g < groups; ++g) {
+      const int64_t n = first[g + 1] - first[g];
+      if (n == 0) continue;
+      ARROW_ASSIGN_OR_RAISE(
+          auto part,
+          compute::GatherRows(task_->layout->file_schema, sources, source_of.data() + first[g],
+                              rows.data() + first[g], n, ctx_->compute_context()));
+      ARROW_RETURN_NOT_OK(Buffer(&task_->partitions[g], std::move(part)));
+    }
+    return arrow::Status::OK();
+  }
+
   arrow::Status Buffer(PartitionOutput* partition, std::shared_ptr<arrow::RecordBatch> rows) {
     const int64_t bytes = arrow::util::TotalBufferSize(*rows);
     partition->pending.push_back(std::move(rows));
     partition->pending_bytes += bytes;
     task_->pending_bytes += bytes;
-    if (partition->pending_bytes >= kPartitionFlushBytes) return Flush(partition);
+    if (partition->pending_bytes >= global_->partition_flush_bytes) return Flush(partition);
     return arrow::Status::OK();
   }
 
   arrow::Status Flush(PartitionOutput* partition) {
+    if (partition->pending.empty()) return arrow::Status::OK();
+    if (!options_.max_rows_per_file) {
+      // Batches may differ in nullability (SameColumns allows it); the file has one schema.
+      int64_t rows = 0;
+      for (auto& pending : partition->pending) {
+        ARROW_ASSIGN_OR_RAISE(pending, exec::BatchUnderSchema(pending, task_->layout->file_schema));
+        rows += pending->num_rows();
+      }
+      if (!partition->writer) ARROW_RETURN_NOT_OK(OpenFile(partition));
+      ARROW_RETURN_NOT_OK(
+          AnnotateWithPath(partition->writer->WriteRowGroup(partition->pending), partition->path));
+      partition->file_rows += rows;
+      partition->last_write = ++task_->clock;
+      partition->pending.clear();
+      task_->pending_bytes -= partition->pending_bytes;
+      partition->pending_bytes = 0;
+      return arrow::Status::OK();
+    }
     if (partition->pending.size() > 1) {
       // A partition's small shares of many batches go to the writer as one batch: the
       // file writers' costs per call are per column, not per row.
@@ -373,7 +447,7 @@ class TaskWriter {
   }
 
   arrow::Status OpenFile(PartitionOutput* partition) {
-    if (task_->open_files >= kMaxOpenFilesPerTask) {
+    if (task_->open_files >= global_->max_open_files) {
       PartitionOutput* least_recent = nullptr;
       for (auto& other : task_->partitions) {
         if (other.writer && (!least_recent || other.last_write < least_recent->last_write)) {
@@ -399,8 +473,9 @@ class TaskWriter {
 
     auto stream = options_.filesystem->OpenOutputStream(path);
     ARROW_RETURN_NOT_OK(AnnotateWithPath(stream.status(), path));
-    auto buffered =
-        arrow::io::BufferedOutputStream::Create(kStreamBufferBytes, ctx_->pool(), *stream);
+    auto buffered = arrow::io::BufferedOutputStream::Create(
+        partition->dir.empty() ? kStreamBufferBytes : kPartitionStreamBufferBytes, ctx_->pool(),
+        *stream);
     ARROW_RETURN_NOT_OK(AnnotateWithPath(buffered.status(), path));
     auto writer = options_.open_writer(*buffered, task_->layout->file_schema);
     if (!writer.ok()) {
@@ -508,8 +583,19 @@ arrow::Result<std::shared_ptr<exec::OperatorState>> WriteOperator::MakeGlobalSta
   auto global = std::make_shared<WriteGlobalState>();
   // A share of the memory budget per worker, within sane bounds.
   const int workers = std::max(1, ctx->config().num_threads);
-  global->task_buffer_bytes =
-      std::clamp<int64_t>(ctx->config().memory_limit_bytes / (4 * workers), 4 << 20, 64 << 20);
+  const int64_t limit = ctx->config().memory_limit_bytes;
+  global->task_buffer_bytes = std::clamp<int64_t>(limit / (4 * workers), 4 << 20, int64_t{1} << 30);
+  global->partition_flush_bytes =
+      std::clamp<int64_t>(global->task_buffer_bytes / 4, 8 << 20, 64 << 20);
+  // Open files cost their stream buffers (an eighth of the worker's share at most) and
+  // file descriptors (a quarter of the process's allowance, shared by the workers).
+  int64_t max_files = limit / (8 * workers * kPartitionStreamBufferBytes);
+  struct rlimit files_allowed {};
+  if (getrlimit(RLIMIT_NOFILE, &files_allowed) == 0 && files_allowed.rlim_cur != RLIM_INFINITY) {
+    max_files =
+        std::min<int64_t>(max_files, static_cast<int64_t>(files_allowed.rlim_cur) / 4 / workers);
+  }
+  global->max_open_files = static_cast<int>(std::clamp<int64_t>(max_files, 32, 512));
   return global;
 }
 

@@ -21,6 +21,14 @@ class FormatWriter {
  public:
   virtual ~FormatWriter() = default;
   virtual arrow::Status Write(const arrow::RecordBatch& batch) = 0;
+  /// Writes `batches` (one schema) out now, as a unit: Parquet encodes them as whole row
+  /// groups at once instead of buffering an open row group until the next call, so an
+  /// open file holds no rows between calls. Other formats just write them.
+  virtual arrow::Status WriteRowGroup(
+      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
+    for (const auto& batch : batches) ARROW_RETURN_NOT_OK(Write(*batch));
+    return arrow::Status::OK();
+  }
   /// Finishes the file (footer, compression trailer) and closes its stream.
   virtual arrow::Status Close() = 0;
 };

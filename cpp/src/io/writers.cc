@@ -133,6 +133,15 @@ class ParquetFormatWriter : public FormatWriter {
     buffered_bytes_ += exec::BatchBufferBytes(batch);
     return writer_->WriteRecordBatch(batch);
   }
+  arrow::Status WriteRowGroup(
+      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) override {
+    if (batches.empty()) return arrow::Status::OK();
+    // WriteTable closes any open row group and writes the chunks column by column without
+    // concatenating them first; row groups are still cut at the writer's row limit.
+    ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(batches));
+    buffered_bytes_ = 0;
+    return writer_->WriteTable(*table, std::max<int64_t>(1, table->num_rows()));
+  }
   arrow::Status Close() override {
     ARROW_RETURN_NOT_OK(writer_->Close());
     return sink_->closed() ? arrow::Status::OK() : sink_->Close();
