@@ -242,15 +242,9 @@ TEST(GatherRows, MatchesTakeOverTheConcatenatedSources) {
 std::shared_ptr<arrow::UInt64Array> ArrowSortIndices(
     const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
     const std::vector<SortKey>& keys) {
-  std::vector<cp::SortKey> sort_keys;
-  for (const auto& key : keys) {
-    sort_keys.emplace_back(arrow::FieldRef(key.column),
-                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
-                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
-  }
   auto table = arrow::Table::FromRecordBatches(batches).ValueOrDie();
   return std::static_pointer_cast<arrow::UInt64Array>(
-      cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys)).ValueOrDie());
+      cp::SortIndices(arrow::Datum(table), compute::ArrowSortOptions(keys)).ValueOrDie());
 }
 
 TEST(SortIndicesInParallel, GivesArrowsStableOrderForAnyNumberOfParts) {

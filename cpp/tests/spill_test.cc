@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "compute/parallel_sort.h"
 #include "compute/row_comparator.h"
 #include "exec/memory_budget.h"
 #include "sluice/sluice.h"
@@ -56,13 +57,7 @@ std::shared_ptr<arrow::Table> MakeRandomRows(int64_t rows, uint32_t seed) {
 
 std::shared_ptr<arrow::Table> ArrowSorted(const std::shared_ptr<arrow::Table>& table,
                                           const std::vector<SortKey>& keys) {
-  std::vector<cp::SortKey> sort_keys;
-  for (const auto& key : keys) {
-    sort_keys.emplace_back(arrow::FieldRef(key.column),
-                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
-                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
-  }
-  auto indices = cp::SortIndices(arrow::Datum(table), cp::SortOptions(sort_keys)).ValueOrDie();
+  auto indices = cp::SortIndices(arrow::Datum(table), compute::ArrowSortOptions(keys)).ValueOrDie();
   return cp::Take(table, indices).ValueOrDie().table()->CombineChunks().ValueOrDie();
 }
 

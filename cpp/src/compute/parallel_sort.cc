@@ -18,19 +18,12 @@ namespace cp = arrow::compute;
 
 /// Below this many rows per part a parallel sort costs more in start-up than it saves.
 constexpr int64_t kMinRowsPerPart = 64 * 1024;
+/// Key bytes per part at most (buffers as referenced, so slices count in full).
+constexpr int64_t kMaxPartKeyBytes = int64_t{1} << 30;
+constexpr int64_t kMaxParts = 256;
 /// Merged entries carry their part in the bits above the row within the part.
 constexpr int kPartShift = 40;
 constexpr uint64_t kRowMask = (uint64_t{1} << kPartShift) - 1;
-
-cp::SortOptions SortOptionsOf(const std::vector<SortKey>& keys) {
-  std::vector<cp::SortKey> sort_keys;
-  for (const auto& key : keys) {
-    sort_keys.emplace_back(arrow::FieldRef(key.column),
-                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
-                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
-  }
-  return cp::SortOptions(std::move(sort_keys));
-}
 
 /// Runs `work(0..count-1)` on `count` threads (the calling one included) and returns the
 /// first failure.
@@ -103,11 +96,22 @@ arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortIndicesOnce(
     const std::shared_ptr<arrow::Schema>& schema, const std::vector<SortKey>& keys,
     cp::ExecContext* ctx) {
   ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema, batches));
-  ARROW_ASSIGN_OR_RAISE(auto order, cp::SortIndices(arrow::Datum(table), SortOptionsOf(keys), ctx));
+  ARROW_ASSIGN_OR_RAISE(auto order,
+                        cp::SortIndices(arrow::Datum(table), ArrowSortOptions(keys), ctx));
   return std::static_pointer_cast<arrow::UInt64Array>(order);
 }
 
 }  // namespace
+
+cp::SortOptions ArrowSortOptions(const std::vector<SortKey>& keys) {
+  std::vector<cp::SortKey> sort_keys;
+  for (const auto& key : keys) {
+    sort_keys.emplace_back(arrow::FieldRef(key.column),
+                           key.descending ? cp::SortOrder::Descending : cp::SortOrder::Ascending,
+                           key.nulls_first ? cp::NullPlacement::AtStart : cp::NullPlacement::AtEnd);
+  }
+  return cp::SortOptions(std::move(sort_keys));
+}
 
 arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortIndicesInParallel(
     const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
@@ -128,8 +132,20 @@ arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortIndicesInParallel(
   for (int index : key_indices) key_fields.push_back(schema->field(index));
   auto key_schema = arrow::schema(std::move(key_fields));
   auto comparator = RowComparator::Make(*key_schema, keys);
-  const int parts_count = static_cast<int>(
-      std::clamp<int64_t>(std::min<int64_t>(threads, total / kMinRowsPerPart), 1, 64));
+  // A part's key columns become one batch, so a part's string keys must stay well inside
+  // the 2 GiB a string column's offsets can address: more parts when the keys are large.
+  int64_t key_bytes = 0;
+  for (const auto& batch : batches) {
+    for (int index : key_indices) {
+      for (const auto& buffer : batch->column_data(index)->buffers) {
+        if (buffer) key_bytes += buffer->size();
+      }
+    }
+  }
+  const int64_t parts_wanted =
+      std::max<int64_t>(std::min<int64_t>(threads, total / kMinRowsPerPart),
+                        (key_bytes + kMaxPartKeyBytes - 1) / kMaxPartKeyBytes);
+  const int parts_count = static_cast<int>(std::clamp<int64_t>(parts_wanted, 1, kMaxParts));
   // One part still gains: SortIndices on one concatenated batch of the keys is several
   // times faster than on a table of many chunks.
   if (!comparator.ok() || (parts_count == 1 && batches.size() <= 1)) {
@@ -164,7 +180,7 @@ arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortIndicesInParallel(
     }
   }
 
-  ARROW_RETURN_NOT_OK(RunConcurrently(parts_count, [&](int p) -> arrow::Status {
+  const auto sort_part = [&](int p) -> arrow::Status {
     SortedPart& part = parts[p];
     if (part_batches[p].empty()) {
       ARROW_ASSIGN_OR_RAISE(part.keys,
@@ -175,9 +191,16 @@ arrow::Result<std::shared_ptr<arrow::UInt64Array>> SortIndicesInParallel(
       ARROW_ASSIGN_OR_RAISE(part.keys, table->CombineChunksToBatch(ctx->memory_pool()));
     }
     ARROW_ASSIGN_OR_RAISE(auto order,
-                          cp::SortIndices(arrow::Datum(part.keys), SortOptionsOf(keys), ctx));
+                          cp::SortIndices(arrow::Datum(part.keys), ArrowSortOptions(keys), ctx));
     part.order = std::static_pointer_cast<arrow::UInt64Array>(order);
     part.key_columns = comparator->KeysOf(*part.keys);
+    return arrow::Status::OK();
+  };
+  std::atomic<int> next_part{0};
+  ARROW_RETURN_NOT_OK(RunConcurrently(std::min(threads, parts_count), [&](int) -> arrow::Status {
+    for (int p = next_part++; p < parts_count; p = next_part++) {
+      ARROW_RETURN_NOT_OK(sort_part(p));
+    }
     return arrow::Status::OK();
   }));
 

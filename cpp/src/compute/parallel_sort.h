@@ -1,6 +1,7 @@
 #pragma once
 
 #include <arrow/array.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/compute/exec.h>
 #include <arrow/record_batch.h>
 #include <arrow/result.h>
@@ -11,6 +12,9 @@
 #include "sluice/dataset.h"
 
 namespace sluice::compute {
+
+/// Sluice's sort keys as Arrow's SortOptions (ascending/descending, nulls first/last per key).
+arrow::compute::SortOptions ArrowSortOptions(const std::vector<SortKey>& keys);
 
 /// The stable sorted order of the rows of `batches` (which share `schema`), as indices into
 /// their concatenation, equal to what Arrow's SortIndices gives for the same rows.

@@ -4,6 +4,7 @@
 #include <arrow/result.h>
 #include <arrow/util/byte_size.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,5 +94,66 @@ inline std::unique_ptr<BatchStream> MakeSingleBatchStream(BatchPtr batch) {
   return std::make_unique<FunctionBatchStream>(
       [batch = std::move(batch)]() mutable -> arrow::Result<BatchPtr> { return std::move(batch); });
 }
+
+/// `first`, then the batches of `rest`: puts back a batch read ahead (to learn a schema).
+class PrefixedBatchStream : public BatchStream {
+ public:
+  PrefixedBatchStream(BatchPtr first, std::unique_ptr<BatchStream> rest)
+      : first_(std::move(first)), rest_(std::move(rest)) {}
+  arrow::Result<BatchPtr> Next() override {
+    if (first_) return std::move(first_);
+    return rest_->Next();
+  }
+
+ private:
+  BatchPtr first_;
+  std::unique_ptr<BatchStream> rest_;
+};
+
+/// A BatchStream as an Arrow RecordBatchReader, for Arrow APIs that read one (Acero's
+/// record batch source). Adds the rows it reads to `rows_read` when given. With `stop`,
+/// it ends early, leaving the rest of the stream unread, once `stop(batches read so far)`
+/// is true, so that several readers can take turns on one stream.
+class BatchStreamReader : public arrow::RecordBatchReader {
+ public:
+  /// Reads `stream` without owning it.
+  BatchStreamReader(BatchStream* stream, std::shared_ptr<arrow::Schema> schema,
+                    std::atomic<int64_t>* rows_read = nullptr,
+                    std::function<bool(int64_t)> stop = nullptr)
+      : stream_(stream),
+        schema_(std::move(schema)),
+        rows_read_(rows_read),
+        stop_(std::move(stop)) {}
+  BatchStreamReader(std::unique_ptr<BatchStream> stream, std::shared_ptr<arrow::Schema> schema,
+                    std::atomic<int64_t>* rows_read = nullptr)
+      : BatchStreamReader(stream.get(), std::move(schema), rows_read) {
+    owned_ = std::move(stream);
+  }
+
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
+    *out = nullptr;
+    if (ended_ || (stop_ && batches_ > 0 && stop_(batches_))) return arrow::Status::OK();
+    ARROW_ASSIGN_OR_RAISE(*out, stream_->Next());
+    if (!*out) {
+      ended_ = true;
+      return arrow::Status::OK();
+    }
+    ++batches_;
+    if (rows_read_) rows_read_->fetch_add((*out)->num_rows());
+    return arrow::Status::OK();
+  }
+  /// Whether the stream itself ended (not just this reader's turn on it).
+  bool stream_ended() const { return ended_; }
+
+ private:
+  std::unique_ptr<BatchStream> owned_;
+  BatchStream* stream_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::atomic<int64_t>* rows_read_;
+  std::function<bool(int64_t)> stop_;
+  int64_t batches_ = 0;
+  bool ended_ = false;
+};
 
 }  // namespace sluice::exec

@@ -25,52 +25,9 @@ constexpr int kPartitions = 64;
 constexpr int kSubPartitions = 16;
 constexpr int kMaxDepth = 3;
 
-/// A BatchStream as an Acero source. With a `stop` test it ends early when the test says
-/// so (after at least one batch), leaving the rest of the stream for the next reader.
-class StreamReader : public arrow::RecordBatchReader {
- public:
-  StreamReader(exec::BatchStream* stream, std::shared_ptr<arrow::Schema> schema,
-               exec::OperatorCounters* counters, std::function<bool(int64_t)> stop = nullptr)
-      : stream_(stream), schema_(std::move(schema)), counters_(counters), stop_(std::move(stop)) {}
-  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
-  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
-    *out = nullptr;
-    if (ended_ || (stop_ && batches_ > 0 && stop_(batches_))) return arrow::Status::OK();
-    ARROW_ASSIGN_OR_RAISE(*out, stream_->Next());
-    if (!*out) {
-      ended_ = true;
-      return arrow::Status::OK();
-    }
-    ++batches_;
-    if (counters_) counters_->rows_in.fetch_add((*out)->num_rows());
-    return arrow::Status::OK();
-  }
-  /// Whether the stream itself ended (not just this reader's share of it).
-  bool stream_ended() const { return ended_; }
-
- private:
-  exec::BatchStream* stream_;
-  std::shared_ptr<arrow::Schema> schema_;
-  exec::OperatorCounters* counters_;
-  std::function<bool(int64_t)> stop_;
-  int64_t batches_ = 0;
-  bool ended_ = false;
-};
-
-/// A PipelineRunner's output, with a first batch already taken put back in front.
-class RunnerStream : public exec::BatchStream {
- public:
-  RunnerStream(std::unique_ptr<exec::PipelineRunner> runner, exec::BatchPtr first)
-      : runner_(std::move(runner)), first_(std::move(first)) {}
-  arrow::Result<exec::BatchPtr> Next() override {
-    if (first_) return std::move(first_);
-    return runner_->Next();
-  }
-
- private:
-  std::unique_ptr<exec::PipelineRunner> runner_;
-  exec::BatchPtr first_;
-};
+std::atomic<int64_t>* RowsIn(exec::OperatorCounters* counters) {
+  return counters ? &counters->rows_in : nullptr;
+}
 
 /// One Acero aggregate: hash_ kernels for a group-by, scalar ones otherwise.
 struct AcceroAggregate {
@@ -208,7 +165,8 @@ class GroupBy {
     if (keys_.empty()) {
       // One group: memory does not grow with the input (count_distinct's set aside).
       ARROW_ASSIGN_OR_RAISE(auto direct, DirectKernels());
-      auto reader = std::make_shared<StreamReader>(input, input_schema_, counters_);
+      auto reader =
+          std::make_shared<exec::BatchStreamReader>(input, input_schema_, RowsIn(counters_));
       ARROW_ASSIGN_OR_RAISE(auto table, RunAcero(ctx_, reader, {}, direct, ordered_));
       ARROW_ASSIGN_OR_RAISE(table, ToOutputTypes(table));
       SortedOutput output;
@@ -260,7 +218,8 @@ class GroupBy {
         const int64_t now = exec::MemoryBudget::Global()->bytes_allocated();
         return batches >= 4 && (now - start > limit / 4 || now > limit);
       };
-      auto reader = std::make_shared<StreamReader>(input, input_schema_, counters_, over_budget);
+      auto reader = std::make_shared<exec::BatchStreamReader>(input, input_schema_,
+                                                              RowsIn(counters_), over_budget);
       ARROW_ASSIGN_OR_RAISE(auto chunk, RunAcero(ctx_, reader, keys_, partial, ordered_));
       if (!partitioner && reader->stream_ended()) {
         // Everything in one chunk: the partials are the final values.
@@ -347,7 +306,8 @@ class GroupBy {
       }
       return arrow::Status::OK();
     }
-    auto reader = std::make_shared<StreamReader>(rows, schema, count_rows ? counters_ : nullptr);
+    auto reader = std::make_shared<exec::BatchStreamReader>(
+        rows, schema, count_rows ? RowsIn(counters_) : nullptr);
     ARROW_ASSIGN_OR_RAISE(auto table, RunAcero(ctx_, reader, keys_, aggs, ordered_));
     return AddFinal(table);
   }
@@ -451,7 +411,7 @@ arrow::Result<std::unique_ptr<exec::TaskSource>> MakeAggregateTaskSource(
       }
       schema = first->schema();
     }
-    RunnerStream rows(std::move(runner), std::move(first));
+    exec::PrefixedBatchStream rows(std::move(first), std::move(runner));
     GroupBy group_by(ctx, schema, keys, aggregates, counters);
     ARROW_RETURN_NOT_OK(group_by.Resolve());
     return group_by.Run(&rows);

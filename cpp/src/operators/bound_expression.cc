@@ -9,7 +9,8 @@ namespace sluice::operators {
 arrow::Result<arrow::Datum> BoundExpression::Evaluate(const arrow::RecordBatch& batch,
                                                       arrow::compute::ExecContext* exec_context) {
   if (!bound_schema_ || !bound_schema_->Equals(*batch.schema(), /*check_metadata=*/false)) {
-    ARROW_ASSIGN_OR_RAISE(bound_, plan::BindExpression(unbound_, *batch.schema(), context_, exec_context));
+    ARROW_ASSIGN_OR_RAISE(bound_,
+                          plan::BindExpression(unbound_, *batch.schema(), context_, exec_context));
     bound_schema_ = batch.schema();
   }
   auto result = arrow::compute::ExecuteScalarExpression(bound_, arrow::compute::ExecBatch(batch),

@@ -130,17 +130,6 @@ arrow::Result<SortedOutput> ExternalSorter::Finish() {
 
 namespace {
 
-/// A multiple of the worker count of tasks, so the gather and what follows (a writer's
-/// encoding) keep every worker busy to the end; at most about a million rows per task,
-/// so output files (one per task) stay a useful size.
-int64_t InMemoryRowsPerTask(const exec::ExecContext& ctx, int64_t total) {
-  const int64_t workers = std::max(1, ctx.config().num_threads);
-  constexpr int64_t kMaxRowsPerTask = 1 << 20;
-  const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
-  const int64_t tasks = workers * std::max<int64_t>(1, rounds);
-  return std::max<int64_t>(ctx.config().batch_rows, (total + tasks - 1) / tasks);
-}
-
 class SortedOutputTaskSource : public exec::TaskSource {
  public:
   SortedOutputTaskSource(exec::ExecContext* ctx, std::string label,
@@ -180,7 +169,7 @@ class SortedOutputTaskSource : public exec::TaskSource {
       auto rows = std::make_shared<MaterializedRows>(std::move(output_.in_memory));
       in_memory_tasks_ = MakeMaterializedTaskSource(
           ctx_, label_, [rows]() -> arrow::Result<MaterializedRows> { return *rows; },
-          [ctx = ctx_](int64_t total) { return InMemoryRowsPerTask(*ctx, total); }, counters_);
+          [ctx = ctx_](int64_t total) { return BalancedRowsPerTask(*ctx, total); }, counters_);
     }
     return arrow::Status::OK();
   }

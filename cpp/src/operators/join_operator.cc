@@ -233,33 +233,6 @@ ac::JoinType AceroJoinType(JoinType how) {
   return ac::JoinType::INNER;
 }
 
-/// Feeds a pipeline's ordered output to the join, counting rows on the way.
-class RunnerReader : public arrow::RecordBatchReader {
- public:
-  RunnerReader(std::unique_ptr<exec::PipelineRunner> runner, std::shared_ptr<arrow::Schema> schema,
-               exec::BatchPtr first, exec::OperatorCounters* counters)
-      : runner_(std::move(runner)),
-        schema_(std::move(schema)),
-        first_(std::move(first)),
-        counters_(counters) {}
-  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
-  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
-    if (first_) {
-      *out = std::move(first_);
-    } else {
-      ARROW_ASSIGN_OR_RAISE(*out, runner_->Next());
-    }
-    if (*out && counters_) counters_->rows_in.fetch_add((*out)->num_rows());
-    return arrow::Status::OK();
-  }
-
- private:
-  std::unique_ptr<exec::PipelineRunner> runner_;
-  std::shared_ptr<arrow::Schema> schema_;
-  exec::BatchPtr first_;
-  exec::OperatorCounters* counters_;
-};
-
 }  // namespace
 
 arrow::Result<std::shared_ptr<arrow::Table>> JoinStreams(
@@ -394,21 +367,6 @@ namespace {
 /// way, so the rows of a key meet in one partition pair, joined on its own.
 constexpr int kJoinPartitions = 64;
 
-/// A BatchStream read as an Arrow reader of `schema`.
-class StreamAsReader : public arrow::RecordBatchReader {
- public:
-  StreamAsReader(std::unique_ptr<exec::BatchStream> stream, std::shared_ptr<arrow::Schema> schema)
-      : stream_(std::move(stream)), schema_(std::move(schema)) {}
-  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
-  arrow::Status ReadNext(std::shared_ptr<arrow::RecordBatch>* out) override {
-    return stream_->Next().Value(out);
-  }
-
- private:
-  std::unique_ptr<exec::BatchStream> stream_;
-  std::shared_ptr<arrow::Schema> schema_;
-};
-
 /// The join's task source. The right input is collected first, within the operator's
 /// reservation; when it outgrows it, both inputs are hash-partitioned (spilling) and each
 /// partition pair joined on its own (a Grace hash join), each partition's output kept in
@@ -499,26 +457,19 @@ class JoinTaskSource : public exec::TaskSource {
       ARROW_ASSIGN_OR_RAISE(auto left_runner, exec::PipelineRunner::Start(ctx_, std::move(left_)));
       exec::BatchPtr left_first;
       ARROW_ASSIGN_OR_RAISE(auto spec, ResolveSpec(left_runner.get(), &left_first));
-      auto left_reader = std::make_shared<RunnerReader>(std::move(left_runner), spec.left_schema,
-                                                        std::move(left_first), counters_);
+      auto left_reader = std::make_shared<exec::BatchStreamReader>(
+          std::make_unique<exec::PrefixedBatchStream>(std::move(left_first),
+                                                      std::move(left_runner)),
+          spec.left_schema, counters_ ? &counters_->rows_in : nullptr);
       auto right_reader = std::make_shared<arrow::TableBatchReader>(right_rows);
       right_reader->set_chunksize(ctx_->config().batch_rows);
       ARROW_ASSIGN_OR_RAISE(table, JoinStreams(ctx_, std::move(left_reader),
                                                std::move(right_reader), spec, counters_));
     }
     auto rows = std::make_shared<MaterializedRows>(MaterializedRows{std::move(table), nullptr});
-    // As for a sort: a multiple of the worker count of tasks, at most about a million rows
-    // each, so what follows the join keeps every worker busy.
-    auto rows_per_task = [ctx = ctx_](int64_t total) -> int64_t {
-      const int64_t workers = std::max(1, ctx->config().num_threads);
-      constexpr int64_t kMaxRowsPerTask = 1 << 20;
-      const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
-      const int64_t tasks = workers * std::max<int64_t>(1, rounds);
-      return std::max<int64_t>(ctx->config().batch_rows, (total + tasks - 1) / tasks);
-    };
     in_memory_tasks_ = MakeMaterializedTaskSource(
         ctx_, "join", [rows]() -> arrow::Result<MaterializedRows> { return *rows; },
-        std::move(rows_per_task), counters_);
+        [ctx = ctx_](int64_t total) { return BalancedRowsPerTask(*ctx, total); }, counters_);
     return arrow::Status::OK();
   }
 
@@ -553,10 +504,11 @@ class JoinTaskSource : public exec::TaskSource {
       ARROW_ASSIGN_OR_RAISE(auto right_rows, right_part.Open(ctx_->pool()));
       ARROW_ASSIGN_OR_RAISE(
           auto joined,
-          JoinStreams(ctx_,
-                      std::make_shared<StreamAsReader>(std::move(left_rows), spec.left_schema),
-                      std::make_shared<StreamAsReader>(std::move(right_rows), spec.right_schema),
-                      spec, counters_));
+          JoinStreams(
+              ctx_,
+              std::make_shared<exec::BatchStreamReader>(std::move(left_rows), spec.left_schema),
+              std::make_shared<exec::BatchStreamReader>(std::move(right_rows), spec.right_schema),
+              spec, counters_));
       ARROW_RETURN_NOT_OK(KeepOutput(joined, &outputs_[p], p));
     }
     return arrow::Status::OK();

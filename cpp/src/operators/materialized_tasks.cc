@@ -106,4 +106,12 @@ arrow::Result<std::shared_ptr<arrow::Table>> CollectInput(
   return table;
 }
 
+int64_t BalancedRowsPerTask(const exec::ExecContext& ctx, int64_t total) {
+  const int64_t workers = std::max(1, ctx.config().num_threads);
+  constexpr int64_t kMaxRowsPerTask = 1 << 20;
+  const int64_t rounds = (total + workers * kMaxRowsPerTask - 1) / (workers * kMaxRowsPerTask);
+  const int64_t tasks = workers * std::max<int64_t>(1, rounds);
+  return std::max<int64_t>(ctx.config().batch_rows, (total + tasks - 1) / tasks);
+}
+
 }  // namespace sluice::operators

@@ -30,6 +30,12 @@ std::unique_ptr<exec::TaskSource> MakeMaterializedTaskSource(
     std::function<arrow::Result<MaterializedRows>()> produce,
     std::function<int64_t(int64_t total_rows)> rows_per_task, exec::OperatorCounters* counters);
 
+/// Rows per task for handing out `total` materialized rows: a multiple of the worker count
+/// of tasks, so the gather and what follows (a writer's encoding) keep every worker busy
+/// to the end, at most about a million rows each, so output files (one per task) stay a
+/// useful size.
+int64_t BalancedRowsPerTask(const exec::ExecContext& ctx, int64_t total);
+
 /// Runs `input` to completion in order and returns its rows as one table (schema from the
 /// first batch, or `schema` when there are none).
 arrow::Result<std::shared_ptr<arrow::Table>> CollectInput(
