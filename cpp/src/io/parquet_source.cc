@@ -2,7 +2,6 @@
 // with partition pruning, row-group statistics pruning, projection and limit pushdown.
 
 #include <arrow/acero/options.h>
-#include <arrow/compute/api_vector.h>
 #include <arrow/compute/expression.h>
 #include <arrow/dataset/file_parquet.h>
 #include <arrow/dataset/partition.h>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "compute/select_rows.h"
 #include "exec/exec_context.h"
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
@@ -244,8 +244,6 @@ std::vector<int> AllRowGroups(const parquet::FileMetaData& metadata) {
   return out;
 }
 
-/// Opens some row groups of `file` through an Arrow Dataset scanner that runs on the
-/// calling thread.
 /// Compressed bytes of `row_groups`: what pre-buffering them holds at once.
 int64_t CompressedBytes(const parquet::FileMetaData& metadata, const std::vector<int>& row_groups) {
   int64_t total = 0;
@@ -271,6 +269,8 @@ std::shared_ptr<ds::ScanOptions> WithoutPreBuffer(const ds::ScanOptions& options
   return copy;
 }
 
+/// Opens some row groups of `file` through an Arrow Dataset scanner that runs on the
+/// calling thread; a pushed-down filter is applied with `compute`'s pool.
 arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
     const std::shared_ptr<arrow::Schema>& dataset_schema, const ParquetFile& file,
     const std::vector<int>& row_groups, const std::vector<std::string>& columns,
@@ -309,18 +309,8 @@ class FilteredStream : public exec::BatchStream {
       if (!batch) return nullptr;
       ARROW_ASSIGN_OR_RAISE(arrow::Datum mask,
                             cp::ExecuteScalarExpression(filter_, cp::ExecBatch(*batch), compute_));
-      if (mask.is_scalar()) {
-        const auto& scalar = mask.scalar_as<arrow::BooleanScalar>();
-        if (!scalar.is_valid || !scalar.value) continue;
-      } else {
-        const auto selected = mask.array_as<arrow::BooleanArray>()->true_count();
-        if (selected == 0) continue;
-        if (selected < batch->num_rows()) {
-          ARROW_ASSIGN_OR_RAISE(arrow::Datum filtered,
-                                cp::Filter(batch, mask, cp::FilterOptions::Defaults(), compute_));
-          batch = filtered.record_batch();
-        }
-      }
+      ARROW_ASSIGN_OR_RAISE(batch, compute::SelectRows(batch, mask, filter_.ToString(), compute_));
+      if (!batch) continue;
       if (static_cast<int>(kept_columns_.size()) == batch->num_columns()) return batch;
       return batch->SelectColumns(kept_columns_);
     }

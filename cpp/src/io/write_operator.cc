@@ -388,35 +388,25 @@ class TaskWriter {
 
   arrow::Status Flush(PartitionOutput* partition) {
     if (partition->pending.empty()) return arrow::Status::OK();
+    // Batches may differ in nullability (SameColumns allows it); the file has one schema.
+    int64_t rows = 0;
+    for (auto& pending : partition->pending) {
+      ARROW_ASSIGN_OR_RAISE(pending, exec::BatchUnderSchema(pending, task_->layout->file_schema));
+      rows += pending->num_rows();
+    }
     if (!options_.max_rows_per_file) {
-      // Batches may differ in nullability (SameColumns allows it); the file has one schema.
-      int64_t rows = 0;
-      for (auto& pending : partition->pending) {
-        ARROW_ASSIGN_OR_RAISE(pending, exec::BatchUnderSchema(pending, task_->layout->file_schema));
-        rows += pending->num_rows();
-      }
+      // The partition's rows go out as whole row groups, so an open file holds none.
       if (!partition->writer) ARROW_RETURN_NOT_OK(OpenFile(partition));
       ARROW_RETURN_NOT_OK(
           AnnotateWithPath(partition->writer->WriteRowGroup(partition->pending), partition->path));
       partition->file_rows += rows;
       partition->last_write = ++task_->clock;
-      partition->pending.clear();
-      task_->pending_bytes -= partition->pending_bytes;
-      partition->pending_bytes = 0;
-      return arrow::Status::OK();
-    }
-    if (partition->pending.size() > 1) {
-      // A partition's small shares of many batches go to the writer as one batch: the
-      // file writers' costs per call are per column, not per row.
-      // Batches may differ in nullability (SameColumns allows it); the file has one schema.
-      for (auto& rows : partition->pending) {
-        ARROW_ASSIGN_OR_RAISE(rows, exec::BatchUnderSchema(rows, task_->layout->file_schema));
-      }
+    } else {
+      // Files roll over at a row count: one batch, cut where each file ends.
       ARROW_ASSIGN_OR_RAISE(auto combined,
                             arrow::ConcatenateRecordBatches(partition->pending, ctx_->pool()));
-      partition->pending = {std::move(combined)};
+      ARROW_RETURN_NOT_OK(WriteRows(partition, combined));
     }
-    for (const auto& rows : partition->pending) ARROW_RETURN_NOT_OK(WriteRows(partition, rows));
     partition->pending.clear();
     task_->pending_bytes -= partition->pending_bytes;
     partition->pending_bytes = 0;

@@ -30,9 +30,9 @@ struct SortedOutput {
 
 /// Sorts any number of rows within the memory budget. Rows are buffered while the
 /// operator's reservation can grow; when it cannot, the buffered rows are sorted
-/// (compute::SortIndicesInParallel) and written to a spill file as one sorted run. Finish() returns
-/// the rows in memory when nothing spilled, else the k-way merge of the runs. The sort is stable
-/// either way.
+/// (compute::SortIndicesInParallel) and written to a spill file as one sorted run.
+/// Finish() returns the rows in memory when nothing spilled, else the k-way merge of the
+/// runs. The sort is stable either way.
 class ExternalSorter {
  public:
   /// `schema` may be null when unknown until the first batch (after a user function).

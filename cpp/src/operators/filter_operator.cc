@@ -1,7 +1,6 @@
 #include "operators/filter_operator.h"
 
-#include <arrow/compute/api_vector.h>
-
+#include "compute/select_rows.h"
 #include "exec/exec_context.h"
 #include "operators/bound_expression.h"
 
@@ -36,24 +35,10 @@ arrow::Status FilterOperator::Push(exec::ExecContext* ctx, exec::OperatorState*,
   auto* state = static_cast<FilterTaskState*>(task);
   ARROW_ASSIGN_OR_RAISE(arrow::Datum mask,
                         state->predicate.Evaluate(*batch, ctx->compute_context()));
-  if (mask.is_scalar()) {
-    const auto& scalar = mask.scalar_as<arrow::BooleanScalar>();
-    if (scalar.is_valid && scalar.value) return emit(std::move(batch));
-    return arrow::Status::OK();
-  }
-  if (mask.type()->id() != arrow::Type::BOOL) {
-    return arrow::Status::TypeError("filter: predicate ", predicate_.ToString(), " has type ",
-                                    mask.type()->ToString(), ", expected boolean");
-  }
-  const std::shared_ptr<arrow::Array> array = mask.make_array();
-  const int64_t selected = static_cast<const arrow::BooleanArray&>(*array).true_count();
-  if (selected == batch->num_rows()) return emit(std::move(batch));
-  if (selected == 0) return arrow::Status::OK();
   ARROW_ASSIGN_OR_RAISE(
-      arrow::Datum filtered,
-      arrow::compute::Filter(batch, mask, arrow::compute::FilterOptions::Defaults(),
-                             ctx->compute_context()));
-  return emit(filtered.record_batch());
+      exec::BatchPtr selected,
+      compute::SelectRows(batch, mask, predicate_.ToString(), ctx->compute_context()));
+  return selected ? emit(std::move(selected)) : arrow::Status::OK();
 }
 
 }  // namespace sluice::operators
