@@ -13,7 +13,8 @@ export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 # Debian packages the build needs; installed only when missing.
-APT_PACKAGES := g++ cmake ninja-build libgtest-dev ccache python3-venv libisal-dev
+APT_PACKAGES := g++ cmake ninja-build libgtest-dev ccache python3-venv libisal-dev libsqlite3-dev \
+  nlohmann-json3-dev
 
 ENGINE_SOURCES := $(shell find cpp/src cpp/include cpp/CMakeLists.txt python/src python/CMakeLists.txt cmake -type f \( -name '*.cc' -o -name '*.h' -o -name '*.txt' -o -name '*.cmake' \) 2>/dev/null) CMakeLists.txt pyproject.toml
 PY_SOURCES := $(shell find python/sluice -name '*.py' 2>/dev/null)

@@ -33,6 +33,10 @@ __all__ = [
     "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_text",
 ]
 
+import atexit as _atexit
+
+from . import _sluice
 from . import config as _config
 
 _config._configure_from_environment()
+_atexit.register(_sluice.release_process_resources)

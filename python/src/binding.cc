@@ -148,7 +148,9 @@ NB_MODULE(_sluice, m) {
       "configure",
       [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
          std::optional<int64_t> batch_rows, std::optional<bool> progress,
-         std::optional<std::string> spill_dir) {
+         std::optional<std::string> spill_dir, std::optional<std::string> s3_endpoint,
+         std::optional<std::string> s3_region, std::optional<std::string> s3_scheme,
+         std::optional<std::string> catalog_path) {
         EngineConfig config = CurrentConfig();
         EngineConfig requested = config;
         if (num_threads) requested.num_threads = *num_threads;
@@ -156,10 +158,16 @@ NB_MODULE(_sluice, m) {
         if (batch_rows) requested.batch_rows = *batch_rows;
         if (progress) requested.progress = *progress;
         if (spill_dir) requested.spill_dir = *spill_dir;
+        if (s3_endpoint) requested.s3_endpoint = *s3_endpoint;
+        if (s3_region) requested.s3_region = *s3_region;
+        if (s3_scheme) requested.s3_scheme = *s3_scheme;
+        if (catalog_path) requested.catalog_path = *catalog_path;
         Check(Configure(requested));
       },
       "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
-      "batch_rows"_a = nb::none(), "progress"_a = nb::none(), "spill_dir"_a = nb::none());
+      "batch_rows"_a = nb::none(), "progress"_a = nb::none(), "spill_dir"_a = nb::none(),
+      "s3_endpoint"_a = nb::none(), "s3_region"_a = nb::none(), "s3_scheme"_a = nb::none(),
+      "catalog_path"_a = nb::none());
   m.def("current_config", []() {
     EngineConfig c = CurrentConfig();
     nb::dict d;
@@ -168,8 +176,15 @@ NB_MODULE(_sluice, m) {
     d["batch_rows"] = c.batch_rows;
     d["progress"] = c.progress;
     d["spill_dir"] = c.spill_dir;
+    d["s3_endpoint"] = c.s3_endpoint;
+    d["s3_region"] = c.s3_region;
+    d["s3_scheme"] = c.s3_scheme;
+    d["catalog_path"] = c.catalog_path;
     return d;
   });
+  // Registered with atexit by the package: the AWS SDK must shut down before static
+  // destructors run.
+  m.def("release_process_resources", &ReleaseProcessResources);
   m.def("parse_byte_size",
         [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
 

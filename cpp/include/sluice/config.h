@@ -22,6 +22,16 @@ struct EngineConfig {
   /// their spill files (each execution in a subdirectory of its own, removed when it
   /// ends); empty means $TMPDIR, else /tmp.
   std::string spill_dir;
+  /// S3-compatible endpoint for s3:// paths, "host:port" or "http://host:port" (the
+  /// scheme, when given, sets s3_scheme); empty means AWS. A path's own
+  /// `?endpoint_override=` query wins over it.
+  std::string s3_endpoint;
+  /// Region for s3:// paths; empty means the AWS SDK's choice (environment, profile).
+  std::string s3_region;
+  /// "http" or "https"; empty means https (or the scheme spelled in s3_endpoint).
+  std::string s3_scheme;
+  /// The SQLite file of the table catalog; empty means ~/.sluice/catalog.db.
+  std::string catalog_path;
 };
 
 /// Replaces the process-wide configuration. Invalid values give Status::Invalid.
@@ -30,6 +40,10 @@ arrow::Status Configure(const EngineConfig& config);
 /// The configuration in force, with defaults resolved (num_threads and memory_limit_bytes
 /// are never 0 in the returned value).
 EngineConfig CurrentConfig();
+
+/// Closes process-wide connections (the AWS SDK behind s3:// paths). Call once before the
+/// process exits; the CLI and the Python module do. Later s3:// access fails.
+void ReleaseProcessResources();
 
 /// Parses sizes such as "2GB", "512MiB", "100k" or "1048576" into bytes.
 arrow::Result<int64_t> ParseByteSize(const std::string& text);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "exec/memory_budget.h"
+#include "io/filesystems.h"
 #include <sys/stat.h>
 
 namespace sluice {
@@ -32,6 +33,11 @@ EngineConfig Resolve(EngineConfig c) {
     const char* tmpdir = std::getenv("TMPDIR");
     c.spill_dir = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";
   }
+  if (c.catalog_path.empty()) {
+    const char* home = std::getenv("HOME");
+    c.catalog_path =
+        std::string(home != nullptr && *home != '\0' ? home : ".") + "/.sluice/catalog.db";
+  }
   return c;
 }
 }  // namespace
@@ -54,6 +60,21 @@ arrow::Status Configure(const EngineConfig& config) {
       return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
     }
   }
+  if (!config.s3_scheme.empty() && config.s3_scheme != "http" && config.s3_scheme != "https") {
+    return arrow::Status::Invalid("s3_scheme must be 'http' or 'https', got '", config.s3_scheme,
+                                  "'");
+  }
+  if (const auto sep = config.s3_endpoint.find("://"); sep != std::string::npos) {
+    const std::string scheme = config.s3_endpoint.substr(0, sep);
+    if (scheme != "http" && scheme != "https") {
+      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint,
+                                    "': the scheme must be http:// or https://");
+    }
+    if (!config.s3_scheme.empty() && config.s3_scheme != scheme) {
+      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint, "' says ", scheme,
+                                    " but s3_scheme is '", config.s3_scheme, "'");
+    }
+  }
   std::lock_guard<std::mutex> lock(g_mutex);
   g_config = config;
   exec::MemoryBudget::Global()->set_limit(Resolve(g_config).memory_limit_bytes);
@@ -66,6 +87,8 @@ EngineConfig CurrentConfig() {
   exec::MemoryBudget::Global()->set_limit(resolved.memory_limit_bytes);
   return resolved;
 }
+
+void ReleaseProcessResources() { io::FinalizeFileSystems(); }
 
 arrow::Result<int64_t> ParseByteSize(const std::string& text) {
   size_t i = 0;

@@ -13,7 +13,20 @@ namespace {
 
 constexpr char kMemoryLimitVariable[] = "SLUICE_MEMORY_LIMIT";
 constexpr char kThreadsVariable[] = "SLUICE_NUM_THREADS";
-constexpr char kSpillDirVariable[] = "SLUICE_SPILL_DIR";
+
+/// Settings taken as text, with the CLI option and environment variable for each.
+struct TextSetting {
+  const char* option;
+  const char* variable;
+  std::string EngineConfig::*field;
+};
+constexpr TextSetting kTextSettings[] = {
+    {"spill-dir", "SLUICE_SPILL_DIR", &EngineConfig::spill_dir},
+    {"s3-endpoint", "SLUICE_S3_ENDPOINT", &EngineConfig::s3_endpoint},
+    {"s3-region", "SLUICE_S3_REGION", &EngineConfig::s3_region},
+    {"s3-scheme", "SLUICE_S3_SCHEME", &EngineConfig::s3_scheme},
+    {"catalog", "SLUICE_CATALOG", &EngineConfig::catalog_path},
+};
 
 /// A setting's text and where it came from ("--threads" or "SLUICE_NUM_THREADS"), so
 /// that an error points at what the user has to fix.
@@ -86,7 +99,24 @@ void AddEngineOptions(ArgumentParser& parser) {
                   .value_name = "DIR",
                   .help = "Where operators that outgrow the memory budget write spill files; env "
                           "SLUICE_SPILL_DIR.",
-                  .default_text = "$TMPDIR or /tmp"});
+                  .default_text = "$TMPDIR or /tmp"})
+      .AddOption({.name = "s3-endpoint",
+                  .value_name = "HOST:PORT",
+                  .help = "S3-compatible server for s3:// paths, e.g. http://127.0.0.1:9000; env "
+                          "SLUICE_S3_ENDPOINT.",
+                  .default_text = "AWS"})
+      .AddOption({.name = "s3-region",
+                  .value_name = "REGION",
+                  .help = "Region for s3:// paths; env SLUICE_S3_REGION.",
+                  .default_text = "the AWS SDK's (us-east-1 with --s3-endpoint)"})
+      .AddOption({.name = "s3-scheme",
+                  .value_name = "http|https",
+                  .help = "Transport for s3:// paths; env SLUICE_S3_SCHEME.",
+                  .default_text = "https"})
+      .AddOption({.name = "catalog",
+                  .value_name = "FILE",
+                  .help = "SQLite file of the table catalog; env SLUICE_CATALOG.",
+                  .default_text = "~/.sluice/catalog.db"});
 }
 
 arrow::Status ConfigureEngine(const ParsedArguments& args) {
@@ -95,8 +125,10 @@ arrow::Status ConfigureEngine(const ParsedArguments& args) {
   ARROW_ASSIGN_OR_RAISE(std::optional<int> threads, ThreadCount(args));
   if (memory_limit) config.memory_limit_bytes = *memory_limit;
   if (threads) config.num_threads = *threads;
-  if (std::optional<SettingText> spill_dir = FindSetting(args, "spill-dir", kSpillDirVariable)) {
-    config.spill_dir = spill_dir->text;
+  for (const auto& setting : kTextSettings) {
+    if (std::optional<SettingText> value = FindSetting(args, setting.option, setting.variable)) {
+      config.*setting.field = value->text;
+    }
   }
   return Configure(config);
 }
@@ -111,8 +143,10 @@ arrow::Status ExportEngineOptionsToEnvironment(const ParsedArguments& args) {
   if (std::optional<std::string> threads = args.Value("threads")) {
     setenv(kThreadsVariable, threads->c_str(), /*overwrite=*/1);
   }
-  if (std::optional<std::string> spill_dir = args.Value("spill-dir")) {
-    setenv(kSpillDirVariable, spill_dir->c_str(), /*overwrite=*/1);
+  for (const auto& setting : kTextSettings) {
+    if (std::optional<std::string> value = args.Value(setting.option)) {
+      setenv(setting.variable, value->c_str(), /*overwrite=*/1);
+    }
   }
   return arrow::Status::OK();
 }

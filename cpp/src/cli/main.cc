@@ -13,6 +13,7 @@
 #include "cli/arguments.h"
 #include "cli/command.h"
 #include "cli/engine_options.h"
+#include "sluice/config.h"
 
 namespace sluice::cli {
 
@@ -136,7 +137,9 @@ int main(int argc, char** argv) {
   // Nothing may escape as an uncaught exception (that would abort with a core dump);
   // the engine reports errors as Status, so reaching these handlers is a bug.
   try {
-    return sluice::cli::RunTool(std::vector<std::string>(argv + 1, argv + argc));
+    const int exit_code = sluice::cli::RunTool(std::vector<std::string>(argv + 1, argv + argc));
+    sluice::ReleaseProcessResources();
+    return exit_code;
   } catch (const std::exception& error) {
     std::cerr << "sluice: error: internal error: " << error.what() << std::endl;
   } catch (...) {

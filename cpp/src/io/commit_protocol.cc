@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-#include "io/read_buffering.h"
+#include "io/filesystems.h"
 
 namespace sluice::io {
 
@@ -104,7 +104,7 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
     while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
   }
   ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
-                        BudgetedFileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
+                        FileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));

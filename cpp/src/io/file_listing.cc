@@ -6,7 +6,7 @@
 #include <map>
 #include <string_view>
 
-#include "io/read_buffering.h"
+#include "io/filesystems.h"
 
 namespace sluice::io {
 
@@ -132,7 +132,7 @@ class FileCollector {
 arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
                                      const std::string& uri_or_path) {
   std::string fs_path;
-  ARROW_ASSIGN_OR_RAISE(auto fs, BudgetedFileSystemFromUriOrPath(uri_or_path, &fs_path));
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFromUriOrPath(uri_or_path, &fs_path));
   if (!*filesystem) {
     *filesystem = std::move(fs);
   } else if (!(*filesystem)->Equals(*fs)) {

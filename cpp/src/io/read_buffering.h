@@ -2,14 +2,10 @@
 
 // How much a reader may buffer ahead of its consumer, derived from the memory budget.
 
-#include <arrow/filesystem/filesystem.h>
-#include <arrow/filesystem/localfs.h>
 #include <arrow/io/interfaces.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
-#include <string>
 
 #include "exec/memory_budget.h"
 #include "sluice/config.h"
@@ -30,20 +26,6 @@ inline int32_t ReaderBlockBytes(const EngineConfig& config, int64_t max_bytes) {
 /// budgeted pool.
 inline arrow::io::IOContext BudgetedIOContext() {
   return arrow::io::IOContext(exec::MemoryBudget::Global());
-}
-
-/// arrow::fs::FileSystemFromUriOrPath with the budgeted IO context. Arrow makes local
-/// filesystems with its default context whatever it is given, so every buffer read from
-/// a local file (a Parquet row group's column chunks) would land outside the budget.
-inline arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> BudgetedFileSystemFromUriOrPath(
-    const std::string& uri_or_path, std::string* out_path) {
-  ARROW_ASSIGN_OR_RAISE(
-      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), out_path));
-  if (fs->io_context().pool() != BudgetedIOContext().pool() && fs->type_name() == "local") {
-    const auto& local = static_cast<const arrow::fs::LocalFileSystem&>(*fs);
-    fs = std::make_shared<arrow::fs::LocalFileSystem>(local.options(), BudgetedIOContext());
-  }
-  return fs;
 }
 
 }  // namespace sluice::io
