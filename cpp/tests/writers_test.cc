@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "exec/batch_stream.h"
+#include "io/commit_lock.h"
 #include "io/json_lines_encoder.h"
 #include "io/sources.h"
 #include "io/write_operator.h"
@@ -74,7 +75,8 @@ std::map<std::string, int64_t> Snapshot(const fs::path& dir) {
 bool HasStagingLeftovers(const fs::path& dir) {
   if (!fs::exists(dir)) return false;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().filename().string().rfind("_sluice_", 0) == 0) return true;
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("_sluice_", 0) == 0 && name != io::kLocalLockFileName) return true;
   }
   return false;
 }

@@ -1,23 +1,34 @@
 #include "io/commit_protocol.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <chrono>
 #include <filesystem>
-#include <random>
-#include <set>
+#include <iostream>
 
 #include "io/filesystems.h"
+#include "io/parallel_requests.h"
+#include "io/table_vacuum.h"
+#include "io/write_owner.h"
 
 namespace sluice::io {
 
 namespace {
 
-constexpr const char* kSuccessMarker = "_SUCCESS";
-
-/// Names starting with '_' or '.' are invisible to readers (staging, trash, _SUCCESS,
-/// checksum files), so they never count as data and are never replaced.
+/// Names starting with '_' or '.' are invisible to readers (staging, _SUCCESS, the lock,
+/// checksum files), so they never count as data.
 bool IsHiddenName(const std::string& name) {
   return !name.empty() && (name[0] == '_' || name[0] == '.');
+}
+
+bool HasHiddenSegment(const std::string& relative) {
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t slash = relative.find('/', start);
+    if (slash == std::string::npos) slash = relative.size();
+    if (slash > start && IsHiddenName(relative.substr(start, slash - start))) return true;
+    start = slash + 1;
+  }
+  return false;
 }
 
 std::string ParentOf(const std::string& path) {
@@ -31,21 +42,24 @@ std::string JoinPath(const std::string& dir, const std::string& relative) {
   return dir.back() == '/' ? dir + relative : dir + "/" + relative;
 }
 
-/// A random (version 4) UUID. Names from different writes to the same target must not
-/// collide, even across processes, so this does not use a per-process counter.
-std::string RandomUuid() {
-  std::random_device device;
-  std::mt19937_64 generator((static_cast<uint64_t>(device()) << 32) ^ device());
-  uint64_t high = generator();
-  uint64_t low = generator();
-  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
-  low = (low & ~(0xC000ULL << 48)) | (0x8000ULL << 48);  // RFC 4122 variant
-  char text[37];
-  std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(high >> 32), static_cast<unsigned>((high >> 16) & 0xFFFF),
-                static_cast<unsigned>(high & 0xFFFF), static_cast<unsigned>(low >> 48),
-                static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
-  return text;
+const char* ModeName(WriteMode mode) {
+  switch (mode) {
+    case WriteMode::kError:
+      return "error";
+    case WriteMode::kAppend:
+      return "append";
+    case WriteMode::kOverwrite:
+      return "overwrite";
+    case WriteMode::kOverwritePartitions:
+      return "overwrite_partitions";
+  }
+  return "?";
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 arrow::Result<std::vector<arrow::fs::FileInfo>> ListVisibleEntries(arrow::fs::FileSystem* fs,
@@ -53,6 +67,7 @@ arrow::Result<std::vector<arrow::fs::FileInfo>> ListVisibleEntries(arrow::fs::Fi
   arrow::fs::FileSelector selector;
   selector.base_dir = dir;
   selector.recursive = false;
+  selector.allow_not_found = true;
   ARROW_ASSIGN_OR_RAISE(auto entries, fs->GetFileInfo(selector));
   std::vector<arrow::fs::FileInfo> visible;
   for (auto& entry : entries) {
@@ -84,17 +99,32 @@ arrow::Status NonEmptyTargetError(const std::string& target) {
                                 "'append'");
 }
 
+/// Whether the target holds a table: committed files, or visible entries where no
+/// manifest says what is committed.
+arrow::Result<bool> TargetHasData(arrow::fs::FileSystem* fs, const std::string& dir) {
+  ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(fs, dir));
+  if (manifest) return !manifest->files.empty();
+  ARROW_ASSIGN_OR_RAISE(auto visible, ListVisibleEntries(fs, dir));
+  return !visible.empty();
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
+}
+
 }  // namespace
 
 arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::string& target,
-                                                                     WriteMode mode) {
+                                                                     CommitOptions options) {
   std::string trimmed = target;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
   if (trimmed.empty()) return arrow::Status::Invalid("write: the target path is empty");
 
   std::unique_ptr<CommitProtocol> commit(new CommitProtocol());
   commit->target_as_given_ = trimmed;
-  commit->mode_ = mode;
+  commit->options_ = std::move(options);
 
   // Arrow's local filesystem wants absolute paths; a relative one is relative to the
   // working directory, as it would be for any other file API.
@@ -113,30 +143,33 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
                                   "' is a file; a write produces a directory of files");
   }
   if (info.type() == arrow::fs::FileType::NotFound) {
-    // Remember every directory we create so Abort() can remove them again.
-    std::vector<std::string> missing;
-    for (std::string dir = commit->target_dir_; !dir.empty(); dir = ParentOf(dir)) {
-      ARROW_ASSIGN_OR_RAISE(auto dir_info, fs->GetFileInfo(dir));
-      if (dir_info.type() != arrow::fs::FileType::NotFound) break;
-      missing.push_back(dir);
+    if (IsLocalFileSystem(*fs)) {
+      // Remember every directory we create so Abort() can remove them again.
+      std::vector<std::string> missing;
+      for (std::string dir = commit->target_dir_; !dir.empty(); dir = ParentOf(dir)) {
+        ARROW_ASSIGN_OR_RAISE(auto dir_info, fs->GetFileInfo(dir));
+        if (dir_info.type() != arrow::fs::FileType::NotFound) break;
+        missing.push_back(dir);
+      }
+      std::reverse(missing.begin(), missing.end());
+      for (const auto& dir : missing) {
+        ARROW_RETURN_NOT_OK(fs->CreateDir(dir, /*recursive=*/false));
+        commit->created_by_begin_.push_back(dir);
+      }
     }
-    std::reverse(missing.begin(), missing.end());
-    for (const auto& dir : missing) {
-      ARROW_RETURN_NOT_OK(fs->CreateDir(dir, /*recursive=*/false));
-      commit->created_by_begin_.push_back(dir);
-    }
-  } else if (mode == WriteMode::kError) {
-    ARROW_ASSIGN_OR_RAISE(auto visible, ListVisibleEntries(fs, commit->target_dir_));
-    if (!visible.empty()) {
+    // Object stores have no directories: the prefix exists once an object is under it.
+  } else if (commit->options_.mode == WriteMode::kError) {
+    ARROW_ASSIGN_OR_RAISE(bool has_data, TargetHasData(fs, commit->target_dir_));
+    if (has_data) {
       commit->finished_ = true;  // nothing was created
       return NonEmptyTargetError(trimmed);
     }
   }
 
   commit->write_id_ = RandomUuid();
-  commit->staging_dir_ = JoinPath(commit->target_dir_, "_sluice_staging_" + commit->write_id_);
-  commit->trash_dir_ = JoinPath(commit->target_dir_, "_sluice_trash_" + commit->write_id_);
-  ARROW_RETURN_NOT_OK(fs->CreateDir(commit->staging_dir_, /*recursive=*/false));
+  commit->staging_dir_ =
+      JoinPath(commit->target_dir_, StagingDirName(CurrentWriteOwner(commit->write_id_)));
+  ARROW_RETURN_NOT_OK(fs->CreateDir(commit->staging_dir_, /*recursive=*/true));
   return commit;
 }
 
@@ -147,6 +180,10 @@ arrow::Status CommitProtocol::Abort() {
   finished_ = true;
   arrow::Status status;
   if (!staging_dir_.empty()) status = DeleteDirIfExists(filesystem_.get(), staging_dir_);
+  if (!created_by_begin_.empty()) {
+    // A failed first commit may have made the lock file in the directory Begin() created.
+    ARROW_UNUSED(filesystem_->DeleteFile(JoinPath(target_dir_, kLocalLockFileName)));
+  }
   for (auto it = created_by_begin_.rbegin(); it != created_by_begin_.rend(); ++it) {
     auto removed = RemoveDirIfEmpty(filesystem_.get(), *it);
     if (status.ok()) status = removed;
@@ -157,21 +194,19 @@ arrow::Status CommitProtocol::Abort() {
 arrow::Result<std::vector<std::string>> CommitProtocol::Commit(
     const std::vector<StagedOutput>& files) {
   if (finished_) return arrow::Status::Invalid("write to '", target_as_given_, "' already ended");
-  arrow::Status published = PublishAll(files);
-  if (!published.ok()) {
-    const bool restored = Undo();
+  std::unique_ptr<CommitLock> lock = std::move(options_.lock);
+  if (!lock && IsLocalFileSystem(*filesystem_)) lock = MakeLocalCommitLock(target_dir_);
+  arrow::Status locked = lock ? lock->Acquire() : arrow::Status::OK();
+  arrow::Result<TableManifest> committed =
+      locked.ok() ? CommitLocked(files) : arrow::Result<TableManifest>(locked);
+  if (lock) lock->Release();
+  if (!committed.ok() && !manifest_written_) {
+    UnpublishAll();
     ARROW_UNUSED(Abort());
-    if (!restored) {
-      return published.WithMessage(published.message(),
-                                   "; restoring the replaced files also failed, they are kept "
-                                   "in '",
-                                   trash_dir_, "'");
-    }
-    return published;
+    return committed.status();
   }
   finished_ = true;
   // The data is published; leftovers from here on are hidden and harmless.
-  ARROW_UNUSED(DeleteDirIfExists(filesystem_.get(), trash_dir_));
   ARROW_UNUSED(DeleteDirIfExists(filesystem_.get(), staging_dir_));
 
   std::vector<std::string> paths;
@@ -181,65 +216,207 @@ arrow::Result<std::vector<std::string>> CommitProtocol::Commit(
   return paths;
 }
 
-arrow::Status CommitProtocol::PublishAll(const std::vector<StagedOutput>& files) {
+arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<StagedOutput>& files) {
   arrow::fs::FileSystem* fs = filesystem_.get();
-  if (mode_ == WriteMode::kError) {
+  bool adopted = false;
+  ARROW_ASSIGN_OR_RAISE(TableManifest before, ReadOrAdoptManifest(&adopted));
+  if (options_.mode == WriteMode::kError && !before.files.empty()) {
     // Another writer may have filled the target while the pipeline ran.
-    ARROW_ASSIGN_OR_RAISE(auto visible, ListVisibleEntries(fs, target_dir_));
-    if (!visible.empty()) return NonEmptyTargetError(target_as_given_);
+    return NonEmptyTargetError(target_as_given_);
+  }
+  const bool keeps_old_files =
+      options_.mode == WriteMode::kAppend || options_.mode == WriteMode::kOverwritePartitions;
+  if (keeps_old_files && !before.files.empty() && !before.partition_cols.empty() &&
+      before.partition_cols != options_.partition_cols) {
+    return arrow::Status::Invalid(
+        "'", target_as_given_, "' is partitioned by ", JoinNames(before.partition_cols),
+        " but this ", ModeName(options_.mode), " write is partitioned by ",
+        JoinNames(options_.partition_cols), "; use the same partition columns or mode='overwrite'");
   }
 
-  const std::string marker = JoinPath(target_dir_, kSuccessMarker);
-  ARROW_ASSIGN_OR_RAISE(auto marker_info, fs->GetFileInfo(marker));
-  if (marker_info.type() != arrow::fs::FileType::NotFound) ARROW_RETURN_NOT_OK(MoveToTrash(marker));
+  // What killed writes left; failing to clean up must not fail this write.
+  auto cleaned =
+      RemoveAbandonedWrites(fs, target_dir_, /*scan_all_files=*/false, options_.retention_seconds);
+  ARROW_UNUSED(cleaned);
 
-  if (mode_ == WriteMode::kOverwrite) {
-    ARROW_RETURN_NOT_OK(MoveVisibleEntriesToTrash(target_dir_));
-  } else if (mode_ == WriteMode::kOverwritePartitions) {
-    std::set<std::string> partition_dirs;
-    for (const auto& file : files) partition_dirs.insert(ParentOf(file.relative_path));
-    for (const auto& dir : partition_dirs) {
-      const std::string full = JoinPath(target_dir_, dir);
-      ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(full));
-      if (info.type() == arrow::fs::FileType::Directory) {
-        ARROW_RETURN_NOT_OK(MoveVisibleEntriesToTrash(full));
-      }
+  ARROW_RETURN_NOT_OK(PublishAll(files));
+  TableManifest after = NextManifest(before, files);
+  arrow::Status written = WriteManifest(fs, target_dir_, after);
+  if (!written.ok()) {
+    // A request that failed on the way back may still have replaced the manifest.
+    auto current = ReadManifest(fs, target_dir_);
+    if (!current.ok() || !*current || (*current)->write_id != write_id_) return written;
+  }
+  manifest_written_ = true;
+  committed_ = after;
+
+  if (options_.on_committed) {
+    std::optional<TableManifest> previous;
+    if (!adopted || !before.files.empty()) previous = before;
+    arrow::Status hooked = options_.on_committed(previous, after);
+    if (!hooked.ok()) {
+      // The data is committed; the catalog catches up from the manifest on its next use.
+      std::cerr << "sluice: warning: '" << target_as_given_
+                << "' was written but registering it failed: " << hooked.ToString() << std::endl;
     }
   }
 
+  ARROW_UNUSED(DeleteReplacedFiles(before, after, files));
+  return after;
+}
+
+arrow::Status CommitProtocol::DeleteReplacedFiles(const TableManifest& before,
+                                                  const TableManifest& after,
+                                                  const std::vector<StagedOutput>& files) {
+  arrow::fs::FileSystem* fs = filesystem_.get();
+  std::set<std::string> kept;
+  for (const auto& file : after.files) kept.insert(JoinPath(target_dir_, file.path));
+  std::set<std::string> replaced;
+  for (const auto& file : before.files) {
+    const std::string path = JoinPath(target_dir_, file.path);
+    if (kept.count(path) == 0) replaced.insert(path);
+  }
+  // Overwriting replaces everything visible in its scope, files the manifest never
+  // listed (put there by hand or by other tools) included, as a directory overwrite does
+  // in Spark.
+  std::vector<std::string> scopes;
+  if (options_.mode == WriteMode::kOverwrite ||
+      (options_.mode == WriteMode::kOverwritePartitions && options_.partition_cols.empty())) {
+    scopes.push_back(target_dir_);
+  } else if (options_.mode == WriteMode::kOverwritePartitions) {
+    std::set<std::string> dirs;
+    for (const auto& file : files) dirs.insert(JoinPath(target_dir_, ParentOf(file.relative_path)));
+    scopes.assign(dirs.begin(), dirs.end());
+  }
+  std::vector<std::vector<arrow::fs::FileInfo>> listed(scopes.size());
+  ARROW_RETURN_NOT_OK(
+      ForEachInParallel(static_cast<int64_t>(scopes.size()), IsLocalFileSystem(*fs) ? 1 : 16,
+                        [&](int64_t i) -> arrow::Status {
+                          arrow::fs::FileSelector selector;
+                          selector.base_dir = scopes[i];
+                          selector.recursive = true;
+                          selector.allow_not_found = true;
+                          ARROW_ASSIGN_OR_RAISE(listed[i], fs->GetFileInfo(selector));
+                          return arrow::Status::OK();
+                        }));
+  const size_t prefix = target_dir_.size() + 1;
+  for (const auto& entries : listed) {
+    for (const auto& entry : entries) {
+      if (entry.type() != arrow::fs::FileType::File || entry.path().size() <= prefix) continue;
+      if (HasHiddenSegment(entry.path().substr(prefix))) continue;
+      if (kept.count(entry.path()) == 0) replaced.insert(entry.path());
+    }
+  }
+  std::set<std::string> parents;
+  for (const auto& path : replaced) parents.insert(ParentOf(path));
+  arrow::Status deleted =
+      DeleteFilesInParallel(fs, std::vector<std::string>(replaced.begin(), replaced.end()));
+  for (const auto& parent : parents) RemoveEmptyDirsUpTo(fs, parent, target_dir_);
+  return deleted;
+}
+
+arrow::Result<TableManifest> CommitProtocol::ReadOrAdoptManifest(bool* adopted) {
+  arrow::fs::FileSystem* fs = filesystem_.get();
+  ARROW_ASSIGN_OR_RAISE(auto existing, ReadManifest(fs, target_dir_));
+  *adopted = !existing.has_value();
+  if (existing) return std::move(*existing);
+
+  // The files are there already; the manifest only has to say so before new ones appear.
+  TableManifest adopted_manifest;
+  adopted_manifest.write_id = write_id_;
+  adopted_manifest.operation = "adopt";
+  adopted_manifest.committed_at_ms = NowMillis();
+  arrow::fs::FileSelector selector;
+  selector.base_dir = target_dir_;
+  selector.recursive = true;
+  selector.allow_not_found = true;
+  ARROW_ASSIGN_OR_RAISE(auto entries, fs->GetFileInfo(selector));
+  const size_t prefix = target_dir_.size() + (target_dir_.back() == '/' ? 0 : 1);
+  for (const auto& entry : entries) {
+    if (entry.type() != arrow::fs::FileType::File || entry.path().size() <= prefix) continue;
+    std::string relative = entry.path().substr(prefix);
+    if (HasHiddenSegment(relative)) continue;
+    adopted_manifest.files.push_back({std::move(relative), -1, entry.size()});
+  }
+  std::sort(adopted_manifest.files.begin(), adopted_manifest.files.end(),
+            [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  ARROW_RETURN_NOT_OK(WriteManifest(fs, target_dir_, adopted_manifest));
+  adopted_empty_manifest_ = adopted_manifest.files.empty();
+  return adopted_manifest;
+}
+
+TableManifest CommitProtocol::NextManifest(const TableManifest& before,
+                                           const std::vector<StagedOutput>& files) const {
+  TableManifest after;
+  after.snapshot = before.snapshot + 1;
+  after.write_id = write_id_;
+  after.operation = ModeName(options_.mode);
+  after.committed_at_ms = NowMillis();
+  after.partition_cols = options_.partition_cols;
+
+  std::set<std::string> replaced_dirs;
+  bool keep_old = false;
+  switch (options_.mode) {
+    case WriteMode::kError:
+    case WriteMode::kAppend:
+      keep_old = true;
+      break;
+    case WriteMode::kOverwrite:
+      break;
+    case WriteMode::kOverwritePartitions:
+      // Unpartitioned, the whole target is the one partition written.
+      keep_old = !options_.partition_cols.empty();
+      for (const auto& file : files) replaced_dirs.insert(ParentOf(file.relative_path) + "/");
+      break;
+  }
+  if (keep_old) {
+    for (const auto& file : before.files) {
+      bool replaced = false;
+      for (const auto& dir : replaced_dirs) replaced |= file.path.rfind(dir, 0) == 0;
+      if (!replaced) after.files.push_back(file);
+    }
+  }
   for (const auto& file : files) {
-    ARROW_RETURN_NOT_OK(EnsureTargetSubdir(ParentOf(file.relative_path)));
-    const std::string destination = JoinPath(target_dir_, file.relative_path);
-    arrow::Status moved = fs->Move(file.staged_path, destination);
+    after.files.push_back({file.relative_path, file.rows, file.bytes});
+  }
+  std::sort(after.files.begin(), after.files.end(),
+            [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  return after;
+}
+
+arrow::Status CommitProtocol::PublishAll(const std::vector<StagedOutput>& files) {
+  arrow::fs::FileSystem* fs = filesystem_.get();
+  const bool local = IsLocalFileSystem(*fs);
+  if (local) {
+    for (const auto& file : files)
+      ARROW_RETURN_NOT_OK(EnsureTargetSubdir(ParentOf(file.relative_path)));
+  }
+  // Every destination is recorded before moving: names are unique to this write, so
+  // deleting one that was never created is harmless, and a partial S3 copy is covered.
+  for (const auto& file : files) published_.push_back(JoinPath(target_dir_, file.relative_path));
+  return ForEachInParallel(static_cast<int64_t>(files.size()), local ? 1 : 16, [&](int64_t i) {
+    const auto& file = files[i];
+    arrow::Status moved = fs->Move(file.staged_path, published_[i]);
     if (!moved.ok()) {
       return moved.WithMessage("publishing '", file.relative_path, "' in '", target_as_given_,
                                "': ", moved.message());
     }
-    undo_log_.push_back({UndoStep::Kind::kPublished, destination, ""});
-  }
-
-  ARROW_ASSIGN_OR_RAISE(auto marker_stream, fs->OpenOutputStream(marker));
-  undo_log_.push_back({UndoStep::Kind::kPublished, marker, ""});
-  return marker_stream->Close();
+    return arrow::Status::OK();
+  });
 }
 
-arrow::Status CommitProtocol::MoveToTrash(const std::string& path) {
-  const std::string relative = path.substr(target_dir_.size() + 1);
-  const std::string destination = JoinPath(trash_dir_, relative);
-  ARROW_RETURN_NOT_OK(filesystem_->CreateDir(ParentOf(destination), /*recursive=*/true));
-  arrow::Status moved = filesystem_->Move(path, destination);
-  if (!moved.ok()) {
-    return moved.WithMessage("replacing '", relative, "' in '", target_as_given_,
-                             "': ", moved.message());
+void CommitProtocol::UnpublishAll() {
+  arrow::fs::FileSystem* fs = filesystem_.get();
+  ARROW_UNUSED(DeleteFilesInParallel(fs, published_));
+  published_.clear();
+  for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
+    ARROW_UNUSED(RemoveDirIfEmpty(fs, *it));
   }
-  undo_log_.push_back({UndoStep::Kind::kMovedToTrash, path, destination});
-  return arrow::Status::OK();
-}
-
-arrow::Status CommitProtocol::MoveVisibleEntriesToTrash(const std::string& dir) {
-  ARROW_ASSIGN_OR_RAISE(auto visible, ListVisibleEntries(filesystem_.get(), dir));
-  for (const auto& entry : visible) ARROW_RETURN_NOT_OK(MoveToTrash(entry.path()));
-  return arrow::Status::OK();
+  created_dirs_.clear();
+  if (adopted_empty_manifest_) {
+    // Nothing was there before this write; leave nothing.
+    ARROW_UNUSED(fs->DeleteFile(JoinPath(target_dir_, kManifestFileName)));
+  }
 }
 
 arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir) {
@@ -253,7 +430,7 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
     ARROW_ASSIGN_OR_RAISE(auto info, filesystem_->GetFileInfo(full));
     if (info.type() == arrow::fs::FileType::NotFound) {
       ARROW_RETURN_NOT_OK(filesystem_->CreateDir(full, /*recursive=*/false));
-      undo_log_.push_back({UndoStep::Kind::kCreatedDir, full, ""});
+      created_dirs_.push_back(full);
     } else if (info.type() != arrow::fs::FileType::Directory) {
       return arrow::Status::IOError("cannot create directory '", prefix, "' in '", target_as_given_,
                                     "': a file with that name exists");
@@ -261,28 +438,6 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
     existing_dirs_.insert(prefix);
   }
   return arrow::Status::OK();
-}
-
-bool CommitProtocol::Undo() {
-  arrow::fs::FileSystem* fs = filesystem_.get();
-  bool trash_restored = true;
-  for (auto it = undo_log_.rbegin(); it != undo_log_.rend(); ++it) {
-    switch (it->kind) {
-      case UndoStep::Kind::kPublished:
-        ARROW_UNUSED(fs->DeleteFile(it->path));
-        break;
-      case UndoStep::Kind::kMovedToTrash:
-        if (!fs->Move(it->trash_path, it->path).ok()) trash_restored = false;
-        break;
-      case UndoStep::Kind::kCreatedDir:
-        ARROW_UNUSED(RemoveDirIfEmpty(fs, it->path));
-        break;
-    }
-  }
-  undo_log_.clear();
-  // Keep the trash if something could not be moved back: it then holds the user's data.
-  if (trash_restored) ARROW_UNUSED(DeleteDirIfExists(fs, trash_dir_));
-  return trash_restored;
 }
 
 }  // namespace sluice::io

@@ -1,49 +1,46 @@
 #pragma once
 
-// How a write publishes its files.
+// How a write publishes its files (docs/commit-protocol.md explains it for users).
 //
-// The target of a write is a directory. Every file is first written under a hidden
-// staging directory inside it, `target/_sluice_staging_{write_id}/`, laid out exactly as
-// the final files will be (`key=value/` partition directories and all). Readers skip
-// names that start with '_' or '.', so nothing staged is ever visible. Nothing outside
-// the staging directory is touched until the whole pipeline has succeeded; then Commit():
+// The target of a write is a directory; its `_SUCCESS` manifest (table_manifest.h) lists
+// the committed files. Begin() creates a hidden staging directory named after the write
+// and its process (write_owner.h), `target/_sluice_staging_{write_id}.{pid}...`, and the
+// pipeline writes every file there, laid out as it will be published. Nothing outside the
+// staging directory is touched until the whole pipeline has succeeded; then Commit(),
+// holding the target's commit lock (commit_lock.h; a catalog lock for tables):
 //
-//   1. mode error: re-checks that the target holds no visible entry.
-//   2. Moves what the write replaces into a hidden trash directory,
-//      `target/_sluice_trash_{write_id}/`: for overwrite every visible entry of the target,
-//      for overwrite_partitions every visible entry inside each partition directory this
-//      write produced (the target itself when the write is not partitioned), and in every
-//      mode the previous `_SUCCESS` marker.
-//   3. Moves every staged file to its final path, creating partition directories.
-//   4. Writes an empty `_SUCCESS` marker.
-//   5. Deletes the trash and the staging directory.
+//   1. Reads the manifest. A directory without one (new, or written by other tools) first
+//      gets one listing the data files it has, so that step 4 can never show a listing
+//      reader a mix.
+//   2. Mode error: refuses a target whose manifest lists files.
+//   3. Removes what abandoned writes left (table_vacuum.h).
+//   4. Moves every staged file to its final path (rename locally; copy + delete on S3,
+//      in parallel). The files carry the write id in their names, so they collide with
+//      nothing, and readers that honour the manifest do not see them yet.
+//   5. Writes the next manifest: for append the old files plus the new ones, for
+//      overwrite the new ones, for overwrite_partitions the old files outside the written
+//      partitions plus the new ones. This single replace is the commit point.
+//   6. Runs the caller's hook (the catalog registers the partitions), deletes the files
+//      the new manifest dropped, and removes the staging directory.
 //
-// If any step of 1-4 fails, the moves are undone in reverse order (published files are
-// deleted, trashed entries are moved back, directories the commit created are removed)
-// and the original error is returned. Abort() (also run by the destructor of an
-// uncommitted write) deletes the staging directory and any directory Begin() created, so a
-// failed pipeline leaves the target exactly as it was.
-//
-// What is atomic on a local filesystem: each single move is a rename(2), so every file
-// appears whole or not at all, and a replaced directory disappears in one step. The commit
-// as a whole is NOT atomic: a reader listing the target during steps 2-3 can see the old
-// files partly removed or the new ones partly added. `_SUCCESS` is written last, so a
-// reader that requires it sees either the complete new data or no marker. A process
-// killed during the commit leaves hidden `_sluice_staging_*` / `_sluice_trash_*`
-// directories behind; they are invisible to readers and safe to delete. Failures while
-// deleting the trash after step 4 are ignored: the new data is already published.
-//
-// Other filesystems (S3) have no directory rename: there step 2 would have to move
-// objects one by one. Only local paths are exercised today.
+// A failure before step 5 deletes what step 4 published and the staging directory; the
+// target is as it was. A process killed at any point leaves the manifest either old or
+// new, so Sluice's readers see the old table or the new one, never a mix; its staging
+// directory and any published-but-uncommitted files are removed by the next write's step
+// 3 or by `sluice vacuum`.
 
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/result.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "io/commit_lock.h"
+#include "io/table_manifest.h"
 #include "sluice/options.h"
 
 namespace sluice::io {
@@ -54,6 +51,27 @@ struct StagedOutput {
   std::string staged_path;
   /// Final path relative to the target, '/'-separated, e.g. "year=2024/part-....parquet".
   std::string relative_path;
+  int64_t rows = -1;
+  int64_t bytes = -1;
+};
+
+/// Runs after the new manifest is written, still under the commit lock. `before` is the
+/// manifest the commit started from (nullopt for a new target).
+using CommittedHook = std::function<arrow::Status(const std::optional<TableManifest>& before,
+                                                  const TableManifest& after)>;
+
+struct CommitOptions {
+  WriteMode mode = WriteMode::kError;
+  /// Recorded in the manifest; an append with other partition columns than the
+  /// committed files have is refused.
+  std::vector<std::string> partition_cols;
+  /// Serializes commits to the target. Null: an flock in the target directory on a local
+  /// filesystem, none on object stores (concurrent writers to one S3 path must go
+  /// through a catalog table, whose lock is in the catalog).
+  std::unique_ptr<CommitLock> lock;
+  CommittedHook on_committed;
+  /// Staging directories of other hosts' writes older than this are abandoned.
+  int64_t retention_seconds = 24 * 3600;
 };
 
 /// One write's staging directory and the steps that publish or discard it. See the
@@ -64,7 +82,7 @@ class CommitProtocol {
   /// mode error with IOError, and creates the staging directory (and the target itself
   /// when it does not exist yet).
   static arrow::Result<std::unique_ptr<CommitProtocol>> Begin(const std::string& target,
-                                                              WriteMode mode);
+                                                              CommitOptions options);
   /// Aborts the write unless it was committed.
   ~CommitProtocol();
 
@@ -72,15 +90,20 @@ class CommitProtocol {
   CommitProtocol& operator=(const CommitProtocol&) = delete;
 
   const std::shared_ptr<arrow::fs::FileSystem>& filesystem() const { return filesystem_; }
-  /// Random id of this write; part of every file name, so appends never collide.
+  /// Random id of this write; part of every file name, so writes never collide.
   const std::string& write_id() const { return write_id_; }
   /// Filesystem path of the staging directory.
   const std::string& staging_dir() const { return staging_dir_; }
+  /// Filesystem path of the target directory.
+  const std::string& target_dir() const { return target_dir_; }
 
-  /// Publishes `files` as the mode says, writes `_SUCCESS` and removes the staging
-  /// directory. Returns the final paths, spelled with the target as the caller gave it,
-  /// sorted. On failure the target is restored and the staging directory removed.
+  /// Publishes `files` as the mode says (steps 1-6 above). Returns the final paths,
+  /// spelled with the target as the caller gave it, sorted. On failure before the commit
+  /// point the target is left as it was.
   arrow::Result<std::vector<std::string>> Commit(const std::vector<StagedOutput>& files);
+
+  /// The manifest Commit() wrote.
+  const TableManifest& committed_manifest() const { return committed_; }
 
   /// Deletes the staging directory and whatever Begin() created. Idempotent.
   arrow::Status Abort();
@@ -88,32 +111,34 @@ class CommitProtocol {
  private:
   CommitProtocol() = default;
 
-  /// One completed filesystem change, so a failed commit can undo it.
-  struct UndoStep {
-    enum class Kind { kMovedToTrash, kPublished, kCreatedDir } kind;
-    std::string path;        // original (trash), final (published) or created directory
-    std::string trash_path;  // kMovedToTrash only
-  };
-
+  arrow::Result<TableManifest> CommitLocked(const std::vector<StagedOutput>& files);
+  arrow::Result<TableManifest> ReadOrAdoptManifest(bool* adopted);
   arrow::Status PublishAll(const std::vector<StagedOutput>& files);
-  arrow::Status MoveToTrash(const std::string& path);
-  arrow::Status MoveVisibleEntriesToTrash(const std::string& dir);
-  /// Creates `relative_dir` and its missing ancestors below the target, recording each.
+  /// Creates `relative_dir` and its missing ancestors below the target (local only).
   arrow::Status EnsureTargetSubdir(const std::string& relative_dir);
-  /// Reverts the undo log; false when a replaced entry could not be moved back.
-  bool Undo();
+  TableManifest NextManifest(const TableManifest& before,
+                             const std::vector<StagedOutput>& files) const;
+  /// Step 6: deletes the files `after` dropped from `before`, and for overwrites every
+  /// other visible file in the replaced directories. Failures leave orphans.
+  arrow::Status DeleteReplacedFiles(const TableManifest& before, const TableManifest& after,
+                                    const std::vector<StagedOutput>& files);
+  /// Deletes what PublishAll published (before the commit point).
+  void UnpublishAll();
 
   std::shared_ptr<arrow::fs::FileSystem> filesystem_;
-  std::string target_as_given_;  // for the returned paths
+  std::string target_as_given_;  // for the returned paths and errors
   std::string target_dir_;       // filesystem path
   std::string write_id_;
   std::string staging_dir_;
-  std::string trash_dir_;
-  WriteMode mode_ = WriteMode::kError;
+  CommitOptions options_;
   // Ancestors of the target (and the target itself) that Begin() created, outermost first.
   std::vector<std::string> created_by_begin_;
-  std::vector<UndoStep> undo_log_;
-  std::set<std::string> existing_dirs_;  // relative directories known to exist
+  std::vector<std::string> published_;     // final filesystem paths, for UnpublishAll
+  std::vector<std::string> created_dirs_;  // by EnsureTargetSubdir, for UnpublishAll
+  std::set<std::string> existing_dirs_;    // relative directories known to exist
+  TableManifest committed_;
+  bool adopted_empty_manifest_ = false;  // step 1 wrote a manifest listing no files
+  bool manifest_written_ = false;        // step 5 done: the write is committed
   bool finished_ = false;                // committed or aborted
 };
 

@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "io/filesystems.h"
+#include "io/parallel_requests.h"
+#include "io/table_manifest.h"
 
 namespace sluice::io {
 
@@ -92,6 +94,37 @@ bool MatchSegments(const std::vector<std::string>& pattern, size_t p,
   return MatchSegments(pattern, p + 1, path, s + 1);
 }
 
+/// Everything below `dir`. On object stores, where each listing request is a round trip
+/// returning at most 1,000 keys, the top level is listed first and its subdirectories
+/// (partitions) are then listed concurrently; hidden subdirectories are not listed.
+arrow::Result<std::vector<FileInfo>> ListRecursively(FileSystem& fs, const std::string& dir) {
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir;
+  selector.recursive = IsLocalFileSystem(fs);
+  ARROW_ASSIGN_OR_RAISE(auto entries, fs.GetFileInfo(selector));
+  if (selector.recursive) return entries;
+  std::vector<FileInfo> subdirs;
+  for (const auto& entry : entries) {
+    if (entry.type() == FileType::Directory && !IsHiddenName(entry.base_name())) {
+      subdirs.push_back(entry);
+    }
+  }
+  std::vector<std::vector<FileInfo>> below(subdirs.size());
+  ARROW_RETURN_NOT_OK(
+      ForEachInParallel(static_cast<int64_t>(subdirs.size()), 16, [&](int64_t i) -> arrow::Status {
+        arrow::fs::FileSelector subdir_selector;
+        subdir_selector.base_dir = subdirs[i].path();
+        subdir_selector.recursive = true;
+        ARROW_ASSIGN_OR_RAISE(below[i], fs.GetFileInfo(subdir_selector));
+        return arrow::Status::OK();
+      }));
+  for (auto& listed : below) {
+    entries.insert(entries.end(), std::make_move_iterator(listed.begin()),
+                   std::make_move_iterator(listed.end()));
+  }
+  return entries;
+}
+
 /// Collects files as they are found; the first base directory recorded for a path wins.
 class FileCollector {
  public:
@@ -100,13 +133,20 @@ class FileCollector {
     files_.emplace(std::move(path), ListedFile{std::move(info), base_dir});
   }
 
-  /// Adds the non-hidden files below `dir`; returns how many there were.
+  /// Adds the data files below `dir`: the files its manifest lists when it has one,
+  /// else every non-hidden file. Returns how many there were.
   arrow::Result<int64_t> AddDirectory(FileSystem& fs, const std::string& dir,
                                       const std::string& base_dir) {
-    arrow::fs::FileSelector selector;
-    selector.base_dir = dir;
-    selector.recursive = true;
-    ARROW_ASSIGN_OR_RAISE(auto entries, fs.GetFileInfo(selector));
+    ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(&fs, dir));
+    if (manifest) {
+      for (const auto& file : manifest->files) {
+        FileInfo info(dir + "/" + file.path, FileType::File);
+        if (file.bytes >= 0) info.set_size(file.bytes);
+        Add(std::move(info), base_dir);
+      }
+      return static_cast<int64_t>(manifest->files.size());
+    }
+    ARROW_ASSIGN_OR_RAISE(auto entries, ListRecursively(fs, dir));
     int64_t added = 0;
     for (auto& entry : entries) {
       if (entry.type() != FileType::File) continue;

@@ -42,6 +42,8 @@ struct ListedFiles {
 ///  - a file: taken as is, whatever its name;
 ///  - a directory: every file below it, recursively, except entries whose name starts
 ///    with '_' or '.' (_SUCCESS, _temporary/, .staging/, .crc files) and what is below them;
+///    or, when it holds a Sluice manifest (`_SUCCESS`, table_manifest.h), exactly the
+///    files the manifest lists: one committed snapshot, whatever a writer is doing;
 ///  - a glob: '*', '?' and '[...]' match within one path segment and '**' matches any
 ///    number of segments. As in a shell, wildcards do not match names starting with '_'
 ///    or '.' unless the pattern segment itself starts with that character. A directory

@@ -302,7 +302,7 @@ std::vector<StagedOutput> NameFiles(const std::vector<StagedFile>& files,
     std::string relative = file.partition_dir.empty() ? "" : file.partition_dir + "/";
     relative += "part-" + ZeroPadded(task_ordinals.at(file.task_id), task_width) + "-" +
                 ZeroPadded(file.file_seq, seq_width) + "-" + write_id + "." + extension;
-    outputs.push_back(StagedOutput{file.staged_path, std::move(relative)});
+    outputs.push_back(StagedOutput{file.staged_path, std::move(relative), file.rows, file.bytes});
   }
   return outputs;
 }
@@ -380,7 +380,10 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
       ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*plan->schema(), options.partition_cols));
     }
     // Owns the staging directory: destroying it uncommitted removes it again.
-    ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(path, options.mode));
+    CommitOptions commit_options;
+    commit_options.mode = options.mode;
+    commit_options.partition_cols = options.partition_cols;
+    ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(path, std::move(commit_options)));
     return RunAndCommit(&ctx, plan, path, format_spec, options, commit.get());
   }();
   if (stats_out) *stats_out = ctx.Snapshot();

@@ -1,0 +1,199 @@
+#include "io/table_vacuum.h"
+
+#include <optional>
+#include <set>
+
+#include "io/commit_lock.h"
+#include "io/filesystems.h"
+#include "io/parallel_requests.h"
+#include "io/write_owner.h"
+
+namespace sluice::io {
+
+namespace {
+
+constexpr char kOldTrashPrefix[] = "_sluice_trash_";
+
+std::string JoinPath(const std::string& dir, const std::string& relative) {
+  if (relative.empty()) return dir;
+  return dir.empty() || dir.back() == '/' ? dir + relative : dir + "/" + relative;
+}
+
+std::string ParentOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string BaseName(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool IsHiddenSegment(const std::string& name) {
+  return !name.empty() && (name[0] == '_' || name[0] == '.');
+}
+
+bool HasHiddenSegment(const std::string& relative) {
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t slash = relative.find('/', start);
+    if (slash == std::string::npos) slash = relative.size();
+    if (slash > start && IsHiddenSegment(relative.substr(start, slash - start))) return true;
+    start = slash + 1;
+  }
+  return false;
+}
+
+bool IsUuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AllDigits(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string> SluiceDataFileWriteId(const std::string& name) {
+  // part-{digits}-{digits}-{uuid}.{ext}
+  if (name.rfind("part-", 0) != 0) return std::nullopt;
+  const size_t first = name.find('-', 5);
+  if (first == std::string::npos || !AllDigits(name.substr(5, first - 5))) return std::nullopt;
+  const size_t second = name.find('-', first + 1);
+  if (second == std::string::npos || !AllDigits(name.substr(first + 1, second - first - 1))) {
+    return std::nullopt;
+  }
+  const size_t uuid_start = second + 1;
+  if (name.size() <= uuid_start + 37 || name[uuid_start + 36] != '.') return std::nullopt;
+  std::string write_id = name.substr(uuid_start, 36);
+  if (!IsUuid(write_id)) return std::nullopt;
+  return write_id;
+}
+
+arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
+                                    const std::vector<std::string>& paths) {
+  const int in_flight = IsLocalFileSystem(*filesystem) ? 1 : 16;
+  return ForEachInParallel(static_cast<int64_t>(paths.size()), in_flight, [&](int64_t i) {
+    arrow::Status status = filesystem->DeleteFile(paths[i]);
+    // Already gone is what we wanted.
+    if (!status.ok()) {
+      auto info = filesystem->GetFileInfo(paths[i]);
+      if (info.ok() && info->type() == arrow::fs::FileType::NotFound) return arrow::Status::OK();
+    }
+    return status;
+  });
+}
+
+void RemoveEmptyDirsUpTo(arrow::fs::FileSystem* filesystem, std::string dir,
+                         const std::string& stop_at) {
+  while (!dir.empty() && dir.size() > stop_at.size() && dir.rfind(stop_at, 0) == 0) {
+    arrow::fs::FileSelector selector;
+    selector.base_dir = dir;
+    selector.allow_not_found = true;
+    auto entries = filesystem->GetFileInfo(selector);
+    if (!entries.ok() || !entries->empty()) return;
+    auto info = filesystem->GetFileInfo(dir);
+    if (info.ok() && info->type() == arrow::fs::FileType::Directory) {
+      if (!filesystem->DeleteDir(dir).ok()) return;
+    }
+    dir = ParentOf(dir);
+  }
+}
+
+arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesystem,
+                                                  const std::string& dir, bool scan_all_files,
+                                                  int64_t retention_seconds) {
+  arrow::fs::FileSelector all;
+  all.base_dir = dir;
+  all.recursive = true;
+  all.allow_not_found = true;
+  // The files are listed before the staging directories and the manifest is read last:
+  // a file a live writer published is then either under a staging directory still seen
+  // as live or already in the manifest, even without the commit lock (object stores).
+  std::vector<arrow::fs::FileInfo> files;
+  if (scan_all_files) {
+    ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
+  }
+
+  VacuumReport report;
+  std::set<std::string> live_writes;
+  arrow::fs::FileSelector top;
+  top.base_dir = dir;
+  top.allow_not_found = true;
+  ARROW_ASSIGN_OR_RAISE(auto entries, filesystem->GetFileInfo(top));
+  for (const auto& entry : entries) {
+    const std::string name = entry.base_name();
+    bool abandoned = false;
+    if (auto owner = ParseStagingDirName(name)) {
+      abandoned = IsAbandoned(*owner, retention_seconds);
+      if (!abandoned) live_writes.insert(owner->write_id);
+    } else if (name.rfind(kOldTrashPrefix, 0) == 0) {
+      abandoned = true;  // written by the protocol before manifests; never live now
+    }
+    if (!abandoned) continue;
+    if (entry.type() == arrow::fs::FileType::Directory) {
+      ARROW_RETURN_NOT_OK(filesystem->DeleteDir(entry.path()));
+    } else {
+      ARROW_RETURN_NOT_OK(filesystem->DeleteFile(entry.path()));
+    }
+    report.removed_staging_dirs.push_back(entry.path());
+  }
+  if (!scan_all_files) {
+    // Orphan data files only exist where a write died after publishing, and such a
+    // write leaves its staging directory behind.
+    if (report.removed_staging_dirs.empty()) return report;
+    ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(filesystem, dir));
+  if (!manifest) return report;
+
+  std::set<std::string> committed;
+  for (const auto& file : manifest->files) committed.insert(file.path);
+  std::vector<std::string> orphans;
+  std::set<std::string> parents;
+  const size_t prefix = dir.size() + (dir.empty() || dir.back() == '/' ? 0 : 1);
+  for (const auto& file : files) {
+    if (file.type() != arrow::fs::FileType::File || file.path().size() <= prefix) continue;
+    const std::string relative = file.path().substr(prefix);
+    if (HasHiddenSegment(relative) || committed.count(relative) > 0) continue;
+    const std::optional<std::string> write_id = SluiceDataFileWriteId(BaseName(relative));
+    if (!write_id || live_writes.count(*write_id) > 0) continue;
+    orphans.push_back(file.path());
+    parents.insert(ParentOf(file.path()));
+    report.removed_bytes += file.size() > 0 ? file.size() : 0;
+  }
+  ARROW_RETURN_NOT_OK(DeleteFilesInParallel(filesystem, orphans));
+  for (const auto& parent : parents) RemoveEmptyDirsUpTo(filesystem, parent, dir);
+  report.removed_files = std::move(orphans);
+  return report;
+}
+
+arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds) {
+  std::string path;
+  ARROW_ASSIGN_OR_RAISE(auto filesystem, FileSystemFromUriOrPath(target, &path));
+  ARROW_ASSIGN_OR_RAISE(auto info, filesystem->GetFileInfo(path));
+  if (info.type() != arrow::fs::FileType::Directory) {
+    return arrow::Status::IOError("No such directory: ", target);
+  }
+  std::unique_ptr<CommitLock> lock;
+  if (IsLocalFileSystem(*filesystem)) {
+    lock = MakeLocalCommitLock(path);
+    ARROW_RETURN_NOT_OK(lock->Acquire());
+  }
+  return RemoveAbandonedWrites(filesystem.get(), path, /*scan_all_files=*/true, retention_seconds);
+}
+
+}  // namespace sluice::io
