@@ -15,7 +15,7 @@ from .config import configure, current_config
 from .dataset import Dataset, GroupedData, from_arrow, from_items, from_numpy, from_pandas, range
 from .errors import SluiceError
 from .expressions import Expr, col, lit, when
-from .io import read_csv, read_json, read_parquet, read_text
+from .io import read_csv, read_json, read_parquet, read_text, vacuum
 from .job import job_args
 
 from importlib.metadata import PackageNotFoundError as _NotInstalled
@@ -31,6 +31,7 @@ __all__ = [
     "Last", "Max", "Mean", "Min", "SluiceError", "Std", "Sum", "Var", "col", "configure",
     "current_config", "errors", "from_arrow", "from_items", "from_numpy", "from_pandas",
     "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_text",
+    "vacuum",
 ]
 
 import atexit as _atexit

@@ -117,3 +117,14 @@ def _reject_unknown(fn: str, options: Dict[str, Any]) -> None:
         raise TypeError(f"{fn}() got unexpected keyword argument(s): {', '.join(unknown)}")
     if options.get("ignore_missing_paths"):
         raise NotImplementedError(f"{fn}(ignore_missing_paths=True) is not supported")
+
+
+def vacuum(path: Union[str, os.PathLike], *, retention_hours: float = 24) -> Dict[str, Any]:
+    """Removes what failed or killed writes left in a directory written by Sluice: their
+    staging directories and data files no committed snapshot lists. Writes on this host
+    count as dead once their process is gone, writes on other hosts after
+    ``retention_hours``. Every write does this for its target anyway; returns what was
+    removed (``removed_staging_dirs``, ``removed_files``, ``removed_bytes``)."""
+    if retention_hours < 0:
+        raise ValueError(f"retention_hours must not be negative, got {retention_hours}")
+    return dict(_sluice.vacuum(os.fspath(path), int(retention_hours * 3600)))

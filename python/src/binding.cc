@@ -185,6 +185,17 @@ NB_MODULE(_sluice, m) {
   // Registered with atexit by the package: the AWS SDK must shut down before static
   // destructors run.
   m.def("release_process_resources", &ReleaseProcessResources);
+  m.def(
+      "vacuum",
+      [](const std::string& path, int64_t retention_seconds) {
+        VacuumResult result = WithoutGil([&] { return Vacuum(path, retention_seconds); });
+        nb::dict out;
+        out["removed_staging_dirs"] = result.removed_staging_dirs;
+        out["removed_files"] = result.removed_files;
+        out["removed_bytes"] = result.removed_bytes;
+        return out;
+      },
+      "path"_a, "retention_seconds"_a);
   m.def("parse_byte_size",
         [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
 

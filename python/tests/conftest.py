@@ -1,6 +1,8 @@
 """Shared fixtures: a small generated reviews data set and a DuckDB connection used as the
 reference engine."""
 
+import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +40,35 @@ def small_batches():
     yield
     sl.configure(batch_rows=before["batch_rows"], memory_limit=before["memory_limit_bytes"],
                  num_threads=before["num_threads"])
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on loopback for the whole session, with test credentials."""
+    from s3_server import CREDENTIALS, MotoServer
+
+    saved = {key: os.environ.get(key) for key in CREDENTIALS}
+    os.environ.update(CREDENTIALS)
+    server = MotoServer()
+    yield server
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture()
+def s3_bucket(s3_server, request):
+    """A fresh bucket, with sl.configure pointing s3:// at the test server; returns the
+    bucket's s3:// URI."""
+    name = "t-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40]
+    name = name.rstrip("-") + f"-{next(_bucket_numbers)}"
+    s3_server.create_bucket(name)
+    sl.configure(s3_endpoint=f"http://{s3_server.endpoint}", s3_region="us-east-1")
+    yield f"s3://{name}"
+    sl.configure(s3_endpoint="", s3_region="", s3_scheme="")
+
+
+_bucket_numbers = itertools.count()

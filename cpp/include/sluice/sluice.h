@@ -8,3 +8,4 @@
 #include "sluice/expression.h"
 #include "sluice/options.h"
 #include "sluice/udf.h"
+#include "sluice/vacuum.h"

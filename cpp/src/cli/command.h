@@ -30,5 +30,7 @@ Command MakeInspectCommand();
 Command MakeHeadCommand();
 /// `sluice convert INPUT... OUTPUT`: rewrites a dataset in another format or layout.
 Command MakeConvertCommand();
+/// `sluice vacuum PATH...`: removes what failed or killed writes left behind.
+Command MakeVacuumCommand();
 
 }  // namespace sluice::cli

@@ -26,7 +26,8 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 std::vector<Command> AllCommands() {
-  return {MakeRunCommand(), MakeInspectCommand(), MakeHeadCommand(), MakeConvertCommand()};
+  return {MakeRunCommand(), MakeInspectCommand(), MakeHeadCommand(), MakeConvertCommand(),
+          MakeVacuumCommand()};
 }
 
 ArgumentParser MakeToolParser() {

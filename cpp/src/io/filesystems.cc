@@ -77,6 +77,11 @@ std::string WithConfiguredS3Settings(const std::string& uri) {
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(const std::string& uri,
                                                                       std::string* out_path) {
   const std::string configured = WithConfiguredS3Settings(uri);
+  {
+    // S3Options builds the SDK's credential chain, which needs the SDK started.
+    std::lock_guard<std::mutex> lock(g_s3_mutex);
+    ARROW_RETURN_NOT_OK(arrow::fs::EnsureS3Initialized());
+  }
   ARROW_ASSIGN_OR_RAISE(auto options, arrow::fs::S3Options::FromUri(configured, out_path));
   // The SDK's default is one second; a busy server or a long network path needs more.
   options.connect_timeout = 10;

@@ -1,5 +1,6 @@
 #include "io/table_vacuum.h"
 
+#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -182,8 +183,13 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
 }
 
 arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds) {
+  std::string uri_or_path = target;
+  if (target.find("://") == std::string::npos) {
+    uri_or_path = std::filesystem::absolute(target).lexically_normal().string();
+    while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
+  }
   std::string path;
-  ARROW_ASSIGN_OR_RAISE(auto filesystem, FileSystemFromUriOrPath(target, &path));
+  ARROW_ASSIGN_OR_RAISE(auto filesystem, FileSystemFromUriOrPath(uri_or_path, &path));
   ARROW_ASSIGN_OR_RAISE(auto info, filesystem->GetFileInfo(path));
   if (info.type() != arrow::fs::FileType::Directory) {
     return arrow::Status::IOError("No such directory: ", target);
