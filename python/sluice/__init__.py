@@ -15,7 +15,8 @@ from .config import configure, current_config
 from .dataset import Dataset, GroupedData, from_arrow, from_items, from_numpy, from_pandas, range
 from .errors import SluiceError
 from .expressions import Expr, col, lit, when
-from .io import read_csv, read_json, read_parquet, read_text, vacuum
+from . import catalog
+from .io import read_csv, read_json, read_parquet, read_table, read_text, vacuum
 from .job import job_args
 
 from importlib.metadata import PackageNotFoundError as _NotInstalled
@@ -30,8 +31,8 @@ __all__ = [
     "ActorPoolStrategy", "Count", "CountDistinct", "Dataset", "Expr", "First", "GroupedData",
     "Last", "Max", "Mean", "Min", "SluiceError", "Std", "Sum", "Var", "col", "configure",
     "current_config", "errors", "from_arrow", "from_items", "from_numpy", "from_pandas",
-    "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_text",
-    "vacuum",
+    "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_table",
+    "read_text", "vacuum", "catalog",
 ]
 
 import atexit as _atexit

@@ -399,15 +399,22 @@ class Dataset:
             yield _udf.to_batch_format(_combine(pending), fmt)
 
     # ------------------------------------------------------------------ writing
-    def write_parquet(self, path: Union[str, os.PathLike], *,
+    def write_parquet(self, path: Union[str, os.PathLike, None] = None, *,
                       partition_cols: Optional[Sequence[str]] = None, mode: str = "error",
-                      compression: str = "snappy", max_rows_per_file: Optional[int] = None
-                      ) -> Dict[str, Any]:
+                      compression: str = "snappy", max_rows_per_file: Optional[int] = None,
+                      table: Optional[str] = None) -> Dict[str, Any]:
         """Write Parquet files under directory ``path`` (Hive ``key=value/`` directories
         for ``partition_cols``). Files are staged and published only if the whole write
-        succeeds. Returns ``{"files": [...], "rows": n, "bytes": n}``."""
-        return self._ds.write("parquet", os.fspath(path), mode, list(partition_cols or []),
-                              compression, max_rows_per_file)
+        succeeds. Returns ``{"files": [...], "rows": n, "bytes": n}``.
+
+        ``table="db.name"`` registers the write in the catalog in the same commit: a new
+        table is created at ``path``; an existing one is written at its location (``path``
+        may be left out), gains new nullable columns and refuses changed types."""
+        if path is None and table is None:
+            raise ValueError("write_parquet needs a path, a table, or both")
+        return self._ds.write("parquet", os.fspath(path) if path is not None else "", mode,
+                              list(partition_cols or []), compression, max_rows_per_file,
+                              table=table or "")
 
     def write_csv(self, path: Union[str, os.PathLike], *,
                   partition_cols: Optional[Sequence[str]] = None, mode: str = "error",

@@ -128,3 +128,12 @@ def vacuum(path: Union[str, os.PathLike], *, retention_hours: float = 24) -> Dic
     if retention_hours < 0:
         raise ValueError(f"retention_hours must not be negative, got {retention_hours}")
     return dict(_sluice.vacuum(os.fspath(path), int(retention_hours * 3600)))
+
+
+def read_table(name: str, *, filter: Optional[Union[Expr, str]] = None,
+               columns: Optional[Sequence[str]] = None) -> Dataset:
+    """A catalog table (``"database.table"``). Partitions the filter rules out are pruned
+    from the catalog before any file is opened; the rest of the filter applies to rows.
+    A string filter is SQL-style: ``"year = 2015 AND marketplace IN ('US','UK')"``."""
+    from .catalog import _filter
+    return Dataset(_sluice.read_table(name, _filter(filter), list(columns or [])))

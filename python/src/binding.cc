@@ -5,8 +5,10 @@
 #include <arrow/compute/initialize.h>
 #include <arrow/table.h>
 #include <nanobind/nanobind.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/unique_ptr.h>
@@ -95,6 +97,52 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
   out["peak_memory_bytes"] = stats.peak_memory_bytes;
   out["spilled_bytes"] = stats.spilled_bytes;
   return out;
+}
+
+nb::dict DatabaseToDict(const DatabaseInfo& db) {
+  nb::dict d;
+  d["name"] = db.name;
+  d["description"] = db.description;
+  d["location"] = db.location;
+  d["created_at_ms"] = db.created_at_ms;
+  d["tables"] = db.tables;
+  return d;
+}
+
+nb::dict TableToDict(const TableInfo& t) {
+  nb::dict d;
+  d["name"] = t.qualified_name();
+  d["database"] = t.database;
+  d["table"] = t.name;
+  d["location"] = t.location;
+  d["format"] = t.format;
+  d["schema"] = t.schema ? nb::object(ExportSchemaCapsule(*t.schema)) : nb::none();
+  d["partition_cols"] = t.partition_cols;
+  d["parameters"] = t.parameters;
+  d["version"] = t.version;
+  d["created_at_ms"] = t.created_at_ms;
+  d["updated_at_ms"] = t.updated_at_ms;
+  d["rows"] = t.rows;
+  d["bytes"] = t.bytes;
+  d["files"] = t.files;
+  d["partitions"] = t.partitions;
+  return d;
+}
+
+nb::dict PartitionToDict(const PartitionInfo& p) {
+  nb::dict d;
+  d["spec"] = p.spec;
+  nb::dict values;
+  for (const auto& [key, value] : p.values) {
+    values[nb::str(key.c_str())] = value ? nb::object(nb::str(value->c_str())) : nb::none();
+  }
+  d["values"] = values;
+  d["location"] = p.location;
+  d["rows"] = p.rows;
+  d["bytes"] = p.bytes;
+  d["files"] = p.files;
+  d["version"] = p.version;
+  return d;
 }
 
 }  // namespace
@@ -196,6 +244,104 @@ NB_MODULE(_sluice, m) {
         return out;
       },
       "path"_a, "retention_seconds"_a);
+  // ---- catalog
+  m.def("parse_predicate",
+        [](const std::string& text) { return ValueOrThrow(ParsePredicate(text)); });
+  m.def(
+      "read_table",
+      [](const std::string& name, std::optional<Expression> filter,
+         std::vector<std::string> columns) {
+        ReadTableOptions options;
+        options.filter = std::move(filter);
+        options.columns = std::move(columns);
+        return WithoutGil([&] { return ReadTable(name, options); });
+      },
+      "name"_a, "filter"_a = nb::none(), "columns"_a = std::vector<std::string>{});
+  nb::class_<Catalog>(m, "Catalog")
+      .def_static(
+          "open",
+          [](const std::string& path) { return WithoutGil([&] { return Catalog::Open(path); }); })
+      .def_prop_ro("path", &Catalog::path)
+      .def("create_database",
+           [](Catalog& c, const std::string& name, const std::string& description,
+              const std::string& location, bool if_not_exists) {
+             Check(c.CreateDatabase(name, description, location, if_not_exists));
+           })
+      .def("list_databases",
+           [](Catalog& c) {
+             nb::list out;
+             for (const auto& db : ValueOrThrow(c.ListDatabases())) out.append(DatabaseToDict(db));
+             return out;
+           })
+      .def("drop_database", [](Catalog& c, const std::string& name, bool cascade,
+                               bool if_exists) { Check(c.DropDatabase(name, cascade, if_exists)); })
+      .def("create_table",
+           [](Catalog& c, const std::string& name, const std::string& location,
+              const std::string& format, nb::object schema, std::vector<std::string> partition_cols,
+              std::map<std::string, std::string> parameters, bool if_not_exists) {
+             CreateTableOptions options;
+             options.location = location;
+             options.format = format;
+             if (!schema.is_none()) options.schema = ImportSchemaCapsule(schema);
+             options.partition_cols = std::move(partition_cols);
+             options.parameters = std::move(parameters);
+             options.if_not_exists = if_not_exists;
+             Check(c.CreateTable(name, options));
+           })
+      .def("list_tables",
+           [](Catalog& c, const std::string& database) {
+             nb::list out;
+             for (const auto& t : ValueOrThrow(c.ListTables(database))) out.append(TableToDict(t));
+             return out;
+           })
+      .def("describe_table",
+           [](Catalog& c, const std::string& name) {
+             return TableToDict(ValueOrThrow(c.DescribeTable(name)));
+           })
+      .def("drop_table", [](Catalog& c, const std::string& name,
+                            bool if_exists) { Check(c.DropTable(name, if_exists)); })
+      .def("set_table_parameters",
+           [](Catalog& c, const std::string& name, std::map<std::string, std::string> params) {
+             Check(c.SetTableParameters(name, params));
+           })
+      .def("list_partitions",
+           [](Catalog& c, const std::string& name, std::optional<Expression> filter) {
+             nb::list out;
+             for (const auto& p : ValueOrThrow(c.ListPartitions(name, filter))) {
+               out.append(PartitionToDict(p));
+             }
+             return out;
+           })
+      .def("history",
+           [](Catalog& c, const std::string& name) {
+             nb::list out;
+             for (const auto& v : ValueOrThrow(c.History(name))) {
+               nb::dict d;
+               d["version"] = v.version;
+               d["operation"] = v.operation;
+               d["committed_at_ms"] = v.committed_at_ms;
+               d["write_id"] = v.write_id;
+               d["rows_added"] = v.rows_added;
+               d["files_added"] = v.files_added;
+               d["partitions"] = v.partitions;
+               d["schema_change"] = v.schema_change;
+               out.append(d);
+             }
+             return out;
+           })
+      .def("crawl", [](Catalog& c, const std::string& path, const std::string& table,
+                       const std::string& format) {
+        CrawlResult r = WithoutGil([&] { return c.Crawl(path, table, format); });
+        nb::dict d;
+        d["table"] = r.table;
+        d["created"] = r.created;
+        d["added_partitions"] = r.added_partitions;
+        d["unchanged_partitions"] = r.unchanged_partitions;
+        d["missing_partitions"] = r.missing_partitions;
+        d["schema_change"] = r.schema_change;
+        return d;
+      });
+
   m.def("parse_byte_size",
         [](const std::string& text) { return ValueOrThrow(ParseByteSize(text)); });
 
@@ -339,8 +485,9 @@ NB_MODULE(_sluice, m) {
           [](const Dataset& d, const std::string& format, const std::string& path,
              const std::string& mode, std::vector<std::string> partition_cols,
              const std::string& compression, std::optional<int64_t> max_rows_per_file,
-             const std::string& delimiter, bool header) {
+             const std::string& delimiter, bool header, const std::string& table) {
             WriteOptions options;
+            options.table = table;
             options.mode = ValueOrThrow(ParseWriteMode(mode));
             options.partition_cols = std::move(partition_cols);
             options.compression = compression;
@@ -364,7 +511,8 @@ NB_MODULE(_sluice, m) {
             return out;
           },
           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
-          "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true)
+          "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true,
+          "table"_a = "")
       .def("explain", [](const Dataset& d) { return ValueOrThrow(d.Explain()); })
       .def("stats_text", [](const Dataset& d) { return d.LastStats().ToString(); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });

@@ -5,6 +5,7 @@
 
 #include <arrow/compute/expression.h>
 #include <arrow/datum.h>
+#include <arrow/result.h>
 
 #include <memory>
 #include <string>
@@ -56,5 +57,12 @@ Expression StrLower(Expression a);
 Expression StrUpper(Expression a);
 /// Length in characters (UTF-8 code points) for strings, in bytes for binary.
 Expression StrLength(Expression a);
+
+/// Parses a SQL-style predicate such as "year = 2015 AND marketplace IN ('US', 'UK')".
+/// Accepts comparisons (= == != <> < <= > >=), IN / NOT IN lists, BETWEEN, IS [NOT] NULL,
+/// AND / OR / NOT (any case), + - * / %, parentheses, numbers, 'strings' ('' escapes a
+/// quote), TRUE, FALSE, NULL, and column names (bare, "double-quoted" or `backticked`).
+/// Errors are Status::Invalid and point at the offending position.
+arrow::Result<Expression> ParsePredicate(const std::string& text);
 
 }  // namespace sluice

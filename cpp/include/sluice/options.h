@@ -119,6 +119,13 @@ struct WriteOptions {
   /// CSV only.
   char delimiter = ',';
   bool header = true;
+  /// Catalog table ("database.table") to register the write in, in the same commit. A
+  /// missing table is created at the write's path (or, with an empty path, under its
+  /// database's location); an existing one is written at its location, takes new
+  /// nullable columns, and refuses other partition columns or changed column types.
+  std::string table;
+  /// The catalog file for `table`; empty: EngineConfig::catalog_path.
+  std::string catalog_path;
 };
 
 /// What a finished write produced.

@@ -3,6 +3,7 @@
 /// Sluice's C++ API: read, transform and write datasets on the streaming engine.
 /// Call arrow::compute::Initialize() once at start-up in standalone programs.
 
+#include "sluice/catalog.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"
 #include "sluice/expression.h"

@@ -24,7 +24,6 @@ struct VacuumResult {
 /// Data files are only removed where a manifest says which files are committed, and only
 /// files named like Sluice's own (part-...-{write id}.ext). Every write does the same for
 /// its target before publishing, so running this by hand is rarely needed.
-arrow::Result<VacuumResult> Vacuum(const std::string& path,
-                                   int64_t retention_seconds = 24 * 3600);
+arrow::Result<VacuumResult> Vacuum(const std::string& path, int64_t retention_seconds = 24 * 3600);
 
 }  // namespace sluice

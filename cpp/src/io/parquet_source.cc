@@ -577,14 +577,11 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
 
 }  // namespace
 
-arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
-    const std::vector<std::string>& paths, const ReadParquetOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
-  std::shared_ptr<ds::HivePartitioning> partitioning;
-  if (options.hive_partitioning) {
-    ARROW_ASSIGN_OR_RAISE(partitioning, DiscoverHivePartitioning(listed.files));
-  }
+namespace {
 
+/// Fragments for `listed`, with their partition expressions, and every footer read.
+arrow::Result<std::vector<ParquetFile>> OpenParquetFiles(
+    const ListedFiles& listed, const std::shared_ptr<ds::HivePartitioning>& partitioning) {
   auto format = std::make_shared<ds::ParquetFileFormat>();
   std::vector<ParquetFile> files;
   files.reserve(listed.files.size());
@@ -604,6 +601,34 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
                      nullptr, nullptr});
   }
   ARROW_RETURN_NOT_OK(ReadFooters(&files));
+  return files;
+}
+
+arrow::Result<std::shared_ptr<ds::HivePartitioning>> PartitioningFor(
+    const ListedFiles& listed, const ReadParquetOptions& options,
+    const std::shared_ptr<arrow::Schema>& partition_schema) {
+  if (!options.hive_partitioning) return nullptr;
+  if (partition_schema) {
+    if (partition_schema->num_fields() == 0) return nullptr;
+    return std::make_shared<ds::HivePartitioning>(partition_schema, arrow::ArrayVector{},
+                                                  ds::HivePartitioningOptions{});
+  }
+  return DiscoverHivePartitioning(listed.files);
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
+    const std::vector<std::string>& paths, const ReadParquetOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  return MakeParquetSourceFromListing(std::move(listed), options, nullptr);
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSourceFromListing(
+    ListedFiles listed, const ReadParquetOptions& options,
+    const std::shared_ptr<arrow::Schema>& partition_schema) {
+  ARROW_ASSIGN_OR_RAISE(auto partitioning, PartitioningFor(listed, options, partition_schema));
+  ARROW_ASSIGN_OR_RAISE(std::vector<ParquetFile> files, OpenParquetFiles(listed, partitioning));
   ARROW_ASSIGN_OR_RAISE(auto file_fields, UnifyFileSchemas(files));
   ARROW_ASSIGN_OR_RAISE(auto schema, DatasetSchema(std::move(file_fields), partitioning, files));
   std::vector<std::shared_ptr<const ParquetFile>> shared_files;
@@ -613,6 +638,21 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
   const bool local = listed.filesystem && listed.filesystem->type_name() == "local";
   return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
                                                std::move(description), local);
+}
+
+arrow::Result<ParquetInventory> InspectParquetFiles(const ListedFiles& listed) {
+  ARROW_ASSIGN_OR_RAISE(auto partitioning, DiscoverHivePartitioning(listed.files));
+  ARROW_ASSIGN_OR_RAISE(std::vector<ParquetFile> files, OpenParquetFiles(listed, partitioning));
+  ARROW_ASSIGN_OR_RAISE(auto file_fields, UnifyFileSchemas(files));
+  ParquetInventory inventory;
+  ARROW_ASSIGN_OR_RAISE(inventory.schema,
+                        DatasetSchema(std::move(file_fields), partitioning, files));
+  if (partitioning) inventory.partition_cols = partitioning->schema()->field_names();
+  for (size_t i = 0; i < files.size(); ++i) {
+    inventory.files.push_back({files[i].path, PartitionDirectories(listed.files[i]),
+                               files[i].metadata->num_rows(), listed.files[i].info.size()});
+  }
+  return inventory;
 }
 
 }  // namespace sluice::io

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/file_listing.h"
 #include "plan/source_spec.h"
 #include "sluice/options.h"
 
@@ -15,6 +16,31 @@ namespace sluice::io {
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
     const std::vector<std::string>& paths, const ReadParquetOptions& options);
+/// A Parquet source over files already listed (a table's committed files). A non-null
+/// `partition_schema` gives the Hive partition columns and their types (empty: none)
+/// instead of inferring them from the directory names.
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSourceFromListing(
+    ListedFiles listed, const ReadParquetOptions& options,
+    const std::shared_ptr<arrow::Schema>& partition_schema);
+
+/// One Parquet file as the crawler sees it.
+struct ParquetFileSummary {
+  std::string path;
+  /// "key=value/key=value" below the listed base directory; empty when not partitioned.
+  std::string partition_dir;
+  int64_t rows = 0;
+  int64_t bytes = -1;
+};
+
+/// The schema (file columns unified, then inferred Hive partition columns) and per-file
+/// row counts of `listed`, from the footers alone.
+struct ParquetInventory {
+  std::shared_ptr<arrow::Schema> schema;
+  std::vector<std::string> partition_cols;
+  std::vector<ParquetFileSummary> files;
+};
+arrow::Result<ParquetInventory> InspectParquetFiles(const ListedFiles& listed);
+
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeCsvSource(
     const std::vector<std::string>& paths, const ReadCsvOptions& options);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeJsonSource(

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <map>
 
+#include "catalog/table_commit.h"
 #include "exec/exec_context.h"
 #include "exec/executor.h"
 #include "exec/pipeline.h"
@@ -379,12 +380,30 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
     if (plan->schema()) {
       ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*plan->schema(), options.partition_cols));
     }
-    // Owns the staging directory: destroying it uncommitted removes it again.
     CommitOptions commit_options;
     commit_options.mode = options.mode;
     commit_options.partition_cols = options.partition_cols;
-    ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(path, std::move(commit_options)));
-    return RunAndCommit(&ctx, plan, path, format_spec, options, commit.get());
+    std::string target = path;
+    WriteOptions effective = options;
+    if (!options.table.empty()) {
+      if (format != FileFormat::kParquet) {
+        return arrow::Status::NotImplemented(
+            "catalog tables are written as Parquet; use "
+            "write_parquet(..., table=...)");
+      }
+      ARROW_ASSIGN_OR_RAISE(auto table_write,
+                            catalog::PrepareTableWrite(path, "parquet", options, plan->schema()));
+      target = table_write.location;
+      effective.partition_cols = commit_options.partition_cols = table_write.partition_cols;
+      if (plan->schema()) {
+        ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*plan->schema(), effective.partition_cols));
+      }
+      commit_options.lock = std::move(table_write.lock);
+      commit_options.on_committed = std::move(table_write.on_committed);
+    }
+    // Owns the staging directory: destroying it uncommitted removes it again.
+    ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(target, std::move(commit_options)));
+    return RunAndCommit(&ctx, plan, target, format_spec, effective, commit.get());
   }();
   if (stats_out) *stats_out = ctx.Snapshot();
   return result;

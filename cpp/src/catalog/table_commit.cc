@@ -1,0 +1,341 @@
+#include "catalog/table_commit.h"
+
+#include <arrow/dataset/file_parquet.h>
+#include <arrow/type.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "io/filesystems.h"
+#include "io/write_operator.h"
+#include "io/write_owner.h"
+#include "sluice/config.h"
+
+namespace sluice::catalog {
+
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string Unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out = "[";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + "]";
+}
+
+class CatalogCommitLock : public io::CommitLock {
+ public:
+  CatalogCommitLock(std::shared_ptr<CatalogStore> store, std::string key, double timeout_seconds)
+      : store_(std::move(store)),
+        key_(std::move(key)),
+        owner_(io::StagingDirName(io::CurrentWriteOwner(io::RandomUuid()))),
+        timeout_seconds_(timeout_seconds) {}
+  ~CatalogCommitLock() override { Release(); }
+
+  arrow::Status Acquire() override {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds_);
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(bool taken, store_->TryLock(key_, owner_));
+      if (taken) {
+        held_ = true;
+        return arrow::Status::OK();
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return arrow::Status::IOError("another write has held the commit lock of table '", key_,
+                                      "' in catalog '", store_->path(), "' for more than ",
+                                      timeout_seconds_, " s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void Release() override {
+    if (!held_) return;
+    held_ = false;
+    ARROW_UNUSED(store_->Unlock(key_, owner_));
+  }
+
+ private:
+  std::shared_ptr<CatalogStore> store_;
+  std::string key_;
+  std::string owner_;
+  double timeout_seconds_;
+  bool held_ = false;
+};
+
+/// Records `after` as the table's state: partitions (keeping the version of those that
+/// did not change), a version entry, the new snapshot and schema. Runs inside a
+/// transaction.
+arrow::Status ApplyManifest(CatalogStore* store, TableRecord* record,
+                            const std::optional<io::TableManifest>& before,
+                            const io::TableManifest& after, const std::string& operation,
+                            const std::string& schema_change) {
+  const int64_t version = record->info.version + 1;
+  ARROW_ASSIGN_OR_RAISE(auto partitions,
+                        PartitionsFromManifest(after, record->info.location, version));
+  ARROW_ASSIGN_OR_RAISE(auto existing, store->ListPartitions(record->id));
+  std::map<std::string, PartitionInfo> known;
+  for (auto& partition : existing) known.emplace(partition.spec, std::move(partition));
+  std::set<std::string> changed;
+  for (auto& partition : partitions) {
+    auto it = known.find(partition.spec);
+    if (it != known.end() && it->second.rows == partition.rows &&
+        it->second.bytes == partition.bytes && it->second.files == partition.files) {
+      partition.version = it->second.version;
+    } else {
+      changed.insert(partition.spec);
+    }
+    if (it != known.end()) known.erase(it);
+  }
+  for (const auto& [spec, partition] : known) changed.insert(spec);  // removed
+  ARROW_RETURN_NOT_OK(store->ReplacePartitions(record->id, partitions, nullptr));
+
+  TableVersion entry;
+  entry.version = version;
+  entry.operation = operation;
+  entry.committed_at_ms = after.committed_at_ms;
+  entry.write_id = after.write_id;
+  std::set<std::string> previous_files;
+  if (before) {
+    for (const auto& file : before->files) previous_files.insert(file.path);
+  }
+  for (const auto& file : after.files) {
+    if (previous_files.count(file.path) > 0) continue;
+    ++entry.files_added;
+    entry.rows_added += std::max<int64_t>(file.rows, 0);
+  }
+  entry.partitions.assign(changed.begin(), changed.end());
+  entry.schema_change = schema_change;
+  ARROW_RETURN_NOT_OK(store->InsertVersion(record->id, entry));
+
+  record->info.version = version;
+  record->manifest_snapshot = after.snapshot;
+  return store->UpdateTable(*record);
+}
+
+/// The schema of one committed file, for writes whose schema was unknown before running.
+arrow::Result<std::shared_ptr<arrow::Schema>> SchemaOfWrittenFiles(
+    const std::string& location, const io::TableManifest& manifest,
+    const std::vector<std::string>& partition_cols) {
+  if (manifest.files.empty()) return nullptr;
+  std::string dir;
+  ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
+  arrow::dataset::ParquetFileFormat format;
+  ARROW_ASSIGN_OR_RAISE(auto schema, format.Inspect(arrow::dataset::FileSource(
+                                         dir + "/" + manifest.files.back().path, filesystem)));
+  arrow::FieldVector fields = schema->fields();
+  for (const auto& column : partition_cols) fields.push_back(arrow::field(column, arrow::utf8()));
+  return arrow::schema(std::move(fields));
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::optional<std::string>>> ParsePartitionSpec(
+    const std::string& spec) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> values;
+  size_t start = 0;
+  while (start < spec.size()) {
+    size_t slash = spec.find('/', start);
+    if (slash == std::string::npos) slash = spec.size();
+    const std::string segment = spec.substr(start, slash - start);
+    const size_t equals = segment.find('=');
+    if (equals != std::string::npos) {
+      const std::string raw = segment.substr(equals + 1);
+      std::optional<std::string> value;
+      if (raw != io::kHiveNullPartition) value = Unescape(raw);
+      values.emplace_back(Unescape(segment.substr(0, equals)), std::move(value));
+    }
+    start = slash + 1;
+  }
+  return values;
+}
+
+arrow::Result<std::vector<PartitionInfo>> PartitionsFromManifest(const io::TableManifest& manifest,
+                                                                 const std::string& location,
+                                                                 int64_t version) {
+  std::map<std::string, PartitionInfo> by_spec;
+  for (const auto& file : manifest.files) {
+    const std::string spec = ParentOf(file.path);
+    auto [it, inserted] = by_spec.try_emplace(spec);
+    PartitionInfo& partition = it->second;
+    if (inserted) {
+      partition.spec = spec;
+      partition.values = ParsePartitionSpec(spec);
+      partition.location = spec.empty() ? location : location + "/" + spec;
+      partition.rows = 0;
+      partition.bytes = 0;
+      partition.version = version;
+    }
+    partition.rows = (partition.rows < 0 || file.rows < 0) ? -1 : partition.rows + file.rows;
+    partition.bytes = (partition.bytes < 0 || file.bytes < 0) ? -1 : partition.bytes + file.bytes;
+    ++partition.files;
+  }
+  std::vector<PartitionInfo> partitions;
+  for (auto& [spec, partition] : by_spec) partitions.push_back(std::move(partition));
+  return partitions;
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> EvolveSchema(
+    const std::shared_ptr<arrow::Schema>& current, const std::shared_ptr<arrow::Schema>& incoming,
+    const std::string& table, std::string* change) {
+  if (!current) return incoming;
+  if (!incoming) return current;
+  arrow::FieldVector fields = current->fields();
+  std::string added;
+  for (const auto& field : incoming->fields()) {
+    auto known = current->GetFieldByName(field->name());
+    if (known) {
+      if (!known->type()->Equals(*field->type())) {
+        return arrow::Status::TypeError(
+            "column '", field->name(), "' of table '", table, "' is ", known->type()->ToString(),
+            " but the data has ", field->type()->ToString(), "; cast it, or write to a new table");
+      }
+      continue;
+    }
+    // Rows already in the table have no value for a new column: it must take nulls.
+    fields.push_back(field->WithNullable(true));
+    added += (added.empty() ? "" : ", ") + field->name() + " (" + field->type()->ToString() + ")";
+  }
+  if (change != nullptr) *change = added.empty() ? "" : "added columns: " + added;
+  return arrow::schema(std::move(fields));
+}
+
+arrow::Status SyncWithManifest(CatalogStore* store, TableRecord* record,
+                               const io::TableManifest& manifest) {
+  if (manifest.snapshot == record->manifest_snapshot) return arrow::Status::OK();
+  return store->InTransaction([&]() -> arrow::Status {
+    TableName name{record->info.database, record->info.name};
+    ARROW_ASSIGN_OR_RAISE(*record, store->GetTable(name));
+    if (manifest.snapshot == record->manifest_snapshot) return arrow::Status::OK();
+    return ApplyManifest(store, record, std::nullopt, manifest, "repair", "");
+  });
+}
+
+std::string NormalizeLocation(const std::string& path) {
+  std::string out = path;
+  if (path.find("://") == std::string::npos) {
+    out = std::filesystem::absolute(path).lexically_normal().string();
+  }
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+arrow::Result<std::shared_ptr<CatalogStore>> OpenCatalogStore(const std::string& path) {
+  return CatalogStore::Open(path.empty() ? CurrentConfig().catalog_path : path);
+}
+
+std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogStore> store,
+                                                      std::string key, double timeout_seconds) {
+  return std::make_unique<CatalogCommitLock>(std::move(store), std::move(key), timeout_seconds);
+}
+
+arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const std::string& format,
+                                                const WriteOptions& options,
+                                                const std::shared_ptr<arrow::Schema>& schema) {
+  ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(options.table));
+  ARROW_ASSIGN_OR_RAISE(auto store, OpenCatalogStore(options.catalog_path));
+  ARROW_ASSIGN_OR_RAISE(auto existing, store->FindTable(name));
+  TableWritePlan plan;
+  plan.partition_cols = options.partition_cols;
+  if (existing) {
+    const TableInfo& table = existing->info;
+    plan.location = table.location;
+    if (!path.empty() && NormalizeLocation(path) != table.location) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' is stored at '", table.location,
+                                    "', not '", path,
+                                    "'; leave the path out to write to the table");
+    }
+    if (table.format != format) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' holds ", table.format,
+                                    " files; this write produces ", format);
+    }
+    if (plan.partition_cols.empty()) plan.partition_cols = table.partition_cols;
+    if (plan.partition_cols != table.partition_cols && options.mode != WriteMode::kOverwrite) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' is partitioned by ",
+                                    JoinNames(table.partition_cols), ", not ",
+                                    JoinNames(plan.partition_cols));
+    }
+    // Refuse incompatible types before any file is written.
+    ARROW_RETURN_NOT_OK(EvolveSchema(table.schema, schema, name.qualified(), nullptr).status());
+  } else if (!path.empty()) {
+    plan.location = NormalizeLocation(path);
+  } else {
+    ARROW_ASSIGN_OR_RAISE(auto database, store->FindDatabase(name.database));
+    if (!database || database->location.empty()) {
+      return arrow::Status::Invalid("table '", name.qualified(),
+                                    "' does not exist yet: give the path to create it at");
+    }
+    plan.location = NormalizeLocation(database->location + "/" + name.table);
+  }
+  plan.lock = MakeCatalogCommitLock(store, name.qualified(), 600);
+
+  const std::vector<std::string> partition_cols = plan.partition_cols;
+  const std::string location = plan.location;
+  const WriteMode mode = options.mode;
+  plan.on_committed = [store, name, format, schema, partition_cols, location, mode](
+                          const std::optional<io::TableManifest>& before,
+                          const io::TableManifest& after) -> arrow::Status {
+    std::shared_ptr<arrow::Schema> write_schema = schema;
+    if (!write_schema) {
+      ARROW_ASSIGN_OR_RAISE(write_schema, SchemaOfWrittenFiles(location, after, partition_cols));
+    }
+    return store->InTransaction([&]() -> arrow::Status {
+      DatabaseInfo database;
+      database.name = name.database;
+      ARROW_RETURN_NOT_OK(store->CreateDatabase(database, /*if_not_exists=*/true));
+      ARROW_ASSIGN_OR_RAISE(auto found, store->FindTable(name));
+      TableRecord record;
+      std::string operation = after.operation;
+      std::string schema_change;
+      if (found) {
+        record = std::move(*found);
+        if (mode == WriteMode::kOverwrite) {
+          // An overwrite replaces the data and with it the schema and partitioning.
+          if (record.info.schema && write_schema && !record.info.schema->Equals(*write_schema)) {
+            schema_change = "replaced by the overwrite";
+          }
+          record.info.schema = write_schema;
+          record.info.partition_cols = partition_cols;
+        } else {
+          ARROW_ASSIGN_OR_RAISE(record.info.schema, EvolveSchema(record.info.schema, write_schema,
+                                                                 name.qualified(), &schema_change));
+        }
+      } else {
+        record.info.database = name.database;
+        record.info.name = name.table;
+        record.info.location = location;
+        record.info.format = format;
+        record.info.schema = write_schema;
+        record.info.partition_cols = partition_cols;
+        ARROW_RETURN_NOT_OK(store->InsertTable(&record));
+        operation = "create";
+      }
+      return ApplyManifest(store.get(), &record, before, after, operation, schema_change);
+    });
+  };
+  return plan;
+}
+
+}  // namespace sluice::catalog
