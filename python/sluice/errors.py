@@ -22,6 +22,10 @@ class ColumnNotFoundError(SluiceError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotInCatalogError(SluiceError, LookupError):
+    """A database or table that the catalog does not have."""
+
+
 class SluiceTypeError(SluiceError, TypeError):
     """A value or expression has the wrong type."""
 

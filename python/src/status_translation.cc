@@ -1,5 +1,9 @@
 #include "status_translation.h"
 
+#include <string>
+
+#include "sluice/catalog.h"
+
 namespace nb = nanobind;
 
 namespace sluice::python {
@@ -92,7 +96,10 @@ void RegisterStatusTranslation(nb::module_& errors_module) {
         detail->Restore("raised inside sluice: " + status.message());
         return;
       }
-      nb::object cls = g_errors->attr(ExceptionClassFor(status.code()));
+      const bool not_in_catalog = status.detail() != nullptr &&
+                                  std::string(status.detail()->type_id()) == kNotInCatalogDetail;
+      nb::object cls =
+          g_errors->attr(not_in_catalog ? "NotInCatalogError" : ExceptionClassFor(status.code()));
       PyErr_SetString(cls.ptr(), status.message().c_str());
     }
   });

@@ -72,3 +72,19 @@ def s3_bucket(s3_server, request):
 
 
 _bucket_numbers = itertools.count()
+
+
+@pytest.fixture()
+def catalog_file(tmp_path):
+    """A fresh catalog file for the test, also exported as SLUICE_CATALOG for the
+    processes it starts."""
+    path = tmp_path / "catalog.db"
+    sl.configure(catalog=str(path))
+    saved = os.environ.get("SLUICE_CATALOG")
+    os.environ["SLUICE_CATALOG"] = str(path)
+    yield path
+    sl.configure(catalog="")
+    if saved is None:
+        os.environ.pop("SLUICE_CATALOG", None)
+    else:
+        os.environ["SLUICE_CATALOG"] = saved

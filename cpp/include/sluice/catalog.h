@@ -21,6 +21,10 @@
 
 namespace sluice {
 
+/// type_id() of the StatusDetail on the KeyError a catalog returns for a database or
+/// table that does not exist (the Python binding raises sl.errors.NotInCatalogError).
+inline constexpr char kNotInCatalogDetail[] = "sluice::not-in-catalog";
+
 struct DatabaseInfo {
   std::string name;
   std::string description;

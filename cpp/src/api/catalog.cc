@@ -125,7 +125,7 @@ arrow::Status Catalog::CreateTable(const std::string& name, const CreateTableOpt
 arrow::Result<std::vector<TableInfo>> Catalog::ListTables(const std::string& database) {
   ARROW_RETURN_NOT_OK(catalog::CheckIdentifier("database", database));
   ARROW_ASSIGN_OR_RAISE(auto found, impl_->store->FindDatabase(database));
-  if (!found) return arrow::Status::KeyError("database '", database, "' does not exist");
+  if (!found) return catalog::NotInCatalog("database", database, impl_->store->path());
   ARROW_ASSIGN_OR_RAISE(auto records, impl_->store->ListTables(database));
   std::vector<TableInfo> tables;
   for (auto& record : records) {
@@ -150,7 +150,7 @@ arrow::Status Catalog::DropTable(const std::string& name, bool if_exists) {
     ARROW_ASSIGN_OR_RAISE(auto record, impl_->store->FindTable(parsed));
     if (!record) {
       if (if_exists) return arrow::Status::OK();
-      return arrow::Status::KeyError("table '", parsed.qualified(), "' does not exist");
+      return catalog::NotInCatalog("table", parsed.qualified(), impl_->store->path());
     }
     return impl_->store->DeleteTable(record->id);
   });

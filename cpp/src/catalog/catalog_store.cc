@@ -178,7 +178,20 @@ arrow::Result<TableRecord> TableFromRow(const Statement& row) {
   return record;
 }
 
+class NotInCatalogDetail : public arrow::StatusDetail {
+ public:
+  const char* type_id() const override { return kNotInCatalogDetail; }
+  std::string ToString() const override { return "not in the catalog"; }
+};
+
 }  // namespace
+
+arrow::Status NotInCatalog(const std::string& what, const std::string& name,
+                           const std::string& catalog_path) {
+  return arrow::Status(arrow::StatusCode::KeyError,
+                       what + " '" + name + "' does not exist in catalog '" + catalog_path + "'",
+                       std::make_shared<NotInCatalogDetail>());
+}
 
 arrow::Status CheckIdentifier(const std::string& what, const std::string& name) {
   if (IsIdentifier(name)) return arrow::Status::OK();
@@ -302,7 +315,7 @@ arrow::Status CatalogStore::DropDatabase(const std::string& name, bool cascade, 
     ARROW_ASSIGN_OR_RAISE(auto existing, FindDatabase(name));
     if (!existing) {
       if (if_exists) return arrow::Status::OK();
-      return arrow::Status::KeyError("database '", name, "' does not exist");
+      return NotInCatalog("database", name, path_);
     }
     if (existing->tables > 0 && !cascade) {
       return arrow::Status::Invalid("database '", name, "' has ", existing->tables,
@@ -333,8 +346,7 @@ arrow::Result<std::optional<TableRecord>> CatalogStore::FindTable(const TableNam
 arrow::Result<TableRecord> CatalogStore::GetTable(const TableName& name) {
   ARROW_ASSIGN_OR_RAISE(auto record, FindTable(name));
   if (!record) {
-    return arrow::Status::KeyError("table '", name.qualified(), "' does not exist in catalog '",
-                                   path_, "'");
+    return NotInCatalog("table", name.qualified(), path_);
   }
   return std::move(*record);
 }

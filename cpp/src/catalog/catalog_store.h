@@ -30,6 +30,9 @@ struct TableName {
 };
 arrow::Result<TableName> ParseTableName(const std::string& name);
 arrow::Status CheckIdentifier(const std::string& what, const std::string& name);
+/// KeyError("<what> '<name>' does not exist...") tagged with kNotInCatalogDetail.
+arrow::Status NotInCatalog(const std::string& what, const std::string& name,
+                           const std::string& catalog_path);
 
 /// A table's row: TableInfo without the totals, plus what only the catalog needs.
 struct TableRecord {

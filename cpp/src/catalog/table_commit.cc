@@ -98,11 +98,23 @@ arrow::Status ApplyManifest(CatalogStore* store, TableRecord* record,
   ARROW_ASSIGN_OR_RAISE(auto existing, store->ListPartitions(record->id));
   std::map<std::string, PartitionInfo> known;
   for (auto& partition : existing) known.emplace(partition.spec, std::move(partition));
+  // A partition changed when its set of files did (new files always have new names);
+  // without the previous manifest (a repair), when its totals did.
+  std::map<std::string, std::set<std::string>> files_before;
+  std::map<std::string, std::set<std::string>> files_after;
+  if (before) {
+    for (const auto& file : before->files) files_before[ParentOf(file.path)].insert(file.path);
+  }
+  for (const auto& file : after.files) files_after[ParentOf(file.path)].insert(file.path);
   std::set<std::string> changed;
   for (auto& partition : partitions) {
     auto it = known.find(partition.spec);
-    if (it != known.end() && it->second.rows == partition.rows &&
-        it->second.bytes == partition.bytes && it->second.files == partition.files) {
+    const bool same =
+        it != known.end() &&
+        (before ? files_before[partition.spec] == files_after[partition.spec]
+                : it->second.rows == partition.rows && it->second.bytes == partition.bytes &&
+                      it->second.files == partition.files);
+    if (same) {
       partition.version = it->second.version;
     } else {
       changed.insert(partition.spec);

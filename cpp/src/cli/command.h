@@ -32,5 +32,9 @@ Command MakeHeadCommand();
 Command MakeConvertCommand();
 /// `sluice vacuum PATH...`: removes what failed or killed writes left behind.
 Command MakeVacuumCommand();
+/// `sluice catalog ACTION [NAME]`: databases, tables, partitions, history.
+Command MakeCatalogCommand();
+/// `sluice crawl PATH --table db.t`: registers existing data as a table.
+Command MakeCrawlCommand();
 
 }  // namespace sluice::cli

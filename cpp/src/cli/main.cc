@@ -26,8 +26,8 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 std::vector<Command> AllCommands() {
-  return {MakeRunCommand(), MakeInspectCommand(), MakeHeadCommand(), MakeConvertCommand(),
-          MakeVacuumCommand()};
+  return {MakeRunCommand(),     MakeInspectCommand(), MakeHeadCommand(),  MakeConvertCommand(),
+          MakeCatalogCommand(), MakeCrawlCommand(),   MakeVacuumCommand()};
 }
 
 ArgumentParser MakeToolParser() {
