@@ -46,7 +46,9 @@ class TableSource : public plan::SourceSpec {
         : table_(std::move(table)), rows_per_task_(std::max<int64_t>(1, rows_per_task)) {}
     arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
       if (offset_ >= table_->num_rows()) return std::nullopt;
-      auto slice = table_->Slice(offset_, rows_per_task_);
+      // Arrow does not clamp the slice of a table without columns (all pruned, e.g. by a
+      // count), so the length is clamped here.
+      auto slice = table_->Slice(offset_, std::min(rows_per_task_, table_->num_rows() - offset_));
       offset_ += rows_per_task_;
       exec::ScanTask task;
       task.label = "memory";

@@ -97,7 +97,6 @@ std::optional<WriteOwner> ParseStagingDirName(const std::string& name) {
 
 bool IsAbandoned(const WriteOwner& owner, int64_t retention_seconds) {
   if (owner.host == HostName()) {
-    if (owner.pid == static_cast<int64_t>(getpid())) return false;
     const int64_t ticks = ProcessStartTicks(owner.pid);
     return ticks < 0 || ticks != owner.start_ticks;
   }
