@@ -243,6 +243,16 @@ def test_cli_catalog_and_crawl(tmp_path, catalog_file):
                                                            "--table", "raw.other")
     assert "dropped table" in run("catalog", "drop-table", "raw.other")
     assert (tmp_path / "other").exists()
+    assert "created table shop.events" in run("catalog", "create-table", "shop.events",
+                                              "--location", str(tmp_path / "events"),
+                                              "--partition-cols", "year",
+                                              "--parameter", "owner=etl")
+    sl.from_arrow(reviews(50)).write_parquet(table="shop.events")
+    events = sl.catalog.describe_table("shop.events")
+    assert events["partition_cols"] == ["year"] and events["parameters"] == {"owner": "etl"}
+    assert events["rows"] == 50 and events["partitions"] == 4
+    assert "needs --location" in run("catalog", "create-table", "shop.x", expect=2)
+    assert "dropped database" in run("catalog", "drop-database", "raw", "--cascade")
 
 
 def run_concurrent_writers(path, table, markets, rows, tmp_path):

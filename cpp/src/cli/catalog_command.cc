@@ -20,8 +20,8 @@ namespace sluice::cli {
 namespace {
 
 constexpr const char* kActions =
-    "databases, create-database, drop-database, tables, describe, drop-table, partitions, "
-    "history";
+    "databases, create-database, drop-database, tables, create-table, describe, drop-table, "
+    "partitions, history";
 
 /// Rows of text printed as an aligned table (numbers right-aligned).
 class TextRows {
@@ -109,7 +109,18 @@ ArgumentParser MakeCatalogParser() {
       .AddOption({.name = "description", .value_name = "TEXT", .help = "create-database."})
       .AddOption({.name = "location",
                   .value_name = "PATH",
-                  .help = "create-database: where its tables go by default."})
+                  .help = "create-database: where its tables go by default; create-table: "
+                          "where the table's files are."})
+      .AddOption({.name = "format",
+                  .value_name = "FORMAT",
+                  .help = "create-table: parquet, csv or json.",
+                  .default_text = "parquet"})
+      .AddOption({.name = "partition-cols",
+                  .value_name = "A,B",
+                  .help = "create-table: Hive partition columns, outermost first."})
+      .AddOption({.name = "parameter",
+                  .value_name = "KEY=VALUE",
+                  .help = "create-table: a table parameter (one; more with the Python API)."})
       .AddOption({.name = "cascade",
                   .help = "drop-database: also drop its tables' "
                           "registrations (never their data)."})
@@ -120,6 +131,8 @@ ArgumentParser MakeCatalogParser() {
       "Examples:\n"
       "  sluice catalog databases\n"
       "  sluice catalog tables sales\n"
+      "  sluice catalog create-table sales.events --location s3://lake/events "
+      "--partition-cols year\n"
       "  sluice catalog describe sales.reviews\n"
       "  sluice catalog partitions sales.reviews --filter \"year = 2015 AND marketplace IN "
       "('US','UK')\"\n"
@@ -166,6 +179,29 @@ arrow::Result<int> RunCatalog(const ParsedArguments& args) {
                 Count(t.rows), Size(t.bytes), std::to_string(t.version), t.location});
     }
     ARROW_ASSIGN_OR_RAISE(out, rows.Format());
+  } else if (action == "create-table") {
+    ARROW_ASSIGN_OR_RAISE(std::string name, RequireName(args, action));
+    CreateTableOptions options;
+    options.location = args.ValueOr("location", "");
+    if (options.location.empty()) return UsageError("create-table needs --location");
+    options.format = args.ValueOr("format", "parquet");
+    const std::string columns = args.ValueOr("partition-cols", "");
+    for (size_t start = 0; start < columns.size();) {
+      size_t comma = columns.find(',', start);
+      if (comma == std::string::npos) comma = columns.size();
+      if (comma > start) options.partition_cols.push_back(columns.substr(start, comma - start));
+      start = comma + 1;
+    }
+    if (auto parameter = args.Value("parameter")) {
+      const size_t equals = parameter->find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return UsageError("--parameter takes KEY=VALUE, got '" + *parameter + "'");
+      }
+      options.parameters[parameter->substr(0, equals)] = parameter->substr(equals + 1);
+    }
+    ARROW_RETURN_NOT_OK(catalog->CreateTable(name, options));
+    out = "created table " + name + " at " + options.location +
+          " (its schema comes with the first write or crawl)\n";
   } else if (action == "describe") {
     ARROW_ASSIGN_OR_RAISE(std::string name, RequireName(args, action));
     ARROW_ASSIGN_OR_RAISE(TableInfo t, catalog->DescribeTable(name));
