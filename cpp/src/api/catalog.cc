@@ -12,6 +12,7 @@
 #include "io/file_listing.h"
 #include "io/filesystems.h"
 #include "io/sources.h"
+#include "io/storage_paths.h"
 #include "io/table_manifest.h"
 #include "plan/logical_plan.h"
 
@@ -22,6 +23,8 @@ struct Catalog::Impl {
 };
 
 namespace {
+
+using io::ParentOf;
 
 /// Totals of a table over its partitions.
 void AddTotals(TableInfo* info, const std::vector<PartitionInfo>& partitions) {
@@ -35,11 +38,6 @@ void AddTotals(TableInfo* info, const std::vector<PartitionInfo>& partitions) {
     info->files += partition.files;
     if (!partition.spec.empty()) ++info->partitions;
   }
-}
-
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "io/filesystems.h"
+#include "io/storage_paths.h"
 #include "io/write_operator.h"
 #include "io/write_owner.h"
 #include "sluice/config.h"
@@ -18,10 +19,7 @@ namespace sluice::catalog {
 
 namespace {
 
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
+using io::ParentOf;
 
 std::string Unescape(const std::string& text) {
   std::string out;
@@ -184,25 +182,29 @@ std::vector<std::pair<std::string, std::optional<std::string>>> ParsePartitionSp
   return values;
 }
 
+void AddFileToPartition(std::map<std::string, PartitionInfo>* partitions, const std::string& spec,
+                        const std::string& location, int64_t rows, int64_t bytes, int64_t version) {
+  auto [it, inserted] = partitions->try_emplace(spec);
+  PartitionInfo& partition = it->second;
+  if (inserted) {
+    partition.spec = spec;
+    partition.values = ParsePartitionSpec(spec);
+    partition.location = spec.empty() ? location : location + "/" + spec;
+    partition.rows = 0;
+    partition.bytes = 0;
+    partition.version = version;
+  }
+  partition.rows = (partition.rows < 0 || rows < 0) ? -1 : partition.rows + rows;
+  partition.bytes = (partition.bytes < 0 || bytes < 0) ? -1 : partition.bytes + bytes;
+  ++partition.files;
+}
+
 arrow::Result<std::vector<PartitionInfo>> PartitionsFromManifest(const io::TableManifest& manifest,
                                                                  const std::string& location,
                                                                  int64_t version) {
   std::map<std::string, PartitionInfo> by_spec;
   for (const auto& file : manifest.files) {
-    const std::string spec = ParentOf(file.path);
-    auto [it, inserted] = by_spec.try_emplace(spec);
-    PartitionInfo& partition = it->second;
-    if (inserted) {
-      partition.spec = spec;
-      partition.values = ParsePartitionSpec(spec);
-      partition.location = spec.empty() ? location : location + "/" + spec;
-      partition.rows = 0;
-      partition.bytes = 0;
-      partition.version = version;
-    }
-    partition.rows = (partition.rows < 0 || file.rows < 0) ? -1 : partition.rows + file.rows;
-    partition.bytes = (partition.bytes < 0 || file.bytes < 0) ? -1 : partition.bytes + file.bytes;
-    ++partition.files;
+    AddFileToPartition(&by_spec, ParentOf(file.path), location, file.rows, file.bytes, version);
   }
   std::vector<PartitionInfo> partitions;
   for (auto& [spec, partition] : by_spec) partitions.push_back(std::move(partition));

@@ -11,6 +11,7 @@
 #include <arrow/result.h>
 #include <arrow/type_fwd.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,11 @@ namespace sluice::catalog {
 arrow::Result<std::vector<PartitionInfo>> PartitionsFromManifest(const io::TableManifest& manifest,
                                                                  const std::string& location,
                                                                  int64_t version);
+
+/// Adds one file to the row of partition `spec` (made on first use, located below
+/// `location`); a count of -1 makes that total unknown.
+void AddFileToPartition(std::map<std::string, PartitionInfo>* partitions, const std::string& spec,
+                        const std::string& location, int64_t rows, int64_t bytes, int64_t version);
 
 /// Values of a "k=v/k2=v2" directory spec, unescaped; Hive's null partition is nullopt.
 std::vector<std::pair<std::string, std::optional<std::string>>> ParsePartitionSpec(

@@ -10,6 +10,7 @@
 #include "io/file_listing.h"
 #include "io/filesystems.h"
 #include "io/sources.h"
+#include "io/storage_paths.h"
 #include "io/table_manifest.h"
 #include "sluice/dataset.h"
 
@@ -17,10 +18,7 @@ namespace sluice::catalog {
 
 namespace {
 
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
+using io::ParentOf;
 
 std::string FormatFromName(const std::string& name) {
   auto ends_with = [&](const std::string& suffix) {
@@ -108,44 +106,18 @@ arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& pa
       schema = inventory.schema;
       partition_cols = inventory.partition_cols;
       for (const auto& file : inventory.files) {
-        auto [it, inserted] = partitions.try_emplace(file.partition_dir);
-        PartitionInfo& partition = it->second;
-        if (inserted) {
-          partition.spec = file.partition_dir;
-          partition.values = ParsePartitionSpec(file.partition_dir);
-          partition.location =
-              file.partition_dir.empty() ? location : location + "/" + file.partition_dir;
-          partition.rows = 0;
-          partition.bytes = 0;
-        }
-        partition.rows += file.rows;
-        partition.bytes =
-            (partition.bytes < 0 || file.bytes < 0) ? -1 : partition.bytes + file.bytes;
-        ++partition.files;
+        AddFileToPartition(&partitions, file.partition_dir, location, file.rows, file.bytes, 0);
       }
     } else {
       // Text formats: the schema from the readers' inference; rows unknown without
       // reading every file.
-      std::vector<std::string> paths;
-      for (const auto& file : fresh.files) paths.push_back(file.path());
       arrow::Result<Dataset> dataset =
           format == "csv" ? Dataset::ReadCsv({location}) : Dataset::ReadJson({location});
       ARROW_RETURN_NOT_OK(dataset.status());
       ARROW_ASSIGN_OR_RAISE(schema, dataset->Schema());
       for (const auto& file : fresh.files) {
-        const std::string spec = SpecOf(file.path(), base);
-        auto [it, inserted] = partitions.try_emplace(spec);
-        PartitionInfo& partition = it->second;
-        if (inserted) {
-          partition.spec = spec;
-          partition.values = ParsePartitionSpec(spec);
-          partition.location = spec.empty() ? location : location + "/" + spec;
-          partition.rows = -1;
-          partition.bytes = 0;
-        }
-        partition.bytes =
-            (partition.bytes < 0 || file.info.size() < 0) ? -1 : partition.bytes + file.info.size();
-        ++partition.files;
+        AddFileToPartition(&partitions, SpecOf(file.path(), base), location, -1, file.info.size(),
+                           0);
       }
       for (const auto& [column, value] :
            ParsePartitionSpec(SpecOf(fresh.files.front().path(), base))) {

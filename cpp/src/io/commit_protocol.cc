@@ -7,40 +7,13 @@
 
 #include "io/filesystems.h"
 #include "io/parallel_requests.h"
+#include "io/storage_paths.h"
 #include "io/table_vacuum.h"
 #include "io/write_owner.h"
 
 namespace sluice::io {
 
 namespace {
-
-/// Names starting with '_' or '.' are invisible to readers (staging, _SUCCESS, the lock,
-/// checksum files), so they never count as data.
-bool IsHiddenName(const std::string& name) {
-  return !name.empty() && (name[0] == '_' || name[0] == '.');
-}
-
-bool HasHiddenSegment(const std::string& relative) {
-  size_t start = 0;
-  while (start < relative.size()) {
-    size_t slash = relative.find('/', start);
-    if (slash == std::string::npos) slash = relative.size();
-    if (slash > start && IsHiddenName(relative.substr(start, slash - start))) return true;
-    start = slash + 1;
-  }
-  return false;
-}
-
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string JoinPath(const std::string& dir, const std::string& relative) {
-  if (relative.empty()) return dir;
-  if (dir.empty()) return relative;
-  return dir.back() == '/' ? dir + relative : dir + "/" + relative;
-}
 
 const char* ModeName(WriteMode mode) {
   switch (mode) {

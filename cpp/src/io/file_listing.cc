@@ -8,6 +8,7 @@
 
 #include "io/filesystems.h"
 #include "io/parallel_requests.h"
+#include "io/storage_paths.h"
 #include "io/table_manifest.h"
 
 namespace sluice::io {
@@ -20,12 +21,6 @@ using arrow::fs::FileType;
 
 bool IsUri(std::string_view path) {
   return path.find("://") != std::string_view::npos || path.rfind("file:", 0) == 0;
-}
-
-/// Names that writers use for markers and scratch space rather than data: _SUCCESS,
-/// _temporary/, _common_metadata, .staging/, .part-0.crc, ...
-bool IsHiddenName(std::string_view name) {
-  return !name.empty() && (name.front() == '_' || name.front() == '.');
 }
 
 std::vector<std::string> SplitSegments(std::string_view path) {
@@ -46,13 +41,6 @@ std::string_view RelativeTo(std::string_view path, std::string_view dir) {
   std::string_view rest = path.substr(std::min(dir.size(), path.size()));
   while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   return rest;
-}
-
-bool HasHiddenSegment(std::string_view relative_path) {
-  for (const auto& segment : SplitSegments(relative_path)) {
-    if (IsHiddenName(segment)) return true;
-  }
-  return false;
 }
 
 /// Makes a local path absolute (FileSystemFromUriOrPath only accepts absolute ones) and

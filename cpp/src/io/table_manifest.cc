@@ -7,6 +7,7 @@
 #include <random>
 
 #include "io/filesystems.h"
+#include "io/storage_paths.h"
 #include <nlohmann/json.hpp>
 
 namespace sluice::io {
@@ -17,10 +18,6 @@ namespace {
 // a way older readers cannot follow.
 constexpr const char* kFormatKey = "sluice_manifest";
 constexpr int kFormatVersion = 1;
-
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
-}
 
 arrow::Result<std::string> ReadWholeFile(arrow::fs::FileSystem* filesystem,
                                          const std::string& path) {

@@ -7,6 +7,7 @@
 #include "io/commit_lock.h"
 #include "io/filesystems.h"
 #include "io/parallel_requests.h"
+#include "io/storage_paths.h"
 #include "io/write_owner.h"
 
 namespace sluice::io {
@@ -14,36 +15,6 @@ namespace sluice::io {
 namespace {
 
 constexpr char kOldTrashPrefix[] = "_sluice_trash_";
-
-std::string JoinPath(const std::string& dir, const std::string& relative) {
-  if (relative.empty()) return dir;
-  return dir.empty() || dir.back() == '/' ? dir + relative : dir + "/" + relative;
-}
-
-std::string ParentOf(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? std::string() : path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-bool IsHiddenSegment(const std::string& name) {
-  return !name.empty() && (name[0] == '_' || name[0] == '.');
-}
-
-bool HasHiddenSegment(const std::string& relative) {
-  size_t start = 0;
-  while (start < relative.size()) {
-    size_t slash = relative.find('/', start);
-    if (slash == std::string::npos) slash = relative.size();
-    if (slash > start && IsHiddenSegment(relative.substr(start, slash - start))) return true;
-    start = slash + 1;
-  }
-  return false;
-}
 
 bool IsUuid(const std::string& text) {
   if (text.size() != 36) return false;
