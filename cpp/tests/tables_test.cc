@@ -162,6 +162,9 @@ TEST(WriteOwnerTest, StagingNamesAndLiveness) {
   EXPECT_TRUE(io::IsAbandoned(remote, 3600));
 
   EXPECT_FALSE(io::ParseStagingDirName("_sluice_staging_x").has_value());
+  // Out of range numbers are not an owner (and must not throw).
+  EXPECT_FALSE(
+      io::ParseStagingDirName("_sluice_staging_x.99999999999999999999.1.1.host").has_value());
   EXPECT_FALSE(io::ParseStagingDirName("part-0.parquet").has_value());
   EXPECT_EQ(
       io::SluiceDataFileWriteId("part-00001-002-0f0e0d0c-0b0a-4908-8706-050403020100.parquet"),

@@ -120,6 +120,13 @@ def test_write_modes_behave_the_same_on_s3_and_locally(where, tmp_path, request)
             target, partition_cols=["w"], mode="append")
     sl.from_arrow(second).write_parquet(target, partition_cols=["k"], mode="overwrite")
     assert values() == [("b", 20), ("c", 30)]
+    # Partition values with dots are fine in a manifest ("..": not a parent directory).
+    dots = pa.table({"k": ["a..b", ".."], "v": [1, 2]})
+    sl.from_arrow(dots).write_parquet(target, partition_cols=["k"], mode="append")
+    assert values() == [("..", 2), ("a..b", 1), ("b", 20), ("c", 30)]
+    sl.from_arrow(dots.slice(0, 0)).write_parquet(target, partition_cols=["k"], mode="overwrite")
+    with pytest.raises(SluiceIOError, match="manifest lists none"):
+        sl.read_parquet(target).count()
 
 
 def test_multipart_upload_of_a_file_over_10_mb(s3_server, s3_bucket):

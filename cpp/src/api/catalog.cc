@@ -226,7 +226,15 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
   ARROW_ASSIGN_OR_RAISE(auto manifest, io::ReadManifest(filesystem.get(), dir));
   if (manifest) ARROW_RETURN_NOT_OK(catalog::SyncWithManifest(store.get(), &record, *manifest));
 
-  ARROW_ASSIGN_OR_RAISE(auto partitions, store->ListPartitions(record.id));
+  // With a manifest, its partitions: the same snapshot as the files read below (the
+  // catalog's rows may already reflect a newer commit).
+  std::vector<PartitionInfo> partitions;
+  if (manifest) {
+    ARROW_ASSIGN_OR_RAISE(partitions,
+                          catalog::PartitionsFromManifest(*manifest, table.location, 0));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(partitions, store->ListPartitions(record.id));
+  }
   if (options.filter && !table.partition_cols.empty()) {
     ARROW_ASSIGN_OR_RAISE(partitions,
                           catalog::PrunePartitions(std::move(partitions), *table.schema,

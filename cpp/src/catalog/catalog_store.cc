@@ -256,7 +256,13 @@ arrow::Status CatalogStore::Exec(const std::string& sql) {
 arrow::Status CatalogStore::InTransaction(const std::function<arrow::Status()>& body) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   ARROW_RETURN_NOT_OK(Exec("BEGIN IMMEDIATE"));
-  arrow::Status status = body();
+  arrow::Status status;
+  try {
+    status = body();
+  } catch (const std::exception& error) {
+    // A damaged JSON column; never leave the transaction (and its lock) open.
+    status = arrow::Status::IOError("catalog '", path_, "' holds a damaged entry: ", error.what());
+  }
   if (status.ok()) status = Exec("COMMIT");
   if (!status.ok()) ARROW_UNUSED(Exec("ROLLBACK"));
   return status;
@@ -437,10 +443,15 @@ arrow::Result<std::vector<PartitionInfo>> CatalogStore::ListPartitions(int64_t t
     if (!row) break;
     PartitionInfo partition;
     partition.spec = query.Text(0);
-    for (const auto& pair : nlohmann::json::parse(query.Text(1))) {
-      std::optional<std::string> value;
-      if (!pair.at(1).is_null()) value = pair.at(1).get<std::string>();
-      partition.values.emplace_back(pair.at(0).get<std::string>(), std::move(value));
+    try {
+      for (const auto& pair : nlohmann::json::parse(query.Text(1))) {
+        std::optional<std::string> value;
+        if (!pair.at(1).is_null()) value = pair.at(1).get<std::string>();
+        partition.values.emplace_back(pair.at(0).get<std::string>(), std::move(value));
+      }
+    } catch (const std::exception& error) {
+      return arrow::Status::IOError("partition '", partition.spec,
+                                    "' has a damaged catalog entry: ", error.what());
     }
     partition.location = query.Text(2);
     partition.rows = query.Int(3);
@@ -525,7 +536,12 @@ arrow::Result<std::vector<TableVersion>> CatalogStore::ListVersions(int64_t tabl
     version.write_id = query.Text(3);
     version.rows_added = query.Int(4);
     version.files_added = query.Int(5);
-    version.partitions = nlohmann::json::parse(query.Text(6)).get<std::vector<std::string>>();
+    try {
+      version.partitions = nlohmann::json::parse(query.Text(6)).get<std::vector<std::string>>();
+    } catch (const std::exception& error) {
+      return arrow::Status::IOError("version ", version.version,
+                                    " has a damaged catalog entry: ", error.what());
+    }
     version.schema_change = query.Text(7);
     out.push_back(std::move(version));
   }

@@ -45,13 +45,13 @@ std::string JoinNames(const std::vector<std::string>& names) {
 class CatalogCommitLock : public io::CommitLock {
  public:
   CatalogCommitLock(std::shared_ptr<CatalogStore> store, std::string key, double timeout_seconds)
-      : store_(std::move(store)),
-        key_(std::move(key)),
-        owner_(io::StagingDirName(io::CurrentWriteOwner(io::RandomUuid()))),
-        timeout_seconds_(timeout_seconds) {}
+      : store_(std::move(store)), key_(std::move(key)), timeout_seconds_(timeout_seconds) {}
   ~CatalogCommitLock() override { Release(); }
 
   arrow::Status Acquire() override {
+    // The owner is this process as of now: a holder on another host counts as gone only
+    // once it has held the lock longer than a commit can take.
+    owner_ = io::StagingDirName(io::CurrentWriteOwner(io::RandomUuid()));
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds_);
     while (true) {
@@ -145,18 +145,31 @@ arrow::Status ApplyManifest(CatalogStore* store, TableRecord* record,
   return store->UpdateTable(*record);
 }
 
-/// The schema of one committed file, for writes whose schema was unknown before running.
+/// The schema of a file this write added, for writes whose schema was unknown before
+/// running (user functions). Partition columns take the table's types when it has them.
 arrow::Result<std::shared_ptr<arrow::Schema>> SchemaOfWrittenFiles(
-    const std::string& location, const io::TableManifest& manifest,
-    const std::vector<std::string>& partition_cols) {
-  if (manifest.files.empty()) return nullptr;
+    const std::string& location, const std::optional<io::TableManifest>& before,
+    const io::TableManifest& after, const std::vector<std::string>& partition_cols,
+    const std::shared_ptr<arrow::Schema>& table_schema) {
+  std::set<std::string> old_files;
+  if (before) {
+    for (const auto& file : before->files) old_files.insert(file.path);
+  }
+  const io::ManifestFile* added = nullptr;
+  for (const auto& file : after.files) {
+    if (old_files.count(file.path) == 0) added = &file;
+  }
+  if (added == nullptr) return table_schema;
   std::string dir;
   ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
   arrow::dataset::ParquetFileFormat format;
-  ARROW_ASSIGN_OR_RAISE(auto schema, format.Inspect(arrow::dataset::FileSource(
-                                         dir + "/" + manifest.files.back().path, filesystem)));
+  ARROW_ASSIGN_OR_RAISE(
+      auto schema, format.Inspect(arrow::dataset::FileSource(dir + "/" + added->path, filesystem)));
   arrow::FieldVector fields = schema->fields();
-  for (const auto& column : partition_cols) fields.push_back(arrow::field(column, arrow::utf8()));
+  for (const auto& column : partition_cols) {
+    auto known = table_schema ? table_schema->GetFieldByName(column) : nullptr;
+    fields.push_back(known ? known : arrow::field(column, arrow::utf8()));
+  }
   return arrow::schema(std::move(fields));
 }
 
@@ -243,6 +256,8 @@ arrow::Status SyncWithManifest(CatalogStore* store, TableRecord* record,
     TableName name{record->info.database, record->info.name};
     ARROW_ASSIGN_OR_RAISE(*record, store->GetTable(name));
     if (manifest.snapshot == record->manifest_snapshot) return arrow::Status::OK();
+    // A missed overwrite may have changed the partitioning.
+    if (!manifest.partition_cols.empty()) record->info.partition_cols = manifest.partition_cols;
     return ApplyManifest(store, record, std::nullopt, manifest, "repair", "");
   });
 }
@@ -308,12 +323,38 @@ arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const s
   const std::vector<std::string> partition_cols = plan.partition_cols;
   const std::string location = plan.location;
   const WriteMode mode = options.mode;
+  // Checked again under the lock: another process may have created or changed the table
+  // since, and nothing may be published that the catalog would then refuse.
+  plan.before_publish = [store, name, format, schema, partition_cols, location,
+                         mode](const io::TableManifest&) -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto found, store->FindTable(name));
+    if (!found) return arrow::Status::OK();
+    const TableInfo& table = found->info;
+    if (table.location != location) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' was registered at '",
+                                    table.location, "' while this write to '", location, "' ran");
+    }
+    if (table.format != format) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' holds ", table.format,
+                                    " files");
+    }
+    if (mode == WriteMode::kOverwrite) return arrow::Status::OK();
+    if (!table.partition_cols.empty() && table.partition_cols != partition_cols) {
+      return arrow::Status::Invalid("table '", name.qualified(), "' is partitioned by ",
+                                    JoinNames(table.partition_cols), ", not ",
+                                    JoinNames(partition_cols));
+    }
+    return EvolveSchema(table.schema, schema, name.qualified(), nullptr).status();
+  };
   plan.on_committed = [store, name, format, schema, partition_cols, location, mode](
                           const std::optional<io::TableManifest>& before,
                           const io::TableManifest& after) -> arrow::Status {
     std::shared_ptr<arrow::Schema> write_schema = schema;
     if (!write_schema) {
-      ARROW_ASSIGN_OR_RAISE(write_schema, SchemaOfWrittenFiles(location, after, partition_cols));
+      ARROW_ASSIGN_OR_RAISE(auto found, store->FindTable(name));
+      ARROW_ASSIGN_OR_RAISE(write_schema,
+                            SchemaOfWrittenFiles(location, before, after, partition_cols,
+                                                 found ? found->info.schema : nullptr));
     }
     return store->InTransaction([&]() -> arrow::Status {
       DatabaseInfo database;

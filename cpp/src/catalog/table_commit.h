@@ -11,6 +11,7 @@
 #include <arrow/result.h>
 #include <arrow/type_fwd.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -57,6 +58,7 @@ struct TableWritePlan {
   std::string location;
   std::vector<std::string> partition_cols;
   std::unique_ptr<io::CommitLock> lock;
+  std::function<arrow::Status(const io::TableManifest&)> before_publish;
   io::CommittedHook on_committed;
 };
 

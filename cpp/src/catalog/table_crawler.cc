@@ -172,12 +172,14 @@ arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& pa
     ARROW_RETURN_NOT_OK(store->ReplacePartitions(record.id, added, &specs));
     ARROW_RETURN_NOT_OK(store->InsertVersion(record.id, entry));
     record.info.version = version;
-    // Keep the manifest snapshot in step so that reads do not mistake the crawl for a
-    // missed commit.
-    std::string dir;
-    ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
-    ARROW_ASSIGN_OR_RAISE(auto manifest, io::ReadManifest(filesystem.get(), dir));
-    record.manifest_snapshot = manifest ? manifest->snapshot : -1;
+    if (result.created) {
+      // A new table starts in step with the manifest; an existing one keeps its snapshot,
+      // so that a commit it missed is still repaired on the next read.
+      std::string dir;
+      ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
+      ARROW_ASSIGN_OR_RAISE(auto manifest, io::ReadManifest(filesystem.get(), dir));
+      record.manifest_snapshot = manifest ? manifest->snapshot : -1;
+    }
     return store->UpdateTable(record);
   }));
   return result;

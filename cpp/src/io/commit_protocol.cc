@@ -153,10 +153,8 @@ arrow::Status CommitProtocol::Abort() {
   finished_ = true;
   arrow::Status status;
   if (!staging_dir_.empty()) status = DeleteDirIfExists(filesystem_.get(), staging_dir_);
-  if (!created_by_begin_.empty()) {
-    // A failed first commit may have made the lock file in the directory Begin() created.
-    ARROW_UNUSED(filesystem_->DeleteFile(JoinPath(target_dir_, kLocalLockFileName)));
-  }
+  // The lock file of a failed first commit stays: another writer may hold a lock on it,
+  // and a new file of that name would let a third writer in beside it.
   for (auto it = created_by_begin_.rbegin(); it != created_by_begin_.rend(); ++it) {
     auto removed = RemoveDirIfEmpty(filesystem_.get(), *it);
     if (status.ok()) status = removed;
@@ -167,14 +165,21 @@ arrow::Status CommitProtocol::Abort() {
 arrow::Result<std::vector<std::string>> CommitProtocol::Commit(
     const std::vector<StagedOutput>& files) {
   if (finished_) return arrow::Status::Invalid("write to '", target_as_given_, "' already ended");
-  std::unique_ptr<CommitLock> lock = std::move(options_.lock);
-  if (!lock && IsLocalFileSystem(*filesystem_)) lock = MakeLocalCommitLock(target_dir_);
-  arrow::Status locked = lock ? lock->Acquire() : arrow::Status::OK();
+  // Locally the target's flock is always taken, so table writes, path writes and vacuum
+  // exclude each other; a catalog table adds its lock row (taken second, by everyone).
+  std::vector<std::unique_ptr<CommitLock>> locks;
+  if (IsLocalFileSystem(*filesystem_)) locks.push_back(MakeLocalCommitLock(target_dir_));
+  if (options_.lock) locks.push_back(std::move(options_.lock));
+  arrow::Status locked;
+  size_t held = 0;
+  for (; held < locks.size() && locked.ok(); ++held) locked = locks[held]->Acquire();
   arrow::Result<TableManifest> committed =
       locked.ok() ? CommitLocked(files) : arrow::Result<TableManifest>(locked);
-  if (lock) lock->Release();
+  if (!committed.ok() && !manifest_written_ && !outcome_unknown_) {
+    UnpublishAll();  // still under the lock: no other commit can be in between
+  }
+  for (auto& lock : locks) lock->Release();
   if (!committed.ok() && !manifest_written_) {
-    UnpublishAll();
     ARROW_UNUSED(Abort());
     return committed.status();
   }
@@ -207,6 +212,8 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
         JoinNames(options_.partition_cols), "; use the same partition columns or mode='overwrite'");
   }
 
+  if (options_.before_publish) ARROW_RETURN_NOT_OK(options_.before_publish(before));
+
   // What killed writes left; failing to clean up must not fail this write.
   auto cleaned =
       RemoveAbandonedWrites(fs, target_dir_, /*scan_all_files=*/false, options_.retention_seconds);
@@ -218,12 +225,22 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
   if (!written.ok()) {
     // A request that failed on the way back may still have replaced the manifest.
     auto current = ReadManifest(fs, target_dir_);
-    if (!current.ok() || !*current || (*current)->write_id != write_id_) return written;
+    if (!current.ok()) {
+      // Unknown: the published files may be committed, so they must stay.
+      outcome_unknown_ = true;
+      return written.WithMessage(
+          "'", target_as_given_, "': it is unknown whether the write was committed (",
+          written.message(), "; reading the manifest back: ", current.status().message(),
+          "); read the target to see, and leftovers are removed by the "
+          "next write or 'sluice vacuum'");
+    }
+    if (!*current || (*current)->write_id != write_id_) return written;
   }
   manifest_written_ = true;
   committed_ = after;
 
   if (options_.on_committed) {
+    // Checked before publishing (before_publish); what fails here is the catalog itself.
     std::optional<TableManifest> previous;
     if (!adopted || !before.files.empty()) previous = before;
     arrow::Status hooked = options_.on_committed(previous, after);
@@ -234,7 +251,15 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
     }
   }
 
-  ARROW_UNUSED(DeleteReplacedFiles(before, after, files));
+  arrow::Status deleted = DeleteReplacedFiles(before, after, files);
+  if (!deleted.ok()) {
+    // Readers honouring the manifest do not see them; a marker makes the next commit scan
+    // for them.
+    std::cerr << "sluice: warning: '" << target_as_given_
+              << "' was written but deleting the files it replaced failed (" << deleted.ToString()
+              << "); the next write to it or 'sluice vacuum' removes them" << std::endl;
+    ARROW_UNUSED(MarkVacuumPending(fs, target_dir_));
+  }
   return after;
 }
 
@@ -387,8 +412,13 @@ void CommitProtocol::UnpublishAll() {
   }
   created_dirs_.clear();
   if (adopted_empty_manifest_) {
-    // Nothing was there before this write; leave nothing.
-    ARROW_UNUSED(fs->DeleteFile(JoinPath(target_dir_, kManifestFileName)));
+    // Nothing was there before this write; leave nothing (unless another commit has
+    // replaced the manifest since, which the lock rules out on a local disk).
+    auto current = ReadManifest(fs, target_dir_);
+    if (current.ok() && *current && (*current)->write_id == write_id_ &&
+        (*current)->files.empty()) {
+      ARROW_UNUSED(fs->DeleteFile(JoinPath(target_dir_, kManifestFileName)));
+    }
   }
 }
 

@@ -69,6 +69,10 @@ struct CommitOptions {
   /// filesystem, none on object stores (concurrent writers to one S3 path must go
   /// through a catalog table, whose lock is in the catalog).
   std::unique_ptr<CommitLock> lock;
+  /// Runs under the commit lock before anything is published, with the manifest the
+  /// commit starts from; an error fails the write with the target untouched (the catalog
+  /// checks the table's location, partition columns and schema here).
+  std::function<arrow::Status(const TableManifest& before)> before_publish;
   CommittedHook on_committed;
   /// Staging directories of other hosts' writes older than this are abandoned.
   int64_t retention_seconds = 24 * 3600;
@@ -139,6 +143,7 @@ class CommitProtocol {
   TableManifest committed_;
   bool adopted_empty_manifest_ = false;  // step 1 wrote a manifest listing no files
   bool manifest_written_ = false;        // step 5 done: the write is committed
+  bool outcome_unknown_ = false;         // the manifest write failed in an unknown state
   bool finished_ = false;                // committed or aborted
 };
 

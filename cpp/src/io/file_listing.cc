@@ -183,6 +183,12 @@ arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& p
     case FileType::Directory: {
       ARROW_ASSIGN_OR_RAISE(int64_t added, collector->AddDirectory(**filesystem, fs_path, fs_path));
       if (added == 0) {
+        ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(filesystem->get(), fs_path));
+        if (manifest) {
+          return arrow::Status::IOError("No data files in ", user_path,
+                                        ": its _SUCCESS manifest lists none (the last write "
+                                        "committed no rows)");
+        }
         return arrow::Status::IOError("No data files in ", user_path,
                                       " (names starting with '_' or '.' are skipped)");
       }

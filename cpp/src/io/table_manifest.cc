@@ -32,6 +32,21 @@ arrow::Result<std::string> ReadWholeFile(arrow::fs::FileSystem* filesystem,
   return text;
 }
 
+/// Relative, '/'-separated, without empty, "." or ".." segments: a manifest must not
+/// point outside its directory. ("k=a..b" is a fine partition directory.)
+bool IsSafeRelativePath(const std::string& path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    const std::string segment = path.substr(start, slash - start);
+    if (segment.empty() || segment == "." || segment == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
 std::string ToJson(const TableManifest& manifest) {
   nlohmann::json files = nlohmann::json::array();
   for (const auto& file : manifest.files) {
@@ -67,8 +82,7 @@ arrow::Result<TableManifest> FromJson(const nlohmann::json& document) {
     entry.path = file.at("path").get<std::string>();
     entry.rows = file.value("rows", int64_t{-1});
     entry.bytes = file.value("bytes", int64_t{-1});
-    if (entry.path.empty() || entry.path.front() == '/' ||
-        entry.path.find("..") != std::string::npos) {
+    if (!IsSafeRelativePath(entry.path)) {
       return arrow::Status::Invalid("the manifest lists an invalid path '", entry.path, "'");
     }
     manifest.files.push_back(std::move(entry));

@@ -15,6 +15,7 @@ namespace sluice::io {
 namespace {
 
 constexpr char kOldTrashPrefix[] = "_sluice_trash_";
+constexpr char kVacuumPendingName[] = "_sluice_vacuum_pending";
 
 bool IsUuid(const std::string& text) {
   if (text.size() != 36) return false;
@@ -95,6 +96,7 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
   // The files are listed before the staging directories and the manifest is read last:
   // a file a live writer published is then either under a staging directory still seen
   // as live or already in the manifest, even without the commit lock (object stores).
+  // The commit-time path below lists the staging directories again after the files.
   std::vector<arrow::fs::FileInfo> files;
   if (scan_all_files) {
     ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
@@ -102,6 +104,7 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
 
   VacuumReport report;
   std::set<std::string> live_writes;
+  bool pending = false;
   arrow::fs::FileSelector top;
   top.base_dir = dir;
   top.allow_not_found = true;
@@ -114,6 +117,8 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
       if (!abandoned) live_writes.insert(owner->write_id);
     } else if (name.rfind(kOldTrashPrefix, 0) == 0) {
       abandoned = true;  // written by the protocol before manifests; never live now
+    } else if (name == kVacuumPendingName) {
+      pending = true;
     }
     if (!abandoned) continue;
     if (entry.type() == arrow::fs::FileType::Directory) {
@@ -124,10 +129,19 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
     report.removed_staging_dirs.push_back(entry.path());
   }
   if (!scan_all_files) {
-    // Orphan data files only exist where a write died after publishing, and such a
-    // write leaves its staging directory behind.
-    if (report.removed_staging_dirs.empty()) return report;
+    // Orphan data files only exist where a write died after publishing (it leaves its
+    // staging directory behind) or a commit could not delete what it replaced (it leaves
+    // the pending marker).
+    if (report.removed_staging_dirs.empty() && !pending) return report;
     ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
+    // Writes that began while the files were listed: their staging directories exist
+    // before they publish anything, so listing them again after the files covers them.
+    ARROW_ASSIGN_OR_RAISE(auto again, filesystem->GetFileInfo(top));
+    for (const auto& entry : again) {
+      if (auto owner = ParseStagingDirName(entry.base_name())) {
+        if (!IsAbandoned(*owner, retention_seconds)) live_writes.insert(owner->write_id);
+      }
+    }
   }
   ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(filesystem, dir));
   if (!manifest) return report;
@@ -150,7 +164,14 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
   ARROW_RETURN_NOT_OK(DeleteFilesInParallel(filesystem, orphans));
   for (const auto& parent : parents) RemoveEmptyDirsUpTo(filesystem, parent, dir);
   report.removed_files = std::move(orphans);
+  if (pending) ARROW_UNUSED(filesystem->DeleteFile(JoinPath(dir, kVacuumPendingName)));
   return report;
+}
+
+arrow::Status MarkVacuumPending(arrow::fs::FileSystem* filesystem, const std::string& dir) {
+  ARROW_ASSIGN_OR_RAISE(auto marker,
+                        filesystem->OpenOutputStream(JoinPath(dir, kVacuumPendingName)));
+  return marker->Close();
 }
 
 arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds) {

@@ -42,6 +42,10 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
                                                   const std::string& dir, bool scan_all_files,
                                                   int64_t retention_seconds);
 
+/// Leaves a hidden marker in `dir` that makes the next commit scan every file (set when a
+/// commit could not delete the files it replaced).
+arrow::Status MarkVacuumPending(arrow::fs::FileSystem* filesystem, const std::string& dir);
+
 /// `sluice vacuum`: takes the target's commit lock and removes everything abandoned (full
 /// scan). `target` is a local path or URI.
 arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds);

@@ -1,5 +1,6 @@
 #include "io/write_owner.h"
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -48,12 +49,10 @@ std::string HostName() {
 }
 
 bool ParseInt(const std::string& text, int64_t* value) {
-  if (text.empty() || text.size() > 19) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-  }
-  *value = std::stoll(text);
-  return true;
+  if (text.empty()) return false;
+  const char* end = text.data() + text.size();
+  auto [ptr, error] = std::from_chars(text.data(), end, *value);
+  return error == std::errc() && ptr == end && *value >= 0;
 }
 
 }  // namespace

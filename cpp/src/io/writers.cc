@@ -399,6 +399,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
         ARROW_RETURN_NOT_OK(ValidatePartitionColumns(*plan->schema(), effective.partition_cols));
       }
       commit_options.lock = std::move(table_write.lock);
+      commit_options.before_publish = std::move(table_write.before_publish);
       commit_options.on_committed = std::move(table_write.on_committed);
     }
     // Owns the staging directory: destroying it uncommitted removes it again.
