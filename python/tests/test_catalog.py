@@ -149,15 +149,23 @@ def test_schema_evolution(tmp_path, catalog_file):
     location = tmp_path / "e"
     base = reviews(500)
     sl.from_arrow(base).write_parquet(location, partition_cols=["year"], table="e")
-    wider = reviews(500, offset=500).append_column("helpful", pa.array([7] * 500, pa.int32()))
+    # New rows only in years 2014-2016: partition year=2013 has no file with the column.
+    newer = reviews(500, offset=500)
+    newer = newer.filter(pa.compute.not_equal(newer["year"], 2013))
+    wider = newer.append_column("helpful", pa.array([7] * newer.num_rows, pa.int32()))
     sl.from_arrow(wider).write_parquet(table="e", mode="append")
     schema = sl.catalog.describe_table("e")["schema"]
     assert schema.field("helpful").type == pa.int32() and schema.field("helpful").nullable
     assert sl.catalog.history("e")[0]["schema_change"] == "added columns: helpful (int32)"
     table = sl.read_table("e").to_arrow()
-    assert table.num_rows == 1000
+    assert table.num_rows == 500 + newer.num_rows
+    assert table.schema.names == ["review_id", "stars", "year", "marketplace", "helpful"]
     assert sorted(table["helpful"].to_pylist(), key=lambda v: (v is None, v)) == \
-        [7] * 500 + [None] * 500
+        [7] * newer.num_rows + [None] * 500
+    # Partitions written before the column existed still read it (as nulls).
+    old_only = sl.read_table("e", filter="year = 2013").to_arrow()
+    assert old_only.num_rows == 125 and set(old_only["helpful"].to_pylist()) == {None}
+    assert old_only.schema.field("helpful").type == pa.int32()
     files_before = sorted(location.rglob("*.parquet"))
     wrong = base.set_column(1, "stars", pa.array([str(s) for s in base["stars"].to_pylist()]))
     with pytest.raises(SluiceTypeError, match="column 'stars' of table 'default.e' is int64 but "

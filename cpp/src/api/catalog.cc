@@ -1,5 +1,6 @@
 #include "sluice/catalog.h"
 
+#include <arrow/scalar.h>
 #include <arrow/table.h>
 #include <arrow/type.h>
 
@@ -269,7 +270,8 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
   }
 
   Dataset dataset(nullptr);
-  if (listed.files.empty()) {
+  const bool listed_empty = listed.files.empty();
+  if (listed_empty) {
     ARROW_ASSIGN_OR_RAISE(auto empty, arrow::Table::MakeEmpty(table.schema));
     ARROW_ASSIGN_OR_RAISE(dataset, Dataset::FromTable(std::move(empty)));
   } else if (table.format == "parquet") {
@@ -296,6 +298,22 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
     } else {
       ARROW_ASSIGN_OR_RAISE(dataset, Dataset::ReadJson(paths));
     }
+  }
+  if (table.format == "parquet" && !listed_empty) {
+    // The table's columns in the catalog's order: files written before a column was added
+    // (all the files of some partitions, possibly) read it as null.
+    ARROW_ASSIGN_OR_RAISE(auto read_schema, dataset.Schema());
+    std::vector<Expression> columns;
+    std::vector<std::string> names;
+    for (const auto& field : table.schema->fields()) {
+      names.push_back(field->name());
+      if (read_schema->GetFieldByName(field->name())) {
+        columns.push_back(Col(field->name()));
+      } else {
+        columns.push_back(arrow::compute::literal(arrow::MakeNullScalar(field->type())));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(dataset, dataset.Project(std::move(columns), std::move(names)));
   }
   if (options.filter) {
     ARROW_ASSIGN_OR_RAISE(dataset, dataset.Filter(*options.filter));
