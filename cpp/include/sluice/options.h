@@ -137,5 +137,7 @@ struct WriteResult {
 
 /// Parses "error", "append", "overwrite" or "overwrite_partitions".
 arrow::Result<WriteMode> ParseWriteMode(const std::string& text);
+/// The name ParseWriteMode reads: "error", "append", "overwrite", "overwrite_partitions".
+const char* WriteModeName(WriteMode mode);
 
 }  // namespace sluice

@@ -59,7 +59,7 @@ arrow::Status Catalog::CreateDatabase(const std::string& name, const std::string
   DatabaseInfo database;
   database.name = name;
   database.description = description;
-  database.location = location.empty() ? "" : catalog::NormalizeLocation(location);
+  database.location = location.empty() ? "" : io::NormalizeUriOrPath(location);
   return impl_->store->InTransaction(
       [&] { return impl_->store->CreateDatabase(database, if_not_exists); });
 }
@@ -106,7 +106,7 @@ arrow::Status Catalog::CreateTable(const std::string& name, const CreateTableOpt
     catalog::TableRecord record;
     record.info.database = parsed.database;
     record.info.name = parsed.table;
-    record.info.location = catalog::NormalizeLocation(options.location);
+    record.info.location = io::NormalizeUriOrPath(options.location);
     record.info.format = options.format;
     record.info.schema = options.schema;
     record.info.partition_cols = options.partition_cols;

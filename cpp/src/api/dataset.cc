@@ -325,6 +325,20 @@ arrow::Result<WriteMode> ParseWriteMode(const std::string& text) {
                                 "'; expected error, append, overwrite or overwrite_partitions");
 }
 
+const char* WriteModeName(WriteMode mode) {
+  switch (mode) {
+    case WriteMode::kError:
+      return "error";
+    case WriteMode::kAppend:
+      return "append";
+    case WriteMode::kOverwrite:
+      return "overwrite";
+    case WriteMode::kOverwritePartitions:
+      return "overwrite_partitions";
+  }
+  return "?";
+}
+
 arrow::Result<JoinType> ParseJoinType(const std::string& text) {
   std::string how;
   for (char c : text) how += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

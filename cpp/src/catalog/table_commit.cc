@@ -83,6 +83,20 @@ class CatalogCommitLock : public io::CommitLock {
   bool held_ = false;
 };
 
+/// The files of `after` that `before` does not have: what one commit added.
+std::vector<const io::ManifestFile*> FilesAddedBy(const std::optional<io::TableManifest>& before,
+                                                  const io::TableManifest& after) {
+  std::set<std::string> old_files;
+  if (before) {
+    for (const auto& file : before->files) old_files.insert(file.path);
+  }
+  std::vector<const io::ManifestFile*> added;
+  for (const auto& file : after.files) {
+    if (old_files.count(file.path) == 0) added.push_back(&file);
+  }
+  return added;
+}
+
 /// Records `after` as the table's state: partitions (keeping the version of those that
 /// did not change), a version entry, the new snapshot and schema. Runs inside a
 /// transaction.
@@ -127,14 +141,9 @@ arrow::Status ApplyManifest(CatalogStore* store, TableRecord* record,
   entry.operation = operation;
   entry.committed_at_ms = after.committed_at_ms;
   entry.write_id = after.write_id;
-  std::set<std::string> previous_files;
-  if (before) {
-    for (const auto& file : before->files) previous_files.insert(file.path);
-  }
-  for (const auto& file : after.files) {
-    if (previous_files.count(file.path) > 0) continue;
+  for (const io::ManifestFile* file : FilesAddedBy(before, after)) {
     ++entry.files_added;
-    entry.rows_added += std::max<int64_t>(file.rows, 0);
+    entry.rows_added += std::max<int64_t>(file->rows, 0);
   }
   entry.partitions.assign(changed.begin(), changed.end());
   entry.schema_change = schema_change;
@@ -151,15 +160,9 @@ arrow::Result<std::shared_ptr<arrow::Schema>> SchemaOfWrittenFiles(
     const std::string& location, const std::optional<io::TableManifest>& before,
     const io::TableManifest& after, const std::vector<std::string>& partition_cols,
     const std::shared_ptr<arrow::Schema>& table_schema) {
-  std::set<std::string> old_files;
-  if (before) {
-    for (const auto& file : before->files) old_files.insert(file.path);
-  }
-  const io::ManifestFile* added = nullptr;
-  for (const auto& file : after.files) {
-    if (old_files.count(file.path) == 0) added = &file;
-  }
-  if (added == nullptr) return table_schema;
+  const std::vector<const io::ManifestFile*> added_files = FilesAddedBy(before, after);
+  if (added_files.empty()) return table_schema;
+  const io::ManifestFile* added = added_files.back();
   std::string dir;
   ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
   arrow::dataset::ParquetFileFormat format;
@@ -262,15 +265,6 @@ arrow::Status SyncWithManifest(CatalogStore* store, TableRecord* record,
   });
 }
 
-std::string NormalizeLocation(const std::string& path) {
-  std::string out = path;
-  if (path.find("://") == std::string::npos) {
-    out = std::filesystem::absolute(path).lexically_normal().string();
-  }
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  return out;
-}
-
 arrow::Result<std::shared_ptr<CatalogStore>> OpenCatalogStore(const std::string& path) {
   return CatalogStore::Open(path.empty() ? CurrentConfig().catalog_path : path);
 }
@@ -291,7 +285,7 @@ arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const s
   if (existing) {
     const TableInfo& table = existing->info;
     plan.location = table.location;
-    if (!path.empty() && NormalizeLocation(path) != table.location) {
+    if (!path.empty() && io::NormalizeUriOrPath(path) != table.location) {
       return arrow::Status::Invalid("table '", name.qualified(), "' is stored at '", table.location,
                                     "', not '", path,
                                     "'; leave the path out to write to the table");
@@ -309,14 +303,14 @@ arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const s
     // Refuse incompatible types before any file is written.
     ARROW_RETURN_NOT_OK(EvolveSchema(table.schema, schema, name.qualified(), nullptr).status());
   } else if (!path.empty()) {
-    plan.location = NormalizeLocation(path);
+    plan.location = io::NormalizeUriOrPath(path);
   } else {
     ARROW_ASSIGN_OR_RAISE(auto database, store->FindDatabase(name.database));
     if (!database || database->location.empty()) {
       return arrow::Status::Invalid("table '", name.qualified(),
                                     "' does not exist yet: give the path to create it at");
     }
-    plan.location = NormalizeLocation(database->location + "/" + name.table);
+    plan.location = io::NormalizeUriOrPath(database->location + "/" + name.table);
   }
   plan.lock = MakeCatalogCommitLock(store, name.qualified(), 600);
 

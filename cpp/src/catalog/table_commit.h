@@ -76,7 +76,4 @@ std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogSto
 /// The catalog at `path`, or at EngineConfig::catalog_path when empty.
 arrow::Result<std::shared_ptr<CatalogStore>> OpenCatalogStore(const std::string& path);
 
-/// A location as stored: URIs as given, local paths absolute and normalized.
-std::string NormalizeLocation(const std::string& path);
-
 }  // namespace sluice::catalog

@@ -53,7 +53,7 @@ int64_t NowMillis() {
 arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& path,
                                       const std::string& table, const std::string& format_hint) {
   ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(table));
-  const std::string location = NormalizeLocation(path);
+  const std::string location = io::NormalizeUriOrPath(path);
   ARROW_ASSIGN_OR_RAISE(io::ListedFiles listed, io::ListFiles({location}));
   if (listed.files.front().base_dir.empty()) {
     return arrow::Status::Invalid("crawl: '", path, "' is a file; crawl the directory of a table");

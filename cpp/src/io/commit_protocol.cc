@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 
 #include "io/filesystems.h"
@@ -14,20 +13,6 @@
 namespace sluice::io {
 
 namespace {
-
-const char* ModeName(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kError:
-      return "error";
-    case WriteMode::kAppend:
-      return "append";
-    case WriteMode::kOverwrite:
-      return "overwrite";
-    case WriteMode::kOverwritePartitions:
-      return "overwrite_partitions";
-  }
-  return "?";
-}
 
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -47,17 +32,6 @@ arrow::Result<std::vector<arrow::fs::FileInfo>> ListVisibleEntries(arrow::fs::Fi
     if (!IsHiddenName(entry.base_name())) visible.push_back(std::move(entry));
   }
   return visible;
-}
-
-arrow::Status RemoveDirIfEmpty(arrow::fs::FileSystem* fs, const std::string& dir) {
-  arrow::fs::FileSelector selector;
-  selector.base_dir = dir;
-  selector.allow_not_found = true;
-  ARROW_ASSIGN_OR_RAISE(auto entries, fs->GetFileInfo(selector));
-  if (!entries.empty()) return arrow::Status::OK();
-  ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(dir));
-  if (info.type() != arrow::fs::FileType::Directory) return arrow::Status::OK();
-  return fs->DeleteDir(dir);
 }
 
 arrow::Status DeleteDirIfExists(arrow::fs::FileSystem* fs, const std::string& dir) {
@@ -99,15 +73,9 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
   commit->target_as_given_ = trimmed;
   commit->options_ = std::move(options);
 
-  // Arrow's local filesystem wants absolute paths; a relative one is relative to the
-  // working directory, as it would be for any other file API.
-  std::string uri_or_path = trimmed;
-  if (trimmed.find("://") == std::string::npos && !std::filesystem::path(trimmed).is_absolute()) {
-    uri_or_path = std::filesystem::absolute(trimmed).lexically_normal().string();
-    while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
-  }
+  // A relative path is relative to the working directory, as for any other file API.
   ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
-                        FileSystemFromUriOrPath(uri_or_path, &commit->target_dir_));
+                        FileSystemFromUriOrPath(NormalizeUriOrPath(trimmed), &commit->target_dir_));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));
@@ -157,7 +125,7 @@ arrow::Status CommitProtocol::Abort() {
   // and a new file of that name would let a third writer in beside it.
   for (auto it = created_by_begin_.rbegin(); it != created_by_begin_.rend(); ++it) {
     auto removed = RemoveDirIfEmpty(filesystem_.get(), *it);
-    if (status.ok()) status = removed;
+    if (status.ok()) status = removed.status();
   }
   return status;
 }
@@ -208,7 +176,7 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
       before.partition_cols != options_.partition_cols) {
     return arrow::Status::Invalid(
         "'", target_as_given_, "' is partitioned by ", JoinNames(before.partition_cols),
-        " but this ", ModeName(options_.mode), " write is partitioned by ",
+        " but this ", WriteModeName(options_.mode), " write is partitioned by ",
         JoinNames(options_.partition_cols), "; use the same partition columns or mode='overwrite'");
   }
 
@@ -348,7 +316,7 @@ TableManifest CommitProtocol::NextManifest(const TableManifest& before,
   TableManifest after;
   after.snapshot = before.snapshot + 1;
   after.write_id = write_id_;
-  after.operation = ModeName(options_.mode);
+  after.operation = WriteModeName(options_.mode);
   after.committed_at_ms = NowMillis();
   after.partition_cols = options_.partition_cols;
 

@@ -46,12 +46,7 @@ std::string_view RelativeTo(std::string_view path, std::string_view dir) {
 /// Makes a local path absolute (FileSystemFromUriOrPath only accepts absolute ones) and
 /// drops trailing slashes; URIs are returned unchanged.
 std::string NormalizeUserPath(const std::string& path) {
-  if (IsUri(path)) return path;
-  std::error_code ec;
-  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
-  std::string normalized = ec ? path : absolute.lexically_normal().string();
-  while (normalized.size() > 1 && normalized.back() == '/') normalized.pop_back();
-  return normalized;
+  return IsUri(path) ? path : NormalizeUriOrPath(path);
 }
 
 /// Position of the first wildcard, or npos. In a URI '?' starts the query string

@@ -4,6 +4,7 @@
 #include <arrow/filesystem/s3fs.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -117,6 +118,17 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFromUriOrPath(
     fs = std::make_shared<arrow::fs::LocalFileSystem>(local.options(), BudgetedIOContext());
   }
   return fs;
+}
+
+std::string NormalizeUriOrPath(const std::string& path) {
+  std::string normalized = path;
+  if (path.find("://") == std::string::npos) {
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+    if (!ec) normalized = absolute.lexically_normal().string();
+  }
+  while (normalized.size() > 1 && normalized.back() == '/') normalized.pop_back();
+  return normalized;
 }
 
 bool IsLocalFileSystem(const arrow::fs::FileSystem& filesystem) {

@@ -20,6 +20,10 @@ namespace sluice::io {
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFromUriOrPath(
     const std::string& uri_or_path, std::string* out_path);
 
+/// A user's path as FileSystemFromUriOrPath takes it: URIs as given, local paths made
+/// absolute (against the working directory) and normalized; trailing '/' dropped.
+std::string NormalizeUriOrPath(const std::string& path);
+
 /// True for Arrow's local filesystem (where a move is a rename and directories exist).
 bool IsLocalFileSystem(const arrow::fs::FileSystem& filesystem);
 

@@ -1,6 +1,5 @@
 #include "io/table_vacuum.h"
 
-#include <filesystem>
 #include <optional>
 #include <set>
 
@@ -70,18 +69,24 @@ arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
   });
 }
 
+arrow::Result<bool> RemoveDirIfEmpty(arrow::fs::FileSystem* filesystem, const std::string& dir) {
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir;
+  selector.allow_not_found = true;
+  ARROW_ASSIGN_OR_RAISE(auto entries, filesystem->GetFileInfo(selector));
+  if (!entries.empty()) return false;
+  // On object stores an empty "directory" usually does not exist at all.
+  ARROW_ASSIGN_OR_RAISE(auto info, filesystem->GetFileInfo(dir));
+  if (info.type() == arrow::fs::FileType::Directory)
+    ARROW_RETURN_NOT_OK(filesystem->DeleteDir(dir));
+  return true;
+}
+
 void RemoveEmptyDirsUpTo(arrow::fs::FileSystem* filesystem, std::string dir,
                          const std::string& stop_at) {
   while (!dir.empty() && dir.size() > stop_at.size() && dir.rfind(stop_at, 0) == 0) {
-    arrow::fs::FileSelector selector;
-    selector.base_dir = dir;
-    selector.allow_not_found = true;
-    auto entries = filesystem->GetFileInfo(selector);
-    if (!entries.ok() || !entries->empty()) return;
-    auto info = filesystem->GetFileInfo(dir);
-    if (info.ok() && info->type() == arrow::fs::FileType::Directory) {
-      if (!filesystem->DeleteDir(dir).ok()) return;
-    }
+    auto empty = RemoveDirIfEmpty(filesystem, dir);
+    if (!empty.ok() || !*empty) return;
     dir = ParentOf(dir);
   }
 }
@@ -175,13 +180,9 @@ arrow::Status MarkVacuumPending(arrow::fs::FileSystem* filesystem, const std::st
 }
 
 arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds) {
-  std::string uri_or_path = target;
-  if (target.find("://") == std::string::npos) {
-    uri_or_path = std::filesystem::absolute(target).lexically_normal().string();
-    while (uri_or_path.size() > 1 && uri_or_path.back() == '/') uri_or_path.pop_back();
-  }
   std::string path;
-  ARROW_ASSIGN_OR_RAISE(auto filesystem, FileSystemFromUriOrPath(uri_or_path, &path));
+  ARROW_ASSIGN_OR_RAISE(auto filesystem,
+                        FileSystemFromUriOrPath(NormalizeUriOrPath(target), &path));
   ARROW_ASSIGN_OR_RAISE(auto info, filesystem->GetFileInfo(path));
   if (info.type() != arrow::fs::FileType::Directory) {
     return arrow::Status::IOError("No such directory: ", target);

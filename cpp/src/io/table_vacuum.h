@@ -55,6 +55,10 @@ arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t rete
 arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
                                     const std::vector<std::string>& paths);
 
+/// Deletes `dir` if it is a directory with nothing in it; returns whether it was empty
+/// (or missing, as empty directories are on object stores).
+arrow::Result<bool> RemoveDirIfEmpty(arrow::fs::FileSystem* filesystem, const std::string& dir);
+
 /// Removes `dir` and its ancestors below `stop_at` while they are empty.
 void RemoveEmptyDirsUpTo(arrow::fs::FileSystem* filesystem, std::string dir,
                          const std::string& stop_at);
