@@ -24,11 +24,22 @@ def parse_predicate(text: str) -> Expr:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"cannot parse filter expression {text!r}: {exc.msg}") from None
-    result = _convert(tree.body, text)
+        raise ValueError(f"cannot parse filter expression {_shown(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):  # Python's own parser gives up on deep nesting
+        raise ValueError(f"filter expression {_shown(text)} is nested too deeply") from None
+    try:
+        result = _convert(tree.body, text)
+    except RecursionError:
+        raise ValueError(f"filter expression {_shown(text)} is nested too deeply "
+                         f"(and / or chains may be any length; other nesting is limited)") from None
     if not isinstance(result, Expr):
-        raise ValueError(f"filter expression {text!r} does not refer to any column")
+        raise ValueError(f"filter expression {_shown(text)} does not refer to any column")
     return result
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """The filter text for a message, shortened: it may hold 100,000 terms."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
 
 
 def _convert(node: ast.AST, text: str) -> Any:
@@ -51,7 +62,7 @@ def _convert(node: ast.AST, text: str) -> Any:
             right = _convert(right_node, text)
             if isinstance(op, (ast.In, ast.NotIn)):
                 if not isinstance(right, (list, tuple, set)):
-                    raise ValueError(f"'in' needs a literal list in {text!r}")
+                    raise ValueError(f"'in' needs a literal list in {_shown(text)}")
                 term = left.isin(right)
                 if isinstance(op, ast.NotIn):
                     term = ~term
@@ -60,7 +71,7 @@ def _convert(node: ast.AST, text: str) -> Any:
             elif type(op) in _COMPARE:
                 term = _COMPARE[type(op)](left if isinstance(left, Expr) else lit(left), right)
             else:
-                raise ValueError(f"unsupported comparison in {text!r}")
+                raise ValueError(f"unsupported comparison in {_shown(text)}")
             out = term if out is None else out & term
             left = right
         return out
@@ -77,4 +88,4 @@ def _convert(node: ast.AST, text: str) -> Any:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "col":
         if len(node.args) == 1 and isinstance(node.args[0], ast.Constant):
             return col(node.args[0].value)
-    raise ValueError(f"unsupported syntax in filter expression {text!r}: {ast.dump(node)[:80]}")
+    raise ValueError(f"unsupported syntax in filter expression {_shown(text)}: {ast.dump(node)[:80]}")

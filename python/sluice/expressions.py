@@ -21,12 +21,30 @@ def _to_expr(value: Any) -> "Expr":
 
 
 class Expr:
-    """A column expression. Combine with ``+ - * / // % == != < <= > >= & | ~``."""
+    """A column expression. Combine with ``+ - * / // % == != < <= > >= & | ~``.
 
-    __slots__ = ("_expr",)
+    ``&`` and ``|`` chains may have any number of terms (``functools.reduce(operator.or_,
+    terms)`` over 100,000 terms works); other nesting is limited to
+    ``sluice.expressions.MAX_EXPRESSION_DEPTH`` levels, beyond which building the expression
+    raises :class:`sluice.errors.SluiceValueError`.
+    """
+
+    # An expression is native (``_native``) or a pending chain of ``&`` or ``|``
+    # (``_chain``: the operator and the two operands) that becomes native when first used.
+    # Pending chains let a long chain be built one operator at a time and still be handed
+    # to the engine in one piece, shallow (see _materialize): built natively, a left-deep
+    # chain of 100,000 calls is too deep to bind, evaluate or even free.
+    __slots__ = ("_native", "_chain")
 
     def __init__(self, native: "_sluice.Expr"):
-        self._expr = native
+        self._native = native
+        self._chain: "tuple[str, Expr, Expr] | None" = None
+
+    @property
+    def _expr(self) -> "_sluice.Expr":
+        if self._native is None:
+            _materialize(self)
+        return self._native
 
     # arithmetic
     def __add__(self, other): return _call("add", self, other)
@@ -52,10 +70,10 @@ class Expr:
     def __ge__(self, other): return _call("ge", self, other)
 
     # logic (Kleene: null & False is False)
-    def __and__(self, other): return _call("and", self, other)
-    def __rand__(self, other): return _call("and", other, self)
-    def __or__(self, other): return _call("or", self, other)
-    def __ror__(self, other): return _call("or", other, self)
+    def __and__(self, other): return _chain("and", self, other)
+    def __rand__(self, other): return _chain("and", other, self)
+    def __or__(self, other): return _chain("or", self, other)
+    def __ror__(self, other): return _chain("or", other, self)
     def __invert__(self): return _call("not", self)
 
     def __bool__(self):
@@ -187,8 +205,61 @@ def when(condition: Expr, then: Any, otherwise: Any = None) -> Expr:
     return _call("if_else", condition, then_expr, otherwise_expr)
 
 
+MAX_EXPRESSION_DEPTH: int = _sluice.MAX_EXPRESSION_DEPTH
+"""How deeply expressions may nest; ``&`` / ``|`` chains count only a few levels however
+long they are."""
+
+
 def _call(name: str, *args: Any) -> Expr:
     return Expr(_sluice.expr_call(name, [_to_expr(a)._expr for a in args]))
+
+
+def _chain(op: str, left: Any, right: Any) -> Expr:
+    expr = Expr.__new__(Expr)
+    expr._native = None
+    expr._chain = (op, _to_expr(left), _to_expr(right))
+    return expr
+
+
+def _materialize(root: Expr) -> None:
+    """Makes ``root`` and the pending chains below it native, without recursion.
+
+    A pending ``&`` (``|``) node and the pending nodes of the same operator below it form
+    one chain; its terms, left to right, become one native AllOf (AnyOf), which stays a few
+    levels deep whatever its length. Terms that are pending chains of the other operator
+    are made native first.
+    """
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        if node._native is not None:
+            stack.pop()
+            continue
+        op = node._chain[0]
+        terms = _chain_terms(node, op)
+        pending = [term for term in terms if term._native is None]
+        if pending:
+            stack.extend(pending)
+            continue
+        natives = [term._native for term in terms]
+        node._native = (_sluice.expr_all_of if op == "and" else _sluice.expr_any_of)(natives)
+        node._chain = None
+        stack.pop()
+
+
+def _chain_terms(node: Expr, op: str) -> "list[Expr]":
+    """The terms of the chain of pending ``op`` nodes rooted at ``node``, left to right."""
+    terms = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        chain = current._chain
+        if current._native is None and chain[0] == op:
+            stack.append(chain[2])
+            stack.append(chain[1])
+        else:
+            terms.append(current)
+    return terms
 
 
 def col(name: str) -> Expr:
@@ -202,6 +273,15 @@ def lit(value: Any) -> Expr:
     """A constant; its Arrow type is inferred (``pa.scalar`` values keep theirs)."""
     if isinstance(value, Expr):
         return value
+    kind = type(value)
+    if kind is int and -(2 ** 63) <= value < 2 ** 63:
+        return Expr(_sluice.expr_lit_int64(value))
+    if kind is float:
+        return Expr(_sluice.expr_lit_double(value))
+    if kind is str:
+        return Expr(_sluice.expr_lit_string(value))
+    if kind is bool:
+        return Expr(_sluice.expr_lit_bool(value))
     if isinstance(value, pa.Scalar):
         array = pa.array([value.as_py()], type=value.type)
     else:

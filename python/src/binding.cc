@@ -45,6 +45,14 @@ Expression ScalarLiteral(nb::handle schema_capsule, nb::handle array_capsule) {
   return Lit(ValueOrThrow(array->GetScalar(0)));
 }
 
+/// `expr`, unless it nests deeper than the engine accepts (kMaxExpressionDepth): then
+/// SluiceValueError now, while it is still shallow enough to be destroyed safely (Arrow's
+/// expressions free their arguments recursively).
+Expression WithinDepthLimit(Expression expr) {
+  Check(CheckExpressionDepth(expr, "expression"));
+  return expr;
+}
+
 Expression CallFunction(const std::string& name, const std::vector<Expression>& args) {
   if (name == "add") return Add(args.at(0), args.at(1));
   if (name == "subtract") return Subtract(args.at(0), args.at(1));
@@ -352,7 +360,8 @@ NB_MODULE(_sluice, m) {
 
   // ---- expressions
   nb::class_<Expression>(m, "Expr")
-      .def("__repr__", [](const Expression& e) { return e.ToString(); })
+      .def("__repr__", [](const Expression& e) { return DescribeExpression(e, 2000); })
+      .def("depth", [](const Expression& e) { return ExpressionDepth(e); })
       .def("referenced_columns",
            [](const Expression& e) {
              std::vector<std::string> names;
@@ -364,18 +373,33 @@ NB_MODULE(_sluice, m) {
       .def("equals", [](const Expression& a, const Expression& b) { return a.Equals(b); });
   m.def("expr_col", [](const std::string& name) { return Col(name); });
   m.def("expr_lit", &ScalarLiteral);
-  m.def("expr_call", &CallFunction);
+  // Python's bool, int, float and str as pa.array([value]) would type them (bool, int64,
+  // double, string), without building an array: expressions may have 100,000 literals.
+  m.def("expr_lit_bool", [](bool value) { return Lit(value); });
+  m.def("expr_lit_int64", [](int64_t value) { return Lit(value); });
+  m.def("expr_lit_double", [](double value) { return Lit(value); });
+  m.def("expr_lit_string", [](const std::string& value) { return Lit(value); });
+  m.attr("MAX_EXPRESSION_DEPTH") = kMaxExpressionDepth;
+  m.def("expr_call", [](const std::string& name, const std::vector<Expression>& args) {
+    return WithinDepthLimit(CallFunction(name, args));
+  });
+  m.def("expr_all_of", [](std::vector<Expression> terms) {
+    return WithinDepthLimit(AllOf(std::move(terms)));
+  });
+  m.def("expr_any_of", [](std::vector<Expression> terms) {
+    return WithinDepthLimit(AnyOf(std::move(terms)));
+  });
   m.def("expr_is_in", [](const Expression& e, nb::handle schema, nb::handle array) {
-    return IsIn(e, ImportArrayCapsules(schema, array));
+    return WithinDepthLimit(IsIn(e, ImportArrayCapsules(schema, array)));
   });
   m.def("expr_cast", [](const Expression& e, nb::handle type_capsule, bool safe) {
-    return Cast(e, ImportTypeCapsule(type_capsule), safe);
+    return WithinDepthLimit(Cast(e, ImportTypeCapsule(type_capsule), safe));
   });
   m.def("expr_match", [](const std::string& kind, const Expression& e, const std::string& pattern,
                          bool ignore_case) {
-    if (kind == "contains") return StrContains(e, pattern, ignore_case);
-    if (kind == "starts_with") return StrStartsWith(e, pattern, ignore_case);
-    if (kind == "ends_with") return StrEndsWith(e, pattern, ignore_case);
+    if (kind == "contains") return WithinDepthLimit(StrContains(e, pattern, ignore_case));
+    if (kind == "starts_with") return WithinDepthLimit(StrStartsWith(e, pattern, ignore_case));
+    if (kind == "ends_with") return WithinDepthLimit(StrEndsWith(e, pattern, ignore_case));
     throw StatusError(arrow::Status::Invalid("unknown string match '", kind, "'"));
   });
 

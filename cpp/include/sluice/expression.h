@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sluice {
 
@@ -44,6 +45,36 @@ Expression And(Expression a, Expression b);
 Expression Or(Expression a, Expression b);
 Expression Not(Expression a);
 
+/// Kleene AND / OR of any number of terms (true / false for none). Terms that are
+/// themselves AND (OR) chains are merged in. The result stays shallow however many terms
+/// there are: up to 16 terms form a balanced tree of and_kleene (or_kleene) calls; more
+/// form a tree of n-ary "sluice_and_all" ("sluice_or_all") calls, 16 arguments each.
+/// Arrow flattens chains of and_kleene into one long left-deep chain when it simplifies
+/// them, so a long chain of And() / Or() calls ends up too deep to bind or evaluate
+/// (kMaxExpressionDepth); build long conjunctions and disjunctions with these instead.
+Expression AllOf(std::vector<Expression> terms);
+Expression AnyOf(std::vector<Expression> terms);
+
+/// The deepest expressions the engine accepts. Arrow binds, simplifies and evaluates
+/// expressions recursively, so deeper ones are refused with Status::Invalid (see
+/// CheckExpressionDepth) before anything recursive sees them. At this depth an expression
+/// still needs well under 1 MiB of stack in every one of those passes.
+constexpr int64_t kMaxExpressionDepth = 1000;
+
+/// How deep Arrow's recursive passes go over `expr`: 1 for a column or literal, 1 + the
+/// deepest argument for a call, and a chain of the same associative call (a + b + c,
+/// a and b and c) counts as Arrow flattens it: one level per term beyond the first.
+/// Computed without recursion, so any expression can be measured.
+int64_t ExpressionDepth(const Expression& expr);
+
+/// OK, or Invalid("<context>: the expression is nested N levels deep; the limit is ...")
+/// when ExpressionDepth(expr) exceeds kMaxExpressionDepth.
+arrow::Status CheckExpressionDepth(const Expression& expr, const std::string& context);
+
+/// `expr.ToString()`, shortened to about `max_chars` characters (with "... (N characters)")
+/// for error messages: an expression may have 100,000 terms.
+std::string DescribeExpression(const Expression& expr, size_t max_chars = 300);
+
 Expression IsNull(Expression a);
 Expression IsValid(Expression a);
 /// True where the value is one of `values`; nulls in `values` match null inputs.
@@ -62,7 +93,9 @@ Expression StrLength(Expression a);
 /// Accepts comparisons (= == != <> < <= > >=), IN / NOT IN lists, BETWEEN, IS [NOT] NULL,
 /// AND / OR / NOT (any case), + - * / %, parentheses, numbers, 'strings' ('' escapes a
 /// quote), TRUE, FALSE, NULL, and column names (bare, "double-quoted" or `backticked`).
-/// Errors are Status::Invalid and point at the offending position.
+/// Errors are Status::Invalid and point at the offending position. AND / OR chains may
+/// have any number of terms; parentheses, NOT and unary minus may nest up to
+/// kMaxExpressionDepth levels.
 arrow::Result<Expression> ParsePredicate(const std::string& text);
 
 }  // namespace sluice

@@ -2,6 +2,9 @@
 
 #include <arrow/compute/api_scalar.h>
 
+#include "compute/expression_depth.h"
+#include "compute/kleene_chains.h"
+
 namespace sluice {
 
 namespace cp = arrow::compute;
@@ -47,6 +50,23 @@ Expression GreaterEqual(Expression a, Expression b) {
 Expression And(Expression a, Expression b) { return cp::and_(std::move(a), std::move(b)); }
 Expression Or(Expression a, Expression b) { return cp::or_(std::move(a), std::move(b)); }
 Expression Not(Expression a) { return cp::not_(std::move(a)); }
+
+Expression AllOf(std::vector<Expression> terms) {
+  return compute::MakeKleeneChain(/*is_or=*/false, std::move(terms));
+}
+Expression AnyOf(std::vector<Expression> terms) {
+  return compute::MakeKleeneChain(/*is_or=*/true, std::move(terms));
+}
+
+int64_t ExpressionDepth(const Expression& expr) { return compute::ExpressionDepth(expr); }
+
+arrow::Status CheckExpressionDepth(const Expression& expr, const std::string& context) {
+  return compute::CheckExpressionDepth(expr, context, kMaxExpressionDepth);
+}
+
+std::string DescribeExpression(const Expression& expr, size_t max_chars) {
+  return compute::DescribeExpression(expr, max_chars);
+}
 
 Expression IsNull(Expression a) { return cp::is_null(std::move(a)); }
 Expression IsValid(Expression a) { return cp::is_valid(std::move(a)); }

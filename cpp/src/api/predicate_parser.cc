@@ -1,4 +1,4 @@
-// ParsePredicate: a recursive-descent parser for the SQL-style filters that the catalog
+// ParsePredicate: a recursive-descent parser (its recursion bounded: see Nested()) for the SQL-style filters that the catalog
 // CLI and sl.catalog take as text ("year = 2015 AND marketplace IN ('US','UK')").
 
 #include <arrow/array/builder_base.h>
@@ -6,7 +6,9 @@
 #include <arrow/array/builder_primitive.h>
 #include <arrow/scalar.h>
 
+#include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -102,12 +104,37 @@ class Parser {
       : text_(text), tokens_(std::move(tokens)) {}
 
   arrow::Result<Expression> Parse() {
-    ARROW_ASSIGN_OR_RAISE(Expression result, ParseOr());
+    ARROW_ASSIGN_OR_RAISE(Parsed result, ParseOr());
     if (Peek().kind != TokenKind::kEnd) return Error(Peek(), "unexpected '" + Peek().text + "'");
-    return result;
+    return std::move(result.expr);
   }
 
  private:
+  /// An expression with its depth as ExpressionDepth() counts it, tracked while parsing
+  /// so that no expression deeper than kMaxExpressionDepth is ever built: destroying one
+  /// recurses as deep as it goes.
+  struct Parsed {
+    Expression expr;
+    int64_t depth = 1;
+  };
+
+  /// `expr`, `extra_levels` above the deepest of `operands`, or an error at `at` when that
+  /// passes kMaxExpressionDepth.
+  arrow::Result<Parsed> Built(const Token& at, Expression expr, int64_t extra_levels,
+                              std::initializer_list<int64_t> operands) {
+    int64_t depth = 0;
+    for (int64_t operand : operands) depth = std::max(depth, operand);
+    depth += extra_levels;
+    if (depth > kMaxExpressionDepth) return TooDeep(at);
+    return Parsed{std::move(expr), depth};
+  }
+  arrow::Status TooDeep(const Token& at) const {
+    return Error(at, "the expression nests more than " + std::to_string(kMaxExpressionDepth) +
+                         " levels deep (each parenthesis, NOT, unary minus and each operator "
+                         "of a chain of + - * / % counts one level; AND / OR chains may be "
+                         "any length)");
+  }
+
   const Token& Peek() const { return tokens_[position_]; }
   const Token& Next() { return tokens_[position_++]; }
   bool IsKeyword(const Token& token, const char* keyword) const {
@@ -134,124 +161,159 @@ class Parser {
                                                              : ", found '" + Peek().text + "'"));
   }
 
-  arrow::Result<Expression> ParseOr() {
-    ARROW_ASSIGN_OR_RAISE(Expression left, ParseAnd());
-    while (AcceptKeyword("OR")) {
-      ARROW_ASSIGN_OR_RAISE(Expression right, ParseAnd());
-      left = Or(std::move(left), std::move(right));
-    }
-    return left;
+  // Chains of OR / AND are collected in a loop and kept shallow (AnyOf / AllOf), so
+  // they may have any number of terms. What nests by recursion here — parentheses, NOT,
+  // unary minus — goes through Nested(), which stops at kMaxExpressionDepth levels.
+  arrow::Result<Parsed> ParseOr() { return ParseChain("OR", &Parser::ParseAnd); }
+  arrow::Result<Parsed> ParseAnd() { return ParseChain("AND", &Parser::ParseNot); }
+
+  arrow::Result<Parsed> ParseChain(const char* keyword, arrow::Result<Parsed> (Parser::*parse_term)()) {
+    const Token& at = Peek();
+    ARROW_ASSIGN_OR_RAISE(Parsed first, (this->*parse_term)());
+    if (!AcceptKeyword(keyword)) return first;
+    std::vector<Expression> terms;
+    terms.push_back(std::move(first.expr));
+    do {
+      ARROW_ASSIGN_OR_RAISE(Parsed term, (this->*parse_term)());
+      terms.push_back(std::move(term.expr));
+    } while (AcceptKeyword(keyword));
+    Expression chain = std::string(keyword) == "OR" ? AnyOf(std::move(terms)) : AllOf(std::move(terms));
+    // Shallow by construction: every term was within the limit, and the chain adds at most
+    // 15 levels (compute/kleene_chains.h).
+    const int64_t depth = ExpressionDepth(chain);
+    if (depth > kMaxExpressionDepth) return TooDeep(at);
+    return Parsed{std::move(chain), depth};
   }
 
-  arrow::Result<Expression> ParseAnd() {
-    ARROW_ASSIGN_OR_RAISE(Expression left, ParseNot());
-    while (AcceptKeyword("AND")) {
-      ARROW_ASSIGN_OR_RAISE(Expression right, ParseNot());
-      left = And(std::move(left), std::move(right));
-    }
-    return left;
-  }
-
-  arrow::Result<Expression> ParseNot() {
+  arrow::Result<Parsed> ParseNot() {
+    const Token& at = Peek();
     if (AcceptKeyword("NOT")) {
-      ARROW_ASSIGN_OR_RAISE(Expression operand, ParseNot());
-      return Not(std::move(operand));
+      ARROW_ASSIGN_OR_RAISE(Parsed operand, Nested(at, [this] { return ParseNot(); }));
+      return Built(at, Not(std::move(operand.expr)), 1, {operand.depth});
     }
     return ParsePredicateTerm();
   }
 
-  arrow::Result<Expression> ParsePredicateTerm() {
-    ARROW_ASSIGN_OR_RAISE(Expression left, ParseSum());
+  /// Runs `parse` one level of recursion deeper, or fails at `at` past kMaxExpressionDepth
+  /// levels (parentheses nest without adding to the expression, but recurse here).
+  template <typename ParseFn>
+  auto Nested(const Token& at, ParseFn&& parse) -> decltype(parse()) {
+    if (nesting_ >= kMaxExpressionDepth) return TooDeep(at);
+    ++nesting_;
+    auto result = parse();
+    --nesting_;
+    return result;
+  }
+
+  arrow::Result<Parsed> ParsePredicateTerm() {
+    ARROW_ASSIGN_OR_RAISE(Parsed left, ParseSum());
     const Token& token = Peek();
     if (token.kind == TokenKind::kSymbol) {
       static const char* kComparisons[] = {"=", "==", "!=", "<>", "<", "<=", ">", ">="};
       for (const char* op : kComparisons) {
         if (token.text != op) continue;
         ++position_;
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseSum());
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseSum());
         const std::string o = op;
-        if (o == "=" || o == "==") return Equal(std::move(left), std::move(right));
-        if (o == "!=" || o == "<>") return NotEqual(std::move(left), std::move(right));
-        if (o == "<") return Less(std::move(left), std::move(right));
-        if (o == "<=") return LessEqual(std::move(left), std::move(right));
-        if (o == ">") return Greater(std::move(left), std::move(right));
-        return GreaterEqual(std::move(left), std::move(right));
+        Expression l = std::move(left.expr);
+        Expression r = std::move(right.expr);
+        Expression compared = (o == "=" || o == "==") ? Equal(std::move(l), std::move(r))
+                              : (o == "!=" || o == "<>") ? NotEqual(std::move(l), std::move(r))
+                              : o == "<"                 ? Less(std::move(l), std::move(r))
+                              : o == "<="                ? LessEqual(std::move(l), std::move(r))
+                              : o == ">"                 ? Greater(std::move(l), std::move(r))
+                                                         : GreaterEqual(std::move(l), std::move(r));
+        return Built(token, std::move(compared), 1, {left.depth, right.depth});
       }
     }
     const bool negated = AcceptKeyword("NOT");
+    const int64_t negation = negated ? 1 : 0;
     if (AcceptKeyword("IN")) {
       ARROW_ASSIGN_OR_RAISE(auto values, ParseValueList());
-      Expression in = IsIn(std::move(left), std::move(values));
-      return negated ? Not(std::move(in)) : in;
+      Expression in = IsIn(std::move(left.expr), std::move(values));
+      return Built(token, negated ? Not(std::move(in)) : std::move(in), 1 + negation, {left.depth});
     }
     if (AcceptKeyword("BETWEEN")) {
-      ARROW_ASSIGN_OR_RAISE(Expression low, ParseSum());
+      ARROW_ASSIGN_OR_RAISE(Parsed low, ParseSum());
       if (!AcceptKeyword("AND")) return Error(Peek(), "expected AND in BETWEEN ... AND ...");
-      ARROW_ASSIGN_OR_RAISE(Expression high, ParseSum());
-      Expression between =
-          And(GreaterEqual(left, std::move(low)), LessEqual(left, std::move(high)));
-      return negated ? Not(std::move(between)) : between;
+      ARROW_ASSIGN_OR_RAISE(Parsed high, ParseSum());
+      Expression between = And(GreaterEqual(left.expr, std::move(low.expr)),
+                               LessEqual(left.expr, std::move(high.expr)));
+      return Built(token, negated ? Not(std::move(between)) : std::move(between), 2 + negation,
+                   {left.depth, low.depth, high.depth});
     }
     if (negated) return Error(Peek(), "expected IN or BETWEEN after NOT");
     if (AcceptKeyword("IS")) {
       const bool is_not = AcceptKeyword("NOT");
       if (!AcceptKeyword("NULL")) return Error(Peek(), "expected NULL after IS");
-      return is_not ? IsValid(std::move(left)) : IsNull(std::move(left));
+      return Built(token, is_not ? IsValid(std::move(left.expr)) : IsNull(std::move(left.expr)), 1,
+                   {left.depth});
     }
     return left;
   }
 
-  arrow::Result<Expression> ParseSum() {
-    ARROW_ASSIGN_OR_RAISE(Expression left, ParseProduct());
+  arrow::Result<Parsed> ParseSum() {
+    ARROW_ASSIGN_OR_RAISE(Parsed left, ParseProduct());
     while (true) {
+      const Token& at = Peek();
       if (AcceptSymbol("+")) {
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseProduct());
-        left = Add(std::move(left), std::move(right));
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseProduct());
+        ARROW_ASSIGN_OR_RAISE(left, Built(at, Add(std::move(left.expr), std::move(right.expr)), 1,
+                                          {left.depth, right.depth}));
       } else if (AcceptSymbol("-")) {
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseProduct());
-        left = Subtract(std::move(left), std::move(right));
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseProduct());
+        ARROW_ASSIGN_OR_RAISE(left, Built(at, Subtract(std::move(left.expr), std::move(right.expr)),
+                                          1, {left.depth, right.depth}));
       } else {
         return left;
       }
     }
   }
 
-  arrow::Result<Expression> ParseProduct() {
-    ARROW_ASSIGN_OR_RAISE(Expression left, ParseUnary());
+  arrow::Result<Parsed> ParseProduct() {
+    ARROW_ASSIGN_OR_RAISE(Parsed left, ParseUnary());
     while (true) {
+      const Token& at = Peek();
       if (AcceptSymbol("*")) {
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseUnary());
-        left = Multiply(std::move(left), std::move(right));
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseUnary());
+        ARROW_ASSIGN_OR_RAISE(left, Built(at, Multiply(std::move(left.expr), std::move(right.expr)),
+                                          1, {left.depth, right.depth}));
       } else if (AcceptSymbol("/")) {
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseUnary());
-        left = TrueDivide(std::move(left), std::move(right));
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseUnary());
+        // divide(cast(a), cast(b))
+        ARROW_ASSIGN_OR_RAISE(left,
+                              Built(at, TrueDivide(std::move(left.expr), std::move(right.expr)),
+                                    2, {left.depth, right.depth}));
       } else if (AcceptSymbol("%")) {
-        ARROW_ASSIGN_OR_RAISE(Expression right, ParseUnary());
-        left = Modulo(std::move(left), std::move(right));
+        ARROW_ASSIGN_OR_RAISE(Parsed right, ParseUnary());
+        // subtract(cast(a), multiply(floor(divide(cast(a), cast(b))), cast(b)))
+        ARROW_ASSIGN_OR_RAISE(left, Built(at, Modulo(std::move(left.expr), std::move(right.expr)),
+                                          5, {left.depth, right.depth}));
       } else {
         return left;
       }
     }
   }
 
-  arrow::Result<Expression> ParseUnary() {
+  arrow::Result<Parsed> ParseUnary() {
+    const Token& at = Peek();
     if (AcceptSymbol("-")) {
-      ARROW_ASSIGN_OR_RAISE(Expression operand, ParseUnary());
-      return Negate(std::move(operand));
+      ARROW_ASSIGN_OR_RAISE(Parsed operand, Nested(at, [this] { return ParseUnary(); }));
+      return Built(at, Negate(std::move(operand.expr)), 1, {operand.depth});
     }
     return ParsePrimary();
   }
 
-  arrow::Result<Expression> ParsePrimary() {
+  arrow::Result<Parsed> ParsePrimary() {
     const Token& token = Peek();
     if (AcceptSymbol("(")) {
-      ARROW_ASSIGN_OR_RAISE(Expression inner, ParseOr());
+      ARROW_ASSIGN_OR_RAISE(Parsed inner, Nested(token, [this] { return ParseOr(); }));
       ARROW_RETURN_NOT_OK(Expect(")"));
       return inner;
     }
     if (token.kind == TokenKind::kQuotedIdentifier) {
       ++position_;
-      return Col(token.text);
+      return Parsed{Col(token.text), 1};
     }
     if (token.kind == TokenKind::kIdentifier) {
       static const char* kReserved[] = {"AND", "OR", "NOT", "IN", "IS", "BETWEEN"};
@@ -262,10 +324,10 @@ class Parser {
     if (token.kind == TokenKind::kIdentifier && !IsKeyword(token, "TRUE") &&
         !IsKeyword(token, "FALSE") && !IsKeyword(token, "NULL")) {
       ++position_;
-      return Col(token.text);
+      return Parsed{Col(token.text), 1};
     }
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Scalar> value, ParseLiteral());
-    return arrow::compute::literal(std::move(value));
+    return Parsed{arrow::compute::literal(std::move(value)), 1};
   }
 
   arrow::Result<std::shared_ptr<arrow::Scalar>> ParseLiteral() {
@@ -295,7 +357,7 @@ class Parser {
         break;
       case TokenKind::kSymbol:
         if (token.text == "-") {
-          ARROW_ASSIGN_OR_RAISE(auto value, ParseLiteral());
+          ARROW_ASSIGN_OR_RAISE(auto value, Nested(token, [this] { return ParseLiteral(); }));
           if (value->type->id() == arrow::Type::INT64) {
             return arrow::MakeScalar(-static_cast<const arrow::Int64Scalar&>(*value).value);
           }
@@ -350,6 +412,7 @@ class Parser {
   const std::string& text_;
   std::vector<Token> tokens_;
   size_t position_ = 0;
+  int64_t nesting_ = 0;  // levels of recursion through Nested()
 };
 
 }  // namespace

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 
+#include "compute/expression_depth.h"
+#include "sluice/expression.h"
+
 namespace sluice::catalog {
 
 namespace cp = arrow::compute;
@@ -42,6 +45,8 @@ arrow::Result<std::vector<PartitionInfo>> PrunePartitions(
     std::vector<PartitionInfo> partitions, const arrow::Schema& schema,
     const std::vector<std::string>& partition_cols, const Expression& filter,
     bool partition_columns_only) {
+  // First, before any recursive pass over the filter.
+  ARROW_RETURN_NOT_OK(compute::CheckExpressionDepth(filter, "partition filter", kMaxExpressionDepth));
   for (const auto& ref : cp::FieldsInExpression(filter)) {
     const std::string* name = ref.name();
     if (name == nullptr) return arrow::Status::Invalid("the filter must name its columns");
@@ -59,7 +64,7 @@ arrow::Result<std::vector<PartitionInfo>> PrunePartitions(
   ARROW_ASSIGN_OR_RAISE(cp::Expression bound, filter.Bind(schema));
   if (bound.type()->id() != arrow::Type::BOOL && bound.type()->id() != arrow::Type::NA) {
     return arrow::Status::TypeError("the filter must be a condition, not ",
-                                    bound.type()->ToString(), ": ", filter.ToString());
+                                    bound.type()->ToString(), ": ", compute::DescribeExpression(filter));
   }
   std::vector<PartitionInfo> kept;
   for (auto& partition : partitions) {

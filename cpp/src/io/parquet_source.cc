@@ -22,6 +22,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "compute/expression_depth.h"
 #include "compute/select_rows.h"
 #include "exec/exec_context.h"
 #include "io/file_listing.h"
@@ -212,6 +213,19 @@ bool IsLiteralTrue(const cp::Expression& expr) {
          std::static_pointer_cast<arrow::BooleanScalar>(value->scalar())->value;
 }
 
+/// Filters with more calls, columns and literals than this are not tested against
+/// row-group statistics (KeepRowGroups).
+constexpr int64_t kMaxStatisticsPruningSize = 20000;
+
+/// `bound` simplified under a file's partition values. Files without partition values
+/// (guarantee `true`) skip Arrow's simplification, whose passes cost real time on a
+/// filter of 100,000 terms and change nothing there.
+arrow::Result<cp::Expression> SimplifyForPartition(const cp::Expression& bound,
+                                                   const cp::Expression& partition_expression) {
+  if (IsLiteralTrue(partition_expression)) return bound;
+  return cp::SimplifyWithGuarantee(bound, partition_expression);
+}
+
 /// Contiguous runs of `row_groups` with roughly equal uncompressed bytes, at most `pieces`.
 std::vector<std::vector<int>> SplitByBytes(const std::vector<int>& row_groups,
                                            const parquet::FileMetaData& metadata, int pieces) {
@@ -300,6 +314,7 @@ class FilteredStream : public exec::BatchStream {
                  std::vector<int> kept_columns, cp::ExecContext* compute)
       : input_(std::move(input)),
         filter_(std::move(bound_filter)),
+        filter_description_(compute::DescribeExpression(filter_)),
         kept_columns_(std::move(kept_columns)),
         compute_(compute) {}
 
@@ -309,7 +324,7 @@ class FilteredStream : public exec::BatchStream {
       if (!batch) return nullptr;
       ARROW_ASSIGN_OR_RAISE(arrow::Datum mask,
                             cp::ExecuteScalarExpression(filter_, cp::ExecBatch(*batch), compute_));
-      ARROW_ASSIGN_OR_RAISE(batch, compute::SelectRows(batch, mask, filter_.ToString(), compute_));
+      ARROW_ASSIGN_OR_RAISE(batch, compute::SelectRows(batch, mask, filter_description_, compute_));
       if (!batch) continue;
       if (static_cast<int>(kept_columns_.size()) == batch->num_columns()) return batch;
       return batch->SelectColumns(kept_columns_);
@@ -319,6 +334,7 @@ class FilteredStream : public exec::BatchStream {
  private:
   std::unique_ptr<exec::BatchStream> input_;
   cp::Expression filter_;
+  std::string filter_description_;  // made once: a filter may have 100,000 terms
   std::vector<int> kept_columns_;
   cp::ExecContext* compute_;
 };
@@ -390,7 +406,7 @@ class ParquetSource : public plan::SourceSpec {
       const ParquetFile& file = *file_ptr;
       if (filter) {
         // Only a filter that the partition values decide can be counted from footers.
-        ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(
+        ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
                                                    *filter, file.fragment->partition_expression()));
         if (!simplified.IsSatisfiable()) continue;
         if (!IsLiteralTrue(simplified)) return std::nullopt;
@@ -435,6 +451,12 @@ class ParquetSource : public plan::SourceSpec {
     if (pushdown.filter) {
       ARROW_ASSIGN_OR_RAISE(filter, pushdown.filter->Bind(*schema_));
     }
+    // Arrow tests a filter against each row group's statistics by simplifying the whole
+    // filter once per row group: for a filter of many thousand terms that costs more
+    // than reading the row groups it might skip.
+    const bool prune_by_statistics =
+        filter && compute::ExpressionSize(*filter, kMaxStatisticsPruningSize + 1) <=
+                      kMaxStatisticsPruningSize;
     for (const auto& file_ptr : files_) {
       const ParquetFile& file = *file_ptr;
       if (!filter) {
@@ -443,9 +465,15 @@ class ParquetSource : public plan::SourceSpec {
         }
         continue;
       }
-      ARROW_ASSIGN_OR_RAISE(auto simplified, cp::SimplifyWithGuarantee(
+      ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
                                                  *filter, file.fragment->partition_expression()));
       if (!simplified.IsSatisfiable()) continue;  // pruned by partition values
+      if (!prune_by_statistics) {
+        if (file.metadata->num_row_groups() > 0) {
+          kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
+        }
+        continue;
+      }
       auto subset = file.fragment->Subset(*filter);
       if (!subset.ok()) return WithPathContext(subset.status(), file.path);
       const auto& row_groups =
@@ -535,7 +563,7 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
   if (filter) {
     ARROW_ASSIGN_OR_RAISE(auto bound, filter->Bind(*dataset_schema));
     ARROW_ASSIGN_OR_RAISE(auto simplified,
-                          cp::SimplifyWithGuarantee(bound, fragment->partition_expression()));
+                          SimplifyForPartition(bound, fragment->partition_expression()));
     if (!IsLiteralTrue(simplified)) row_filter = std::move(simplified);
   }
   // Columns the filter needs beyond those asked for are read too, then dropped.

@@ -2,6 +2,7 @@
 
 #include <arrow/compute/exec.h>
 
+#include "compute/expression_depth.h"
 #include "plan/logical_plan.h"
 
 namespace sluice::operators {
@@ -16,7 +17,7 @@ arrow::Result<arrow::Datum> BoundExpression::Evaluate(const arrow::RecordBatch& 
   auto result = arrow::compute::ExecuteScalarExpression(bound_, arrow::compute::ExecBatch(batch),
                                                         exec_context);
   if (!result.ok()) {
-    return result.status().WithMessage(context_, ": evaluating ", unbound_.ToString(), ": ",
+    return result.status().WithMessage(context_, ": evaluating ", compute::DescribeExpression(unbound_), ": ",
                                        result.status().message());
   }
   return result;

@@ -1,5 +1,6 @@
 #include "operators/filter_operator.h"
 
+#include "compute/expression_depth.h"
 #include "compute/select_rows.h"
 #include "exec/exec_context.h"
 #include "operators/bound_expression.h"
@@ -15,14 +16,14 @@ struct FilterTaskState : exec::OperatorState {
 }  // namespace
 
 FilterOperator::FilterOperator(arrow::compute::Expression predicate)
-    : predicate_(std::move(predicate)) {}
+    : predicate_(std::move(predicate)), description_(compute::DescribeExpression(predicate_)) {}
 
 arrow::Result<std::shared_ptr<FilterOperator>> FilterOperator::Make(
     arrow::compute::Expression predicate) {
   return std::shared_ptr<FilterOperator>(new FilterOperator(std::move(predicate)));
 }
 
-std::string FilterOperator::ToString() const { return "Filter(" + predicate_.ToString() + ")"; }
+std::string FilterOperator::ToString() const { return "Filter(" + description_ + ")"; }
 
 arrow::Result<std::unique_ptr<exec::OperatorState>> FilterOperator::MakeTaskState(
     exec::ExecContext*, exec::OperatorState*) const {
@@ -37,7 +38,7 @@ arrow::Status FilterOperator::Push(exec::ExecContext* ctx, exec::OperatorState*,
                         state->predicate.Evaluate(*batch, ctx->compute_context()));
   ARROW_ASSIGN_OR_RAISE(
       exec::BatchPtr selected,
-      compute::SelectRows(batch, mask, predicate_.ToString(), ctx->compute_context()));
+      compute::SelectRows(batch, mask, description_, ctx->compute_context()));
   return selected ? emit(std::move(selected)) : arrow::Status::OK();
 }
 

@@ -2,6 +2,8 @@
 
 #include <arrow/compute/expression.h>
 
+#include <string>
+
 #include "exec/stream_operator.h"
 
 namespace sluice::operators {
@@ -20,6 +22,8 @@ class FilterOperator : public exec::StreamOperator {
  private:
   explicit FilterOperator(arrow::compute::Expression predicate);
   arrow::compute::Expression predicate_;
+  /// For operator names and errors, made once: the predicate may have 100,000 terms.
+  std::string description_;
 };
 
 }  // namespace sluice::operators

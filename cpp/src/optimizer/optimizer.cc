@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "compute/kleene_chains.h"
+
 namespace sluice::optimizer {
 
 namespace cp = arrow::compute;
@@ -32,6 +34,11 @@ arrow::Result<cp::Expression> SubstituteColumns(
 }
 
 namespace {
+
+/// The conjunction of `terms`, as shallow as it can be (compute/kleene_chains.h).
+cp::Expression Conjunction(std::vector<cp::Expression> terms) {
+  return compute::MakeKleeneChain(/*is_or=*/false, std::move(terms));
+}
 
 bool IsPlainRef(const cp::Expression& expr) {
   const auto* ref = expr.field_ref();
@@ -61,7 +68,7 @@ arrow::Result<PlanNodePtr> Fold(const PlanNodePtr& node) {
   if (node->kind() == NodeKind::kFilter && inputs[0]->kind() == NodeKind::kFilter) {
     const auto& upper = static_cast<const plan::FilterNode&>(*node);
     const auto& lower = static_cast<const plan::FilterNode&>(*inputs[0]);
-    return plan::FilterNode::Make(lower.input(), cp::and_(lower.predicate(), upper.predicate()));
+    return plan::FilterNode::Make(lower.input(), Conjunction({lower.predicate(), upper.predicate()}));
   }
   return node->WithInputs(std::move(inputs));
 }
@@ -77,16 +84,26 @@ arrow::Result<PlanNodePtr> KeepFilterAbove(const PlanNodePtr& node, const cp::Ex
 }
 
 /// The terms of a conjunction: a filter by `a and b` keeps the rows a filter by `a` and
-/// then by `b` keeps, so each term may go its own way.
+/// then by `b` keeps, so each term may go its own way. Walked with an explicit stack: a
+/// conjunction may have 100,000 terms.
 void SplitConjunction(const cp::Expression& expr, std::vector<cp::Expression>* terms) {
-  if (const auto* call = expr.call()) {
-    if ((call->function_name == "and_kleene" || call->function_name == "and") &&
-        call->arguments.size() == 2) {
-      for (const auto& arg : call->arguments) SplitConjunction(arg, terms);
-      return;
+  std::vector<const cp::Expression*> pending{&expr};
+  while (!pending.empty()) {
+    const cp::Expression* term = pending.back();
+    pending.pop_back();
+    const auto* call = term->call();
+    const bool conjunction =
+        call && (((call->function_name == "and_kleene" || call->function_name == "and") &&
+                  call->arguments.size() == 2) ||
+                 call->function_name == compute::kAndAllFunction);
+    if (!conjunction) {
+      terms->push_back(*term);
+      continue;
+    }
+    for (auto it = call->arguments.rbegin(); it != call->arguments.rend(); ++it) {
+      pending.push_back(&*it);
     }
   }
-  terms->push_back(expr);
 }
 
 /// Pushes each term of `pred` below the join to the side(s) it can be decided on:
@@ -153,13 +170,13 @@ arrow::Result<PlanNodePtr> PushIntoJoin(const PlanNodePtr& node, const cp::Expre
     if (!on_both && !on_left && !on_right) above.push_back(term);
   }
   auto push = [](const PlanNodePtr& input, const std::vector<cp::Expression>& pushed) {
-    return pushed.empty() ? PushFilters(input) : PushInto(input, cp::and_(pushed));
+    return pushed.empty() ? PushFilters(input) : PushInto(input, Conjunction(pushed));
   };
   ARROW_ASSIGN_OR_RAISE(auto left, push(node->inputs().at(0), to_left));
   ARROW_ASSIGN_OR_RAISE(auto right, push(node->inputs().at(1), to_right));
   ARROW_ASSIGN_OR_RAISE(auto joined, node->WithInputs({std::move(left), std::move(right)}));
   if (above.empty()) return joined;
-  return plan::FilterNode::Make(std::move(joined), cp::and_(above));
+  return plan::FilterNode::Make(std::move(joined), Conjunction(std::move(above)));
 }
 
 /// Places `pred` as low under `node` as it can go.
@@ -167,7 +184,7 @@ arrow::Result<PlanNodePtr> PushInto(const PlanNodePtr& node, const cp::Expressio
   switch (node->kind()) {
     case NodeKind::kFilter: {
       const auto& filter = static_cast<const plan::FilterNode&>(*node);
-      return PushInto(filter.input(), cp::and_(filter.predicate(), pred));
+      return PushInto(filter.input(), Conjunction({filter.predicate(), pred}));
     }
     case NodeKind::kProject: {
       const auto& project = static_cast<const plan::ProjectNode&>(*node);
@@ -205,7 +222,7 @@ arrow::Result<PlanNodePtr> PushInto(const PlanNodePtr& node, const cp::Expressio
         return KeepFilterAbove(node, pred);
       }
       plan::Pushdown pushdown = source.pushdown();
-      pushdown.filter = pushdown.filter ? cp::and_(*pushdown.filter, pred) : pred;
+      pushdown.filter = pushdown.filter ? Conjunction({*pushdown.filter, pred}) : pred;
       auto pushed = plan::SourceNode::Make(source.spec(), pushdown);
       if (!pushed.ok()) return KeepFilterAbove(node, pred);  // e.g. not bindable to the file schema
       return pushed;

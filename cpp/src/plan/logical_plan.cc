@@ -6,11 +6,17 @@
 #include <set>
 #include <sstream>
 
+#include "compute/expression_depth.h"
+#include "sluice/expression.h"
+
 namespace sluice::plan {
 
 namespace cp = arrow::compute;
 
 namespace {
+
+/// How much of an expression explain() and operator names show.
+constexpr size_t kShownExpressionChars = 2000;
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
@@ -78,17 +84,19 @@ arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
                                              const arrow::Schema& schema,
                                              const std::string& context,
                                              cp::ExecContext* exec_context) {
+  // First, before any of Arrow's recursive passes (or ours below) walks the expression.
+  ARROW_RETURN_NOT_OK(compute::CheckExpressionDepth(expr, context, kMaxExpressionDepth));
   for (const auto& name : ReferencedColumns(expr)) {
     if (schema.GetFieldIndex(name) < 0) {
       return arrow::Status::KeyError(
-          context, ": expression ", expr.ToString(), " refers to column '", name,
+          context, ": expression ", compute::DescribeExpression(expr), " refers to column '", name,
           "', which does not exist; the columns are ", SchemaNames(schema));
     }
   }
   auto bound = exec_context ? expr.Bind(schema, exec_context) : expr.Bind(schema);
   if (!bound.ok()) {
-    return bound.status().WithMessage(context, ": cannot evaluate ", expr.ToString(), ": ",
-                                      bound.status().message());
+    return bound.status().WithMessage(context, ": cannot evaluate ", compute::DescribeExpression(expr),
+                                      ": ", bound.status().message());
   }
   return bound;
 }
@@ -134,14 +142,17 @@ std::string SourceNode::ToString() const {
   std::ostringstream out;
   out << spec_->name() << "[" << spec_->Describe() << "]";
   if (pushdown_.columns) out << " columns=[" << JoinNames(*pushdown_.columns) << "]";
-  if (pushdown_.filter) out << " filter=" << pushdown_.filter->ToString();
+  if (pushdown_.filter) {
+    out << " filter=" << compute::DescribeExpression(*pushdown_.filter, kShownExpressionChars);
+  }
   if (pushdown_.limit) out << " limit=" << *pushdown_.limit;
   return out.str();
 }
 
 arrow::Result<PlanNodePtr> SourceNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
   if (!inputs.empty()) return arrow::Status::Invalid("a source has no inputs");
-  return Make(spec_, pushdown_);
+  // Nothing changed that Make() checked; re-binding a filter of 100,000 terms is not free.
+  return PlanNodePtr(new SourceNode(spec_, pushdown_, schema()));
 }
 
 // ---- FilterNode
@@ -153,17 +164,28 @@ arrow::Result<PlanNodePtr> FilterNode::Make(PlanNodePtr input, cp::Expression pr
   if (input->schema()) {
     ARROW_ASSIGN_OR_RAISE(auto bound, BindExpression(predicate, *input->schema(), "filter"));
     if (bound.type()->id() != arrow::Type::BOOL) {
-      return arrow::Status::TypeError("filter: predicate ", predicate.ToString(), " has type ",
+      return arrow::Status::TypeError("filter: predicate ",
+                                      compute::DescribeExpression(predicate),
+                                      " has type ",
                                       bound.type()->ToString(), ", expected boolean");
     }
   }
   return PlanNodePtr(new FilterNode(std::move(input), std::move(predicate)));
 }
 
-std::string FilterNode::ToString() const { return "Filter(" + predicate_.ToString() + ")"; }
+std::string FilterNode::ToString() const {
+  return "Filter(" + compute::DescribeExpression(predicate_, kShownExpressionChars) + ")";
+}
 
 arrow::Result<PlanNodePtr> FilterNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
-  return Make(inputs.at(0), predicate_);
+  const PlanNodePtr& input = inputs.at(0);
+  // The predicate was checked against this schema already (the optimizer rebuilds nodes
+  // often, and binding a long predicate is not free).
+  const auto& checked = this->input()->schema();
+  if (input->schema() && checked && input->schema()->Equals(*checked, /*check_metadata=*/false)) {
+    return PlanNodePtr(new FilterNode(input, predicate_));
+  }
+  return Make(input, predicate_);
 }
 
 // ---- ProjectNode
@@ -213,7 +235,7 @@ std::string ProjectNode::ToString() const {
     if (ref && ref->name() && *ref->name() == names_[i]) {
       out << names_[i];
     } else {
-      out << names_[i] << "=" << exprs_[i].ToString();
+      out << names_[i] << "=" << compute::DescribeExpression(exprs_[i], kShownExpressionChars);
     }
   }
   out << ")";

@@ -1,0 +1,115 @@
+"""Expressions and predicate text whose size the input controls: long AND / OR chains work at
+any length, other nesting stops at a documented limit with a clear error — never a stack
+overflow (issue 12: 10,000 OR-ed terms and 10,000 nested parentheses used to crash)."""
+
+import functools
+import operator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+import sluice as sl
+from sluice.errors import SluiceValueError
+from sluice.expressions import MAX_EXPRESSION_DEPTH
+
+
+@pytest.fixture(scope="module")
+def numbers(tmp_path_factory):
+    """a = 0..19999 in four row groups, as Parquet."""
+    path = tmp_path_factory.mktemp("numbers") / "numbers.parquet"
+    pq.write_table(pa.table({"a": pa.array(range(20_000), pa.int64())}), path,
+                   row_group_size=5_000)
+    return str(path)
+
+
+def test_ten_thousand_ored_terms_in_a_parquet_filter(numbers):
+    # The reported crash: functools.reduce(operator.or_, ...) pushed into the Parquet reader.
+    wanted = range(0, 30_000, 3)  # 10,000 values, 6,667 of them in the file
+    expr = functools.reduce(operator.or_, [sl.col("a") == v for v in wanted])
+    expected = sum(1 for v in wanted if v < 20_000)
+    assert sl.read_parquet(numbers).filter(expr).count() == expected
+    got = sl.read_parquet(numbers, filter=expr).to_arrow()
+    assert sorted(got["a"].to_pylist()) == [v for v in wanted if v < 20_000]
+    assert "..." in repr(expr)  # shown shortened, not as 300 kB of text
+
+
+def test_hundred_thousand_terms_of_and_and_or():
+    ds = sl.from_items([{"a": i, "b": i % 7} for i in range(50)])
+    any_of = functools.reduce(operator.or_, [sl.col("a") == 10 * i for i in range(100_000)])
+    assert ds.filter(any_of).count() == 5
+    # Pushed below a projection and split into its terms by the optimizer.
+    all_of = functools.reduce(operator.and_, [sl.col("a") != 10 * i + 1 for i in range(100_000)])
+    both = ds.select_columns(["a", "b"]).filter(all_of & (sl.col("b") == 0))
+    assert sorted(both.to_arrow()["a"].to_pylist()) == [0, 7, 14, 28, 35, 42, 49]
+
+
+def test_long_chains_keep_kleene_logic():
+    # 40 terms take the n-ary path (more than 16); compare with Arrow's binary chain.
+    values = [True, False, None]
+    rows = [{f"c{j}": values[(i * (j + 1) + j) % 3] for j in range(40)} for i in range(60)]
+    rows.append({f"c{j}": False for j in range(40)})
+    rows.append({f"c{j}": None if j == 5 else False for j in range(40)})
+    rows.append({f"c{j}": None if j == 5 else True for j in range(40)})
+    table = pa.Table.from_pylist(rows)
+    columns = [f"c{j}" for j in range(40)]
+    for op, arrow_op in [(operator.or_, pc.or_kleene), (operator.and_, pc.and_kleene)]:
+        expr = functools.reduce(op, [sl.col(c) for c in columns] + [sl.lit(None)])
+        got = sl.from_arrow(table).add_column("r", expr).to_arrow()["r"]
+        expected = functools.reduce(arrow_op, [table[c] for c in columns] +
+                                    [pa.nulls(len(table), pa.bool_())])
+        assert got.to_pylist() == expected.to_pylist()
+
+
+def test_other_nesting_stops_at_the_limit_with_a_clear_error():
+    expr = sl.col("a") > 0
+    with pytest.raises(SluiceValueError, match=f"the limit is {MAX_EXPRESSION_DEPTH}"):
+        for _ in range(100_000):
+            expr = ~expr
+    value = sl.col("a")
+    with pytest.raises(SluiceValueError, match="levels deep"):
+        for _ in range(100_000):
+            value = -value
+    with pytest.raises(SluiceValueError, match="levels deep"):
+        for i in range(100_000):
+            value = value + i
+    # Alternating & and | nest one level per operator.
+    nested = sl.col("a") == 0
+    with pytest.raises(SluiceValueError, match="levels deep"):
+        for i in range(100_000):
+            nested = (nested | (sl.col("a") == i)) if i % 2 else (nested & (sl.col("a") != i))
+        sl.from_items([{"a": 1}]).filter(nested)
+
+
+def test_an_expression_at_the_limit_still_runs(numbers):
+    expr = sl.col("a") < 100
+    for _ in range(MAX_EXPRESSION_DEPTH - 3):  # an even number of NOTs: same rows
+        expr = ~expr
+    ds = sl.read_parquet(numbers).filter(expr)
+    assert ds.count() == (100 if (MAX_EXPRESSION_DEPTH - 3) % 2 == 0 else 19_900)
+
+
+def test_ray_style_filter_text():
+    ds = sl.from_items([{"x": i} for i in range(100)])
+    text = " or ".join(f"x == {i}" for i in range(0, 20_000, 10))
+    assert ds.filter(expr=text).count() == 10
+    with pytest.raises(ValueError, match="nested too deeply|too many nested"):
+        ds.filter(expr="(" * 10_000 + "x > 1" + ")" * 10_000)
+
+
+def test_catalog_filter_text(tmp_path, catalog_file):
+    table = pa.table({"v": list(range(9)), "p": [i % 3 for i in range(9)]})
+    sl.from_arrow(table).write_parquet(str(tmp_path / "t"), partition_cols=["p"], table="db.t")
+    many = " OR ".join(f"p = {i}" for i in range(0, 200_000, 2))  # 100,000 terms
+    assert [p["spec"] for p in sl.catalog.list_partitions("db.t", many)] == ["p=0", "p=2"]
+    assert sl.read_table("db.t", filter=many).count() == 6
+    deep = "(" * 999 + "p = 1" + ")" * 999
+    assert [p["spec"] for p in sl.catalog.list_partitions("db.t", deep)] == ["p=1"]
+    for hostile in ["(" * 10_000 + "p = 1" + ")" * 10_000,
+                    "NOT " * 10_000 + "p = 1",
+                    "p = " + "-" * 10_000 + "1",
+                    "p + " + " + ".join(["1"] * 10_000) + " = 3",
+                    "p IN (" + "-" * 10_000 + "1)"]:
+        with pytest.raises(SluiceValueError, match="nests more than 1000 levels"):
+            sl.catalog.list_partitions("db.t", hostile)
