@@ -27,11 +27,22 @@ struct Token {
   size_t position;
 };
 
+/// The filter text for a message: whole when short, else the part around `position`
+/// (a filter may be megabytes long).
+std::string Quoted(const std::string& text, size_t position) {
+  constexpr size_t kShown = 120;
+  if (text.size() <= 2 * kShown) return "'" + text + "'";
+  const size_t begin = position > kShown / 2 ? position - kShown / 2 : 0;
+  const size_t end = std::min(text.size(), begin + kShown);
+  return std::string(begin > 0 ? "'..." : "'") + text.substr(begin, end - begin) +
+         (end < text.size() ? "...'" : "'") + " (" + std::to_string(text.size()) + " characters)";
+}
+
 arrow::Result<std::vector<Token>> Tokenize(const std::string& text) {
   std::vector<Token> tokens;
   size_t i = 0;
   auto error = [&](size_t at, const std::string& what) {
-    return arrow::Status::Invalid("cannot parse filter '", text, "' at position ", at + 1, ": ",
+    return arrow::Status::Invalid("cannot parse filter ", Quoted(text, at), " at position ", at + 1, ": ",
                                   what);
   };
   while (i < text.size()) {
@@ -151,7 +162,7 @@ class Parser {
     return true;
   }
   arrow::Status Error(const Token& at, const std::string& what) const {
-    return arrow::Status::Invalid("cannot parse filter '", text_, "' at position ", at.position + 1,
+    return arrow::Status::Invalid("cannot parse filter ", Quoted(text_, at.position), " at position ", at.position + 1,
                                   ": ", what);
   }
   arrow::Status Expect(const char* symbol) {
@@ -393,8 +404,8 @@ class Parser {
           (type->id() == arrow::Type::INT64 || type->id() == arrow::Type::DOUBLE) &&
           (value->type->id() == arrow::Type::INT64 || value->type->id() == arrow::Type::DOUBLE);
       if (!numbers) {
-        return arrow::Status::Invalid("cannot parse filter '", text_,
-                                      "': the values of an IN list must all be of one kind, "
+        return arrow::Status::Invalid("cannot parse filter ", Quoted(text_, 0),
+                                      ": the values of an IN list must all be of one kind, "
                                       "found ",
                                       type->ToString(), " and ", value->type->ToString());
       }

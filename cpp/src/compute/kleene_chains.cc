@@ -1,5 +1,6 @@
 #include "compute/kleene_chains.h"
 
+#include <arrow/array/builder_base.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/function.h>
@@ -8,7 +9,12 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::compute {
@@ -87,6 +93,83 @@ cp::Expression BalancedBinary(const char* function, std::vector<cp::Expression>&
 
 constexpr size_t kChainFanOut = 16;
 
+/// Chains with at least this many equality terms on one column get them as one is_in.
+constexpr size_t kMinTermsForSetLookup = 16;
+
+/// The column and the value of `column == value` (either way round), when the value is
+/// a non-null integer, string or binary literal: types whose equality is_in decides the
+/// same way (not floats: NaN and -0.0 compare differently from how they hash).
+std::optional<std::pair<std::string, std::shared_ptr<arrow::Scalar>>> ColumnEqualsLiteral(
+    const cp::Expression& term) {
+  const cp::Expression::Call* call = term.call();
+  if (!call || term.IsBound() || call->function_name != "equal" || call->arguments.size() != 2) {
+    return std::nullopt;
+  }
+  for (int side = 0; side < 2; ++side) {
+    const arrow::FieldRef* ref = call->arguments[side].field_ref();
+    const arrow::Datum* value = call->arguments[1 - side].literal();
+    if (!ref || !ref->name() || !value || !value->is_scalar()) continue;
+    const auto& scalar = value->scalar();
+    const arrow::Type::type id = scalar->type->id();
+    if (!scalar->is_valid ||
+        !(arrow::is_integer(id) || arrow::is_base_binary_like(id))) {
+      return std::nullopt;
+    }
+    return std::make_pair(*ref->name(), scalar);
+  }
+  return std::nullopt;
+}
+
+/// Replaces the many `column == literal` terms of a disjunction on one column by one
+/// `is_in(column, values)`: a filter like reduce(or_, [col("id") == v for v in ids]) then
+/// costs one hash lookup per row instead of one comparison per term. Nulls stay null
+/// (EMIT_NULL), as null == v OR ... is null.
+void GroupEqualitiesIntoSetLookups(std::vector<cp::Expression>* terms) {
+  struct Group {
+    size_t first_term;
+    std::shared_ptr<arrow::DataType> type;
+    std::vector<std::shared_ptr<arrow::Scalar>> values;
+    bool mixed_types = false;
+  };
+  std::map<std::string, Group> groups;
+  for (size_t i = 0; i < terms->size(); ++i) {
+    auto equality = ColumnEqualsLiteral((*terms)[i]);
+    if (!equality) continue;
+    auto [it, added] = groups.try_emplace(equality->first, Group{i, equality->second->type, {}});
+    Group& group = it->second;
+    group.mixed_types |= !group.type->Equals(*equality->second->type);
+    group.values.push_back(std::move(equality->second));
+  }
+  std::map<size_t, cp::Expression> replacements;  // by the position of a group's first term
+  std::set<std::string> replaced_columns;
+  for (auto& [column, group] : groups) {
+    if (group.mixed_types || group.values.size() < kMinTermsForSetLookup) continue;
+    auto builder = arrow::MakeBuilder(group.type);
+    if (!builder.ok() || !(*builder)->AppendScalars(group.values).ok()) continue;
+    auto values = (*builder)->Finish();
+    if (!values.ok()) continue;
+    replacements.emplace(
+        group.first_term,
+        cp::call("is_in", {cp::field_ref(column)},
+                 cp::SetLookupOptions(arrow::Datum(*values),
+                                      cp::SetLookupOptions::NullMatchingBehavior::EMIT_NULL)));
+    replaced_columns.insert(column);
+  }
+  if (replacements.empty()) return;
+  std::vector<cp::Expression> kept;
+  for (size_t i = 0; i < terms->size(); ++i) {
+    auto replacement = replacements.find(i);
+    if (replacement != replacements.end()) {
+      kept.push_back(std::move(replacement->second));
+      continue;
+    }
+    auto equality = ColumnEqualsLiteral((*terms)[i]);
+    if (equality && replaced_columns.count(equality->first)) continue;  // in the is_in
+    kept.push_back(std::move((*terms)[i]));
+  }
+  *terms = std::move(kept);
+}
+
 }  // namespace
 
 cp::Expression MakeKleeneChain(bool is_or, std::vector<cp::Expression> terms) {
@@ -106,6 +189,7 @@ cp::Expression MakeKleeneChain(bool is_or, std::vector<cp::Expression> terms) {
       flat.push_back(std::move(term));
     }
   }
+  if (is_or) GroupEqualitiesIntoSetLookups(&flat);
   if (flat.empty()) return cp::literal(!is_or);
   if (flat.size() <= kChainFanOut) return BalancedBinary(binary, flat, 0, flat.size());
   // RegisterKleeneChainFunctions' outcome is checked when the expression is bound: a
