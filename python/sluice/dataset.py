@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 import pandas as pd
 import pyarrow as pa
 
+from . import _field_names
 from . import _sluice
 from . import _udf
 from ._expr_parser import parse_predicate
@@ -286,7 +287,7 @@ class Dataset:
         return self._ds.count()
 
     def schema(self) -> pa.Schema:
-        return pa.Schema._import_from_c_capsule(self._ds.schema())
+        return _field_names.restore_schema(pa.Schema._import_from_c_capsule(self._ds.schema()))
 
     def columns(self) -> List[str]:
         return self.schema().names
@@ -323,7 +324,7 @@ class Dataset:
         engine call per batch, so Ctrl-C stops a job at the next batch, and engine errors
         surface as sluice exceptions."""
         it = self._ds.execute()
-        schema = pa.Schema._import_from_c_capsule(it.schema())
+        schema = _field_names.restore_schema(pa.Schema._import_from_c_capsule(it.schema()))
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
@@ -331,7 +332,8 @@ class Dataset:
                     capsules = it.next()
                     if capsules is None:
                         return
-                    yield pa.RecordBatch._import_from_c_capsule(*capsules)
+                    yield _field_names.restore_batch(
+                        pa.RecordBatch._import_from_c_capsule(*capsules))
             finally:
                 it.close()
 
@@ -414,7 +416,7 @@ class Dataset:
             raise ValueError("write_parquet needs a path, a table, or both")
         return self._ds.write("parquet", os.fspath(path) if path is not None else "", mode,
                               list(partition_cols or []), compression, max_rows_per_file,
-                              table=table or "")
+                              table=table)
 
     def write_csv(self, path: Union[str, os.PathLike], *,
                   partition_cols: Optional[Sequence[str]] = None, mode: str = "error",
