@@ -282,8 +282,9 @@ class Dataset:
 
     # ------------------------------------------------------------------ inspection
     def count(self) -> int:
-        """Number of rows. Parquet answers from footers; after a native filter only the
-        filter's columns are read."""
+        """Number of rows. Parquet answers from footers (files whose footer counts disagree
+        with each other are read); after a native filter only the filter's columns are
+        read."""
         return self._ds.count()
 
     def schema(self) -> pa.Schema:
@@ -411,7 +412,8 @@ class Dataset:
 
         ``table="db.name"`` registers the write in the catalog in the same commit: a new
         table is created at ``path``; an existing one is written at its location (``path``
-        may be left out), gains new nullable columns and refuses changed types."""
+        may be left out), gains new nullable columns and refuses changed types. An empty
+        name is an error."""
         if path is None and table is None:
             raise ValueError("write_parquet needs a path, a table, or both")
         return self._ds.write("parquet", os.fspath(path) if path is not None else "", mode,
