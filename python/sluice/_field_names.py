@@ -1,10 +1,12 @@
-"""Column names with NUL bytes across the Arrow C Data Interface.
+"""Column names with NUL bytes, or that are not UTF-8, across the Arrow C Data Interface.
 
 The interface passes a field's name as a NUL-terminated C string, so a column ``"a\\x00b"``
-(Parquet and CSV headers allow it) would arrive as ``"a"``. The engine therefore also puts
-such a name, whole, in the field's metadata under FULL_NAME_KEY (python/src/
-arrow_capsules.cc); batches and schemas imported here get it back, and batches handed
-back to the engine carry it the same way.
+(Parquet and CSV headers allow it) would arrive as ``"a"``; and pyarrow raises
+UnicodeDecodeError on every access to a name that is not UTF-8. The engine therefore also
+puts such a name, whole, in the field's metadata under FULL_NAME_KEY (python/src/
+arrow_capsules.cc); batches and schemas imported here get it back (bytes that are not
+UTF-8 shown escaped, ``caf\\xe9``), and batches handed back to the engine carry NUL names
+the same way.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ FULL_NAME_KEY = b"sluice.full_name"
 def restore_schema(schema: pa.Schema) -> pa.Schema:
     """`schema` with the full names put back and the key dropped."""
     if not any(field.metadata and FULL_NAME_KEY in field.metadata for field in schema):
-        return schema
+        return schema  # (reads no name: a name pyarrow cannot decode has the key)
     fields = []
     for field in schema:
         if field.metadata and FULL_NAME_KEY in field.metadata:
@@ -31,10 +33,13 @@ def restore_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def restore_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    schema = restore_schema(batch.schema)
-    if schema is batch.schema:
+    imported = batch.schema
+    schema = restore_schema(imported)
+    if schema is imported:
         return batch
-    return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+    # Renamed first: pyarrow reads the old names to hand out columns.
+    renamed = batch.rename_columns(schema.names)
+    return pa.RecordBatch.from_arrays(renamed.columns, schema=schema)
 
 
 def carry_batch(batch: pa.RecordBatch) -> pa.RecordBatch:

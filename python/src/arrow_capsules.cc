@@ -3,6 +3,7 @@
 #include <arrow/c/abi.h>
 #include <arrow/c/bridge.h>
 #include <arrow/util/key_value_metadata.h>
+#include <arrow/util/utf8.h>
 
 #include "status_translation.h"
 
@@ -37,18 +38,23 @@ void ReleaseStreamCapsule(void* ptr) noexcept {
 }
 
 // The C Data Interface passes a field's name as a NUL-terminated string, so a column
-// "a\0b" (Parquet and CSV allow it) would arrive as "a". Such a name also travels whole in
-// the field's metadata under this key; importers on both sides (here and
-// sluice/_field_names.py) put it back.
+// "a\0b" (Parquet and CSV allow it) would arrive as "a"; and pyarrow cannot show a name
+// that is not UTF-8 (a UnicodeDecodeError on every access). Such a name also travels whole
+// in the field's metadata under this key; importers on both sides (here and
+// sluice/_field_names.py) put it back, Python with bytes that are not UTF-8 escaped.
 constexpr char kFullNameKey[] = "sluice.full_name";
 
-/// `schema` with the full name of every top-level field whose name holds a NUL byte added
-/// to that field's metadata; `schema` itself when there is none.
+/// `schema` with the full name of every top-level field whose name holds a NUL byte or is
+/// not UTF-8 added to that field's metadata; `schema` itself when there is none.
 std::shared_ptr<arrow::Schema> WithFullNames(const std::shared_ptr<arrow::Schema>& schema) {
+  arrow::util::InitializeUTF8();  // ValidateUTF8's tables; once per process
   arrow::FieldVector fields = schema->fields();
   bool changed = false;
   for (auto& field : fields) {
-    if (field->name().find('\0') == std::string::npos) continue;
+    if (field->name().find('\0') == std::string::npos &&
+        arrow::util::ValidateUTF8(field->name())) {
+      continue;
+    }
     auto metadata = field->metadata() ? field->metadata()->Copy()
                                       : std::make_shared<arrow::KeyValueMetadata>();
     metadata->Append(kFullNameKey, field->name());

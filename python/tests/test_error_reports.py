@@ -32,6 +32,27 @@ def test_column_list_in_an_error_shows_invalid_utf8_escaped(tmp_path):
         ds.select_columns(["nope"])
 
 
+def test_column_name_that_is_not_utf8_is_shown_escaped(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"caf\xe9,n\n1,2\n")
+    ds = sl.read_csv(str(path))
+    assert ds.columns() == ["caf\\xe9", "n"]
+    table = ds.to_arrow()
+    assert table.column_names == ["caf\\xe9", "n"]
+    assert table.column(0).to_pylist() == [1]
+
+
+def test_partition_directory_that_is_not_utf8_is_named(tmp_path):
+    directory = os.path.join(os.fsencode(tmp_path), b"k=\xff")
+    os.makedirs(directory)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"a": [1]}), sink)
+    with open(os.path.join(directory, b"f.parquet"), "wb") as out:
+        out.write(sink.getvalue().to_pybytes())
+    with pytest.raises(errors.SluiceValueError, match=r"k=\\xff/f\.parquet.*not valid UTF-8"):
+        sl.read_parquet(str(tmp_path)).to_arrow()
+
+
 def test_explain_shows_invalid_utf8_escaped(tmp_path):
     name = os.path.join(os.fsencode(tmp_path), b"data-\xff.csv")
     with open(name, "wb") as out:

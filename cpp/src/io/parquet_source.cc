@@ -101,12 +101,12 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
     while (start < dirs.size()) {
       size_t end = dirs.find('/', start);
       if (end == std::string::npos) end = dirs.size();
-      ARROW_ASSIGN_OR_RAISE(
-          auto key, ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options));
-      if (key) {
-        if (!values.count(key->name)) keys.push_back(key->name);
-        auto& key_values = values[key->name];
-        if (key->value) key_values.insert(*key->value);
+      auto key = ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options);
+      if (!key.ok()) return WithPathContext(key.status(), file.path());
+      if (*key) {
+        if (!values.count((*key)->name)) keys.push_back((*key)->name);
+        auto& key_values = values[(*key)->name];
+        if ((*key)->value) key_values.insert(*(*key)->value);
       }
       start = end + 1;
     }
