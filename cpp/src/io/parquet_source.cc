@@ -535,13 +535,20 @@ class ParquetSource : public plan::SourceSpec {
     return kept;
   }
 
-  /// The leading row groups that hold the first `limit` rows.
+  /// The leading row groups that hold the first `limit` rows. From the first file whose
+  /// footer's counts are not to be trusted on, all are kept (the scan's limit stops it).
   static arrow::Result<std::vector<KeptRowGroups>> FirstRows(std::vector<KeptRowGroups> kept,
                                                              int64_t limit) {
     std::vector<KeptRowGroups> out;
     int64_t rows = 0;
-    for (auto& part : kept) {
+    for (size_t i = 0; i < kept.size(); ++i) {
+      auto& part = kept[i];
       if (rows >= limit) break;
+      if (!part.file->rows) {
+        out.insert(out.end(), std::make_move_iterator(kept.begin() + i),
+                   std::make_move_iterator(kept.end()));
+        break;
+      }
       std::vector<int> needed;
       ARROW_RETURN_NOT_OK(FromFooter(part.file->path, [&] {
         for (int rg : part.row_groups) {
