@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import _field_names
+
 BATCH_FORMATS = ("pandas", "pyarrow", "numpy", "default")
 
 
@@ -78,11 +80,12 @@ def to_record_batch(value: Any, fn_name: str) -> pa.RecordBatch:
 
 
 def import_batch(schema_capsule: Any, array_capsule: Any) -> pa.RecordBatch:
-    return pa.RecordBatch._import_from_c_capsule(schema_capsule, array_capsule)
+    return _field_names.restore_batch(
+        pa.RecordBatch._import_from_c_capsule(schema_capsule, array_capsule))
 
 
 def export_batch(batch: pa.RecordBatch) -> tuple:
-    return batch.__arrow_c_array__()
+    return _field_names.carry_batch(batch).__arrow_c_array__()
 
 
 def batch_factory(fn: Any, batch_format: str, fn_args: tuple, fn_kwargs: dict,

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
-from . import _sluice
+from . import _field_names, _sluice
 from .expressions import Expr
 
 FilterArg = Union[Expr, str, None]
@@ -39,7 +39,7 @@ def _filter(value: FilterArg) -> Any:
 
 def _with_schema(table: Dict[str, Any]) -> Dict[str, Any]:
     if table.get("schema") is not None:
-        table["schema"] = pa.schema(_SchemaCapsule(table["schema"]))
+        table["schema"] = _field_names.restore_schema(pa.schema(_SchemaCapsule(table["schema"])))
     return table
 
 

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 import pandas as pd
 import pyarrow as pa
 
+from . import _field_names
 from . import _sluice
 from . import _udf
 from ._expr_parser import parse_predicate
@@ -281,12 +282,13 @@ class Dataset:
 
     # ------------------------------------------------------------------ inspection
     def count(self) -> int:
-        """Number of rows. Parquet answers from footers; after a native filter only the
-        filter's columns are read."""
+        """Number of rows. Parquet answers from footers (files whose footer counts disagree
+        with each other are read); after a native filter only the filter's columns are
+        read."""
         return self._ds.count()
 
     def schema(self) -> pa.Schema:
-        return pa.Schema._import_from_c_capsule(self._ds.schema())
+        return _field_names.restore_schema(pa.Schema._import_from_c_capsule(self._ds.schema()))
 
     def columns(self) -> List[str]:
         return self.schema().names
@@ -323,7 +325,7 @@ class Dataset:
         engine call per batch, so Ctrl-C stops a job at the next batch, and engine errors
         surface as sluice exceptions."""
         it = self._ds.execute()
-        schema = pa.Schema._import_from_c_capsule(it.schema())
+        schema = _field_names.restore_schema(pa.Schema._import_from_c_capsule(it.schema()))
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
@@ -331,7 +333,8 @@ class Dataset:
                     capsules = it.next()
                     if capsules is None:
                         return
-                    yield pa.RecordBatch._import_from_c_capsule(*capsules)
+                    yield _field_names.restore_batch(
+                        pa.RecordBatch._import_from_c_capsule(*capsules))
             finally:
                 it.close()
 
@@ -409,12 +412,13 @@ class Dataset:
 
         ``table="db.name"`` registers the write in the catalog in the same commit: a new
         table is created at ``path``; an existing one is written at its location (``path``
-        may be left out), gains new nullable columns and refuses changed types."""
+        may be left out), gains new nullable columns and refuses changed types. An empty
+        name is an error."""
         if path is None and table is None:
             raise ValueError("write_parquet needs a path, a table, or both")
         return self._ds.write("parquet", os.fspath(path) if path is not None else "", mode,
                               list(partition_cols or []), compression, max_rows_per_file,
-                              table=table or "")
+                              table=table)
 
     def write_csv(self, path: Union[str, os.PathLike], *,
                   partition_cols: Optional[Sequence[str]] = None, mode: str = "error",

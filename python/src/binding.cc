@@ -15,6 +15,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "arrow_capsules.h"
+#include "display_text.h"
 #include "python_udf.h"
 #include "sluice/sluice.h"
 #include "status_translation.h"
@@ -360,7 +361,7 @@ NB_MODULE(_sluice, m) {
 
   // ---- expressions
   nb::class_<Expression>(m, "Expr")
-      .def("__repr__", [](const Expression& e) { return DescribeExpression(e, 2000); })
+      .def("__repr__", [](const Expression& e) { return DisplayText(DescribeExpression(e, 2000)); })
       .def("depth", [](const Expression& e) { return ExpressionDepth(e); })
       .def("referenced_columns",
            [](const Expression& e) {
@@ -509,9 +510,9 @@ NB_MODULE(_sluice, m) {
           [](const Dataset& d, const std::string& format, const std::string& path,
              const std::string& mode, std::vector<std::string> partition_cols,
              const std::string& compression, std::optional<int64_t> max_rows_per_file,
-             const std::string& delimiter, bool header, const std::string& table) {
+             const std::string& delimiter, bool header, std::optional<std::string> table) {
             WriteOptions options;
-            options.table = table;
+            options.table = std::move(table);
             options.mode = ValueOrThrow(ParseWriteMode(mode));
             options.partition_cols = std::move(partition_cols);
             options.compression = compression;
@@ -536,9 +537,9 @@ NB_MODULE(_sluice, m) {
           },
           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true,
-          "table"_a = "")
-      .def("explain", [](const Dataset& d) { return ValueOrThrow(d.Explain()); })
-      .def("stats_text", [](const Dataset& d) { return d.LastStats().ToString(); })
+          "table"_a = nb::none())
+      .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
+      .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });
 
   // ---- sources

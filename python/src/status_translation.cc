@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "display_text.h"
 #include "sluice/catalog.h"
 
 namespace nb = nanobind;
@@ -71,7 +72,8 @@ PythonErrorDetail::~PythonErrorDetail() {
 
 void PythonErrorDetail::Restore(const std::string& note) const {
   if (value_) {
-    PyObject* text = PyUnicode_FromString(note.c_str());
+    PyObject* text = PyUnicode_DecodeUTF8(note.data(), static_cast<Py_ssize_t>(note.size()),
+                                          "backslashreplace");
     if (text) {
       PyObject* result = PyObject_CallMethod(value_, "add_note", "O", text);
       Py_XDECREF(result);
@@ -100,7 +102,8 @@ void RegisterStatusTranslation(nb::module_& errors_module) {
                                   std::string(status.detail()->type_id()) == kNotInCatalogDetail;
       nb::object cls =
           g_errors->attr(not_in_catalog ? "NotInCatalogError" : ExceptionClassFor(status.code()));
-      PyErr_SetString(cls.ptr(), status.message().c_str());
+      // Not PyErr_SetString: it stops at a NUL byte and fails on bytes that are not UTF-8.
+      PyErr_SetObject(cls.ptr(), DisplayText(status.message()).ptr());
     }
   });
 }

@@ -88,3 +88,29 @@ def catalog_file(tmp_path):
         os.environ.pop("SLUICE_CATALOG", None)
     else:
         os.environ["SLUICE_CATALOG"] = saved
+
+
+# ---- count() == rows read, over every Parquet file the session wrote ------------------
+
+_COUNT_CHECK_MODULE = Path(__file__).parent / "test_written_parquet_counts.py"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Moves the written-Parquet count check to the end, adding it when the selection
+    (a single file, -k) left it out, so it always sees every file the session wrote."""
+    check = [item for item in items if item.path == _COUNT_CHECK_MODULE]
+    if not check:
+        module = pytest.Module.from_parent(session, path=_COUNT_CHECK_MODULE)
+        check = [item for item in module.collect() if isinstance(item, pytest.Item)]
+    items[:] = [item for item in items if item.path != _COUNT_CHECK_MODULE] + check
+
+
+def pytest_terminal_summary(terminalreporter):
+    from test_written_parquet_counts import report
+
+    if report:
+        terminalreporter.write_line(
+            f"Parquet count check: {report['files']} files written by the session checked "
+            f"in {report['seconds']:.1f} s ({report['one_column']} large ones by their "
+            f"first column; {report['unreadable']} could not be read)")

@@ -122,8 +122,9 @@ struct WriteOptions {
   /// Catalog table ("database.table") to register the write in, in the same commit. A
   /// missing table is created at the write's path (or, with an empty path, under its
   /// database's location); an existing one is written at its location, takes new
-  /// nullable columns, and refuses other partition columns or changed column types.
-  std::string table;
+  /// nullable columns, and refuses other partition columns or changed column types. Unset:
+  /// no catalog; an empty name is an error.
+  std::optional<std::string> table;
   /// The catalog file for `table`; empty: EngineConfig::catalog_path.
   std::string catalog_path;
 };

@@ -277,7 +277,7 @@ std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogSto
 arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const std::string& format,
                                                 const WriteOptions& options,
                                                 const std::shared_ptr<arrow::Schema>& schema) {
-  ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(options.table));
+  ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(*options.table));
   ARROW_ASSIGN_OR_RAISE(auto store, OpenCatalogStore(options.catalog_path));
   ARROW_ASSIGN_OR_RAISE(auto existing, store->FindTable(name));
   TableWritePlan plan;

@@ -65,8 +65,9 @@ class GzipInputStream : public arrow::io::InputStream {
     while (produced < nbytes) {
       if (state_->avail_in == 0 && !input_ended_) ARROW_RETURN_NOT_OK(ReadCompressed());
       if (state_->block_state == ISAL_BLOCK_FINISH) {
-        if (state_->avail_in == 0 && input_ended_) break;  // the last member is complete
-        StartMember();                                     // another member follows
+        ARROW_ASSIGN_OR_RAISE(const bool another_member, AnotherMemberFollows());
+        if (!another_member) break;  // the last member is complete
+        StartMember();
       }
       if (state_->avail_in == 0 && input_ended_) {
         if (member_has_input_) {
@@ -110,15 +111,46 @@ class GzipInputStream : public arrow::io::InputStream {
     member_has_input_ = avail_in > 0;
   }
 
+  /// After a complete member: whether another one follows. Zero bytes after the last
+  /// member are padding (tape blocks, preallocated files), which gzip and Python accept;
+  /// anything else that does not start with the gzip magic is an error.
+  arrow::Result<bool> AnotherMemberFollows() {
+    static constexpr uint8_t kMagic[] = {0x1f, 0x8b};
+    while (true) {
+      while (state_->avail_in > 0 && *state_->next_in == 0) {
+        ++state_->next_in;
+        --state_->avail_in;
+      }
+      if (state_->avail_in >= 2 || (state_->avail_in == 1 && input_ended_)) break;
+      if (input_ended_) return false;  // nothing or only padding after the last member
+      // Too little left to see the magic: keep it and append the next chunk to it.
+      ARROW_RETURN_NOT_OK(ReadCompressed());
+    }
+    const int64_t at = consumed_ - state_->avail_in;
+    const bool magic = state_->next_in[0] == kMagic[0] &&
+                       (state_->avail_in < 2 || state_->next_in[1] == kMagic[1]);
+    if (!magic) {
+      return arrow::Status::IOError(
+          path_, ": trailing garbage after gzip data (at compressed byte ", at, ")");
+    }
+    return true;  // a lone 0x1f at the end reads as a truncated member
+  }
+
+  /// Reads the next chunk of compressed bytes, after any still unconsumed.
   arrow::Status ReadCompressed() {
     auto chunk = compressed_->Read(kCompressedChunkBytes);
     if (!chunk.ok()) return chunk.status().WithMessage(path_, ": ", chunk.status().message());
-    chunk_ = std::move(*chunk);
-    if (chunk_->size() == 0) {
+    if ((*chunk)->size() == 0) {
       input_ended_ = true;
       return arrow::Status::OK();
     }
-    consumed_ += chunk_->size();
+    consumed_ += (*chunk)->size();
+    if (state_->avail_in > 0) {
+      auto unconsumed =
+          arrow::SliceBuffer(chunk_, state_->next_in - chunk_->data(), state_->avail_in);
+      ARROW_ASSIGN_OR_RAISE(*chunk, arrow::ConcatenateBuffers({unconsumed, *chunk}, pool_));
+    }
+    chunk_ = std::move(*chunk);
     state_->next_in = const_cast<uint8_t*>(chunk_->data());
     state_->avail_in = static_cast<uint32_t>(chunk_->size());
     return arrow::Status::OK();

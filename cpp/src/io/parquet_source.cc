@@ -8,6 +8,7 @@
 #include <arrow/dataset/scanner.h>
 #include <arrow/io/interfaces.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/exception.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <parquet/schema.h>
@@ -20,6 +21,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "compute/expression_depth.h"
@@ -43,6 +45,9 @@ struct ParquetFile {
   std::shared_ptr<parquet::FileMetaData> metadata;
   /// The file's own columns (without partition columns).
   std::shared_ptr<arrow::Schema> physical_schema;
+  /// The footer's row count, when the footer agrees with itself (see ConsistentRowCount);
+  /// otherwise only reading the file says how many rows it has.
+  std::optional<int64_t> rows;
 };
 
 /// The row groups of `file` that a scan reads.
@@ -97,12 +102,12 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
     while (start < dirs.size()) {
       size_t end = dirs.find('/', start);
       if (end == std::string::npos) end = dirs.size();
-      ARROW_ASSIGN_OR_RAISE(
-          auto key, ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options));
-      if (key) {
-        if (!values.count(key->name)) keys.push_back(key->name);
-        auto& key_values = values[key->name];
-        if (key->value) key_values.insert(*key->value);
+      auto key = ds::HivePartitioning::ParseKey(dirs.substr(start, end - start), options);
+      if (!key.ok()) return WithPathContext(key.status(), file.path());
+      if (*key) {
+        if (!values.count((*key)->name)) keys.push_back((*key)->name);
+        auto& key_values = values[(*key)->name];
+        if ((*key)->value) key_values.insert(*(*key)->value);
       }
       start = end + 1;
     }
@@ -115,6 +120,46 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
 }
 
 // ---- Footers and schema ----------------------------------------------------------
+
+/// Runs `read`, which reads the footer of the file at `path` through Parquet's metadata
+/// classes. Those throw parquet::ParquetException on a corrupt footer (a row group with
+/// fewer column chunks than the schema has columns, ...) where the rest of Arrow returns
+/// a Status; the exception becomes an error naming the file.
+template <typename Read>
+typename arrow::EnsureResult<std::invoke_result_t<Read>>::type FromFooter(const std::string& path,
+                                                                           Read&& read) {
+  try {
+    return read();
+  } catch (const parquet::ParquetException& e) {
+    return arrow::Status::IOError(path, ": corrupt Parquet footer: ", e.what());
+  }
+}
+
+/// The file's row count when its footer is consistent: no negative counts, the row
+/// groups' counts sum to the file's, and each row group's count is the number of values
+/// of each of its unrepeated columns (Arrow reads what the pages hold, whatever the
+/// counts say). Writers do not all agree: parquet-testing's
+/// repeated_no_annotation.parquet says 0 rows for a row group of 6.
+std::optional<int64_t> ConsistentRowCount(const parquet::FileMetaData& metadata) {
+  int64_t row_group_rows = 0;
+  for (int rg = 0; rg < metadata.num_row_groups(); ++rg) {
+    const auto row_group = metadata.RowGroup(rg);
+    const int64_t rows = row_group->num_rows();
+    if (rows < 0 || rows > std::numeric_limits<int64_t>::max() - row_group_rows) {
+      return std::nullopt;
+    }
+    // Column chunks beyond the schema's columns have no descriptor to look at.
+    if (row_group->num_columns() != metadata.num_columns()) return std::nullopt;
+    for (int c = 0; c < row_group->num_columns(); ++c) {
+      // A repeated column holds a value per list element, not per row.
+      if (row_group->schema()->Column(c)->max_repetition_level() > 0) continue;
+      if (row_group->ColumnChunk(c)->num_values() != rows) return std::nullopt;
+    }
+    row_group_rows += rows;
+  }
+  if (row_group_rows != metadata.num_rows()) return std::nullopt;
+  return row_group_rows;
+}
 
 /// Reads every footer, several files at a time since on object stores each is a
 /// round trip. Plain threads rather than Arrow's IO pool: the reads themselves run on
@@ -143,6 +188,8 @@ arrow::Status ReadFooters(std::vector<ParquetFile>* files) {
   }
   for (auto& file : *files) {
     file.metadata = file.fragment->metadata();
+    ARROW_ASSIGN_OR_RAISE(
+        file.rows, FromFooter(file.path, [&] { return ConsistentRowCount(*file.metadata); }));
     ARROW_ASSIGN_OR_RAISE(file.physical_schema, file.fragment->ReadPhysicalSchema());
   }
   return arrow::Status::OK();
@@ -303,6 +350,21 @@ class FragmentStream : public exec::BatchStream {
   std::shared_ptr<arrow::RecordBatchReader> reader_;
 };
 
+/// Passes on the rows of a scan without its columns, read only for their row count.
+class ColumnsDroppedStream : public exec::BatchStream {
+ public:
+  explicit ColumnsDroppedStream(std::unique_ptr<exec::BatchStream> input)
+      : input_(std::move(input)) {}
+  arrow::Result<exec::BatchPtr> Next() override {
+    ARROW_ASSIGN_OR_RAISE(exec::BatchPtr batch, input_->Next());
+    if (!batch) return nullptr;
+    return batch->SelectColumns({});
+  }
+
+ private:
+  std::unique_ptr<exec::BatchStream> input_;
+};
+
 /// Applies a pushed-down filter to the batches of a scan and drops the columns read only
 /// for it. Arrow's scanner can filter rows itself, but its filter allocates through
 /// Arrow's default memory pool, outside the budget, and faults fresh pages in for every
@@ -358,7 +420,9 @@ class ParquetSource : public plan::SourceSpec {
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
     ARROW_ASSIGN_OR_RAISE(auto kept, KeepRowGroups(pushdown));
-    if (pushdown.limit && !pushdown.filter) kept = FirstRows(std::move(kept), *pushdown.limit);
+    if (pushdown.limit && !pushdown.filter) {
+      ARROW_ASSIGN_OR_RAISE(kept, FirstRows(std::move(kept), *pushdown.limit));
+    }
 
     std::vector<std::string> columns =
         pushdown.columns ? *pushdown.columns : schema_->field_names();
@@ -375,22 +439,29 @@ class ParquetSource : public plan::SourceSpec {
 
     std::vector<FileScanUnit> units;
     for (const auto& part : kept) {
-      for (auto& row_groups :
-           SplitByBytes(part.row_groups, *part.file->metadata, pieces_per_file)) {
-        FileScanUnit unit;
-        unit.path = part.file->path;
-        if (!pushdown.filter) unit.known_rows = RowsIn(*part.file->metadata, row_groups);
-        // Tasks may outlive this source, so they hold what they need themselves.
-        const bool pre_buffer =
-            CompressedBytes(*part.file->metadata, row_groups) <= pre_buffer_limit;
-        unit.open = [schema = schema_, file = part.file, row_groups = std::move(row_groups),
-                     columns, filter = pushdown.filter,
-                     options = pre_buffer ? scan_options : unbuffered_options,
-                     compute = ctx->compute_context()]() {
-          return OpenRowGroups(schema, *file, row_groups, columns, filter, options, compute);
-        };
-        units.push_back(std::move(unit));
-      }
+      ARROW_RETURN_NOT_OK(FromFooter(part.file->path, [&] {
+        for (auto& row_groups :
+             SplitByBytes(part.row_groups, *part.file->metadata, pieces_per_file)) {
+          FileScanUnit unit;
+          unit.path = part.file->path;
+          if (!pushdown.filter && part.file->rows) {
+            unit.known_rows = RowsIn(*part.file->metadata, row_groups);
+          }
+          // Tasks may outlive this source, so they hold what they need themselves.
+          const bool pre_buffer =
+              CompressedBytes(*part.file->metadata, row_groups) <= pre_buffer_limit;
+          unit.open = [schema = schema_, file = part.file, row_groups = std::move(row_groups),
+                       columns, filter = pushdown.filter,
+                       options = pre_buffer ? scan_options : unbuffered_options,
+                       compute = ctx->compute_context()]() {
+            return FromFooter(file->path, [&] {
+              return OpenRowGroups(schema, *file, row_groups, columns, filter, options, compute);
+            });
+          };
+          units.push_back(std::move(unit));
+        }
+        return arrow::Status::OK();
+      }));
     }
     return MakeFileTaskSource(std::move(units), pushdown.limit);
   }
@@ -411,7 +482,10 @@ class ParquetSource : public plan::SourceSpec {
         if (!simplified.IsSatisfiable()) continue;
         if (!IsLiteralTrue(simplified)) return std::nullopt;
       }
-      rows += file.metadata->num_rows();
+      if (!file.rows || *file.rows > std::numeric_limits<int64_t>::max() - rows) {
+        return std::nullopt;
+      }
+      rows += *file.rows;
     }
     if (pushdown.limit) rows = std::min(rows, *pushdown.limit);
     return rows;
@@ -420,25 +494,30 @@ class ParquetSource : public plan::SourceSpec {
   arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
       const plan::Pushdown& pushdown) const override {
     ARROW_ASSIGN_OR_RAISE(auto kept, KeepRowGroups(pushdown));
-    if (pushdown.limit && !pushdown.filter) kept = FirstRows(std::move(kept), *pushdown.limit);
+    if (pushdown.limit && !pushdown.filter) {
+      ARROW_ASSIGN_OR_RAISE(kept, FirstRows(std::move(kept), *pushdown.limit));
+    }
     std::set<std::string> columns;
     if (pushdown.columns) columns.insert(pushdown.columns->begin(), pushdown.columns->end());
     int64_t bytes = 0;
     for (const auto& part : kept) {
-      for (int rg : part.row_groups) {
-        auto row_group = part.file->metadata->RowGroup(rg);
-        if (!pushdown.columns) {
-          bytes += row_group->total_byte_size();
-          continue;
-        }
-        for (int c = 0; c < row_group->num_columns(); ++c) {
-          auto chunk = row_group->ColumnChunk(c);
-          // Leaf columns of nested fields count toward their top-level column.
-          if (columns.count(chunk->path_in_schema()->ToDotVector().front())) {
-            bytes += chunk->total_uncompressed_size();
+      ARROW_RETURN_NOT_OK(FromFooter(part.file->path, [&] {
+        for (int rg : part.row_groups) {
+          auto row_group = part.file->metadata->RowGroup(rg);
+          if (!pushdown.columns) {
+            bytes += row_group->total_byte_size();
+            continue;
+          }
+          for (int c = 0; c < row_group->num_columns(); ++c) {
+            auto chunk = row_group->ColumnChunk(c);
+            // Leaf columns of nested fields count toward their top-level column.
+            if (columns.count(chunk->path_in_schema()->ToDotVector().front())) {
+              bytes += chunk->total_uncompressed_size();
+            }
           }
         }
-      }
+        return arrow::Status::OK();
+      }));
     }
     return bytes;
   }
@@ -459,22 +538,19 @@ class ParquetSource : public plan::SourceSpec {
                       kMaxStatisticsPruningSize;
     for (const auto& file_ptr : files_) {
       const ParquetFile& file = *file_ptr;
-      if (!filter) {
-        if (file.metadata->num_row_groups() > 0) {
-          kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
-        }
-        continue;
+      if (filter) {
+        ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
+                                                   *filter, file.fragment->partition_expression()));
+        if (!simplified.IsSatisfiable()) continue;  // pruned by partition values
       }
-      ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
-                                                 *filter, file.fragment->partition_expression()));
-      if (!simplified.IsSatisfiable()) continue;  // pruned by partition values
       if (!prune_by_statistics) {
         if (file.metadata->num_row_groups() > 0) {
           kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
         }
         continue;
       }
-      auto subset = file.fragment->Subset(*filter);
+      // Statistics are read through the throwing metadata classes.
+      auto subset = FromFooter(file.path, [&] { return file.fragment->Subset(*filter); });
       if (!subset.ok()) return WithPathContext(subset.status(), file.path);
       const auto& row_groups =
           std::static_pointer_cast<ds::ParquetFileFragment>(*subset)->row_groups();
@@ -483,18 +559,29 @@ class ParquetSource : public plan::SourceSpec {
     return kept;
   }
 
-  /// The leading row groups that hold the first `limit` rows.
-  static std::vector<KeptRowGroups> FirstRows(std::vector<KeptRowGroups> kept, int64_t limit) {
+  /// The leading row groups that hold the first `limit` rows. From the first file whose
+  /// footer's counts are not to be trusted on, all are kept (the scan's limit stops it).
+  static arrow::Result<std::vector<KeptRowGroups>> FirstRows(std::vector<KeptRowGroups> kept,
+                                                             int64_t limit) {
     std::vector<KeptRowGroups> out;
     int64_t rows = 0;
-    for (auto& part : kept) {
+    for (size_t i = 0; i < kept.size(); ++i) {
+      auto& part = kept[i];
       if (rows >= limit) break;
-      std::vector<int> needed;
-      for (int rg : part.row_groups) {
-        if (rows >= limit) break;
-        needed.push_back(rg);
-        rows += part.file->metadata->RowGroup(rg)->num_rows();
+      if (!part.file->rows) {
+        out.insert(out.end(), std::make_move_iterator(kept.begin() + i),
+                   std::make_move_iterator(kept.end()));
+        break;
       }
+      std::vector<int> needed;
+      ARROW_RETURN_NOT_OK(FromFooter(part.file->path, [&] {
+        for (int rg : part.row_groups) {
+          if (rows >= limit) break;
+          needed.push_back(rg);
+          rows += part.file->metadata->RowGroup(rg)->num_rows();
+        }
+        return arrow::Status::OK();
+      }));
       if (!needed.empty()) out.push_back({part.file, std::move(needed)});
     }
     return out;
@@ -580,6 +667,11 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
       }
     }
   }
+  // Asked for no column, Arrow makes the rows up from the row groups' counts. Where the
+  // footer's counts are not to be trusted, one column is read so the rows are the pages'.
+  if (read_columns.empty() && !file.rows && file.physical_schema->num_fields() > 0) {
+    read_columns.push_back(file.physical_schema->field(0)->name());
+  }
   ds::ScannerBuilder builder(dataset_schema, std::move(fragment),
                              std::make_shared<ds::ScanOptions>(*base_options));
   ARROW_RETURN_NOT_OK(builder.Project(filter_by_name ? read_columns : columns));
@@ -588,7 +680,10 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
   ARROW_RETURN_NOT_OK(builder.UseThreads(false));
   ARROW_ASSIGN_OR_RAISE(auto scanner, builder.Finish());
   ARROW_ASSIGN_OR_RAISE(auto reader, scanner->ToRecordBatchReader());
-  auto stream = std::make_unique<FragmentStream>(std::move(reader));
+  std::unique_ptr<exec::BatchStream> stream = std::make_unique<FragmentStream>(std::move(reader));
+  if (!row_filter && read_columns.size() > columns.size()) {
+    return std::make_unique<ColumnsDroppedStream>(std::move(stream));
+  }
   if (!row_filter || !filter_by_name) return stream;
   arrow::FieldVector read_fields;
   for (const auto& name : read_columns) {
@@ -678,7 +773,7 @@ arrow::Result<ParquetInventory> InspectParquetFiles(const ListedFiles& listed) {
   if (partitioning) inventory.partition_cols = partitioning->schema()->field_names();
   for (size_t i = 0; i < files.size(); ++i) {
     inventory.files.push_back({files[i].path, PartitionDirectories(listed.files[i]),
-                               files[i].metadata->num_rows(), listed.files[i].info.size()});
+                               files[i].rows.value_or(-1), listed.files[i].info.size()});
   }
   return inventory;
 }

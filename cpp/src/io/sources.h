@@ -28,6 +28,7 @@ struct ParquetFileSummary {
   std::string path;
   /// "key=value/key=value" below the listed base directory; empty when not partitioned.
   std::string partition_dir;
+  /// -1 when the footer's row counts disagree, so only reading the file would tell.
   int64_t rows = 0;
   int64_t bytes = -1;
 };

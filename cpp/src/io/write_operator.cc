@@ -7,9 +7,12 @@
 #include <arrow/compute/row/grouper.h>
 #include <arrow/io/buffered.h>
 #include <arrow/util/byte_size.h>
+#include <arrow/util/io_util.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -182,6 +185,27 @@ arrow::Result<std::shared_ptr<arrow::RecordBatch>> StagedFilesToBatch(
 arrow::Status AnnotateWithPath(const arrow::Status& status, const std::string& path) {
   if (status.ok()) return status;
   return status.WithMessage("writing '", path, "': ", status.message());
+}
+
+/// A partition directory the filesystem refused as too long (ENAMETOOLONG): says which
+/// partition column's value made it so, rather than the bare reason on a long path.
+arrow::Status ExplainTooLongPartition(const arrow::Status& status, const std::string& dir,
+                                      const std::vector<std::string>& partition_cols) {
+  if (status.ok() || arrow::internal::ErrnoFromStatus(status) != ENAMETOOLONG) return status;
+  // One "key=value" segment per partition column; values are escaped, so no '/' inside.
+  size_t start = 0;
+  for (const auto& column : partition_cols) {
+    const size_t end = std::min(dir.find('/', start), dir.size());
+    if (end - start > NAME_MAX) {
+      return status.WithMessage("write: the value of partition column '", column,
+                                "' is too long for the filesystem: its directory name '",
+                                dir.substr(start, 40), "...' is ", end - start,
+                                " bytes, over the limit of ", NAME_MAX, " bytes per name");
+    }
+    start = end + 1;
+  }
+  return status.WithMessage("write: partition directory '", dir,
+                            "' is too long for the filesystem: ", status.message());
 }
 
 /// The steps one task takes on its files: partitioning, buffering, rollover. A short-lived
@@ -450,8 +474,9 @@ class TaskWriter {
     if (!partition->dir.empty()) {
       dir += "/" + partition->dir;
       if (!partition->dir_created) {
-        ARROW_RETURN_NOT_OK(
-            AnnotateWithPath(options_.filesystem->CreateDir(dir, /*recursive=*/true), dir));
+        ARROW_RETURN_NOT_OK(ExplainTooLongPartition(
+            AnnotateWithPath(options_.filesystem->CreateDir(dir, /*recursive=*/true), dir),
+            partition->dir, options_.partition_cols));
         partition->dir_created = true;
       }
     }

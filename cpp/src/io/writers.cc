@@ -385,7 +385,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
     commit_options.partition_cols = options.partition_cols;
     std::string target = path;
     WriteOptions effective = options;
-    if (!options.table.empty()) {
+    if (options.table) {
       if (format != FileFormat::kParquet) {
         return arrow::Status::NotImplemented(
             "catalog tables are written as Parquet; use "
