@@ -234,8 +234,13 @@ arrow::Result<std::vector<TreeEntry>> ListTreeWithoutFollowing(arrow::fs::FileSy
                                                                const std::string& dir) {
   std::vector<TreeEntry> entries;
   if (IsLocalFileSystem(*filesystem)) {
+    // Nothing below a missing path or a file (as for Arrow's listing of a missing prefix).
     struct stat st;
-    if (stat(dir.c_str(), &st) != 0 && errno == ENOENT) return entries;
+    if (stat(dir.c_str(), &st) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return entries;
+      return PosixError("cannot read directory", dir, errno);
+    }
+    if (!S_ISDIR(st.st_mode)) return entries;
     TreeWalkOptions options;
     options.symlinks = SymlinkPolicy::kReport;
     return WalkLocalTree(dir, options);

@@ -75,7 +75,7 @@ arrow::Result<std::vector<TreeEntry>> WalkLocalTree(const std::string& start,
 
 /// The non-hidden entries below `dir` on `filesystem` without following any link: locally
 /// WalkLocalTree with kReport, elsewhere Arrow's recursive listing (files only). Empty
-/// when `dir` does not exist.
+/// when `dir` does not exist or is not a directory.
 arrow::Result<std::vector<TreeEntry>> ListTreeWithoutFollowing(arrow::fs::FileSystem* filesystem,
                                                                const std::string& dir);
 
