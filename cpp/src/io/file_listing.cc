@@ -97,15 +97,14 @@ TreeWalkOptions ReaderWalkOptions(const ListOptions& options, const std::string&
   return walk;
 }
 
-/// Everything below `dir`. On object stores, where each listing request is a round trip
-/// returning at most 1,000 keys, the top level is listed first and its subdirectories
-/// (partitions) are then listed concurrently; hidden subdirectories are not listed.
+/// Everything below `dir` on an object store (local trees are walked by WalkLocalTree).
+/// Each listing request is a round trip returning at most 1,000 keys, so the top level is
+/// listed first and its subdirectories (partitions) are then listed concurrently; hidden
+/// subdirectories are not listed.
 arrow::Result<std::vector<FileInfo>> ListRecursively(FileSystem& fs, const std::string& dir) {
   arrow::fs::FileSelector selector;
   selector.base_dir = dir;
-  selector.recursive = IsLocalFileSystem(fs);
   ARROW_ASSIGN_OR_RAISE(auto entries, fs.GetFileInfo(selector));
-  if (selector.recursive) return entries;
   std::vector<FileInfo> subdirs;
   for (const auto& entry : entries) {
     if (entry.type() == FileType::Directory && !IsHiddenName(entry.base_name())) {
