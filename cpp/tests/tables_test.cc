@@ -4,12 +4,15 @@
 #include <arrow/api.h>
 #include <arrow/filesystem/localfs.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "catalog/catalog_store.h"
 #include "catalog/partition_pruning.h"
 #include "catalog/table_commit.h"
+#include "io/filesystems.h"
+#include "io/local_tree_walk.h"
 #include "io/sources.h"
 #include "io/table_manifest.h"
 #include "io/table_vacuum.h"
@@ -237,6 +240,88 @@ TEST(AbandonedWritesTest, NextWriteAndVacuumRemoveWhatDeadWritersLeft) {
   EXPECT_TRUE(fs::exists(live_staging));
   EXPECT_FALSE(Vacuum(dir.Join("missing")).ok());
   EXPECT_FALSE(Vacuum(target, -1).ok());
+}
+
+std::vector<std::string> WalkedPaths(const std::vector<io::TreeEntry>& entries,
+                                     const fs::path& base) {
+  std::vector<std::string> out;
+  for (const auto& entry : entries) {
+    std::string path = fs::path(entry.info.path()).lexically_relative(base).string();
+    if (entry.symlink) path += entry.escapes_root ? " (escapes)" : " (link)";
+    out.push_back(path);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(LocalTreeWalkTest, LoopsOnceLinksReportedOrFollowedInsideTheRoot) {
+  testing::TempDir dir;
+  const fs::path root = dir.path() / "root";
+  fs::create_directories(root / "sub");
+  fs::create_directories(dir.path() / "outside");
+  std::ofstream(root / "a.csv") << "x";
+  std::ofstream(root / "sub" / "b.csv") << "x";
+  std::ofstream(dir.path() / "outside" / "c.csv") << "x";
+  fs::create_directory_symlink(".", root / "loop1");
+  fs::create_directory_symlink("..", root / "sub" / "loop2");
+  fs::create_directory_symlink("sub", root / "alias");
+  fs::create_symlink("a.csv", root / "same.csv");
+  fs::create_directory_symlink("../outside", root / "out");
+  using V = std::vector<std::string>;
+
+  io::TreeWalkOptions report;  // what writers and vacuum see
+  ASSERT_OK_AND_ASSIGN(auto reported, io::WalkLocalTree(root.string(), report));
+  EXPECT_EQ(WalkedPaths(reported, root),
+            (V{"a.csv", "alias (link)", "loop1 (link)", "out (link)", "same.csv (link)",
+               "sub/b.csv", "sub/loop2 (link)"}));
+
+  io::TreeWalkOptions inside;
+  inside.symlinks = io::SymlinkPolicy::kFollowInsideRoot;
+  ASSERT_OK_AND_ASSIGN(auto followed, io::WalkLocalTree(root.string(), inside));
+  // Each file once, under its own path; the link out is reported, not entered.
+  EXPECT_EQ(WalkedPaths(followed, root), (V{"a.csv", "out (escapes)", "sub/b.csv"}));
+
+  io::TreeWalkOptions all;
+  all.symlinks = io::SymlinkPolicy::kFollowAll;
+  ASSERT_OK_AND_ASSIGN(auto everything, io::WalkLocalTree(root.string(), all));
+  EXPECT_EQ(WalkedPaths(everything, root), (V{"a.csv", "out/c.csv", "sub/b.csv"}));
+  for (const auto& entry : everything) {
+    // The real path says where a file reached through a link really is.
+    const std::string name = fs::path(entry.info.path()).filename().string();
+    const fs::path real = name == "c.csv" ? dir.path() / "outside" / name
+                          : name == "a.csv" ? root / name
+                                            : root / "sub" / name;
+    EXPECT_EQ(entry.real_path, fs::canonical(real).string());
+  }
+}
+
+TEST(LocalTreeWalkTest, DeletesNeverGoThroughALink) {
+  testing::TempDir dir;
+  const fs::path target = dir.path() / "target";
+  fs::create_directories(target);
+  fs::create_directories(dir.path() / "outside");
+  std::ofstream(dir.path() / "outside" / "keep.csv") << "x";
+  fs::create_directory_symlink("../outside", target / "link");
+  fs::create_symlink("../outside/keep.csv", target / "file_link");
+  std::string fs_path;
+  ASSERT_OK_AND_ASSIGN(auto filesystem, io::FileSystemFromUriOrPath(target.string(), &fs_path));
+
+  const arrow::Status through_link = io::DeleteFilesInParallel(
+      filesystem.get(), target.string(), {(target / "link" / "keep.csv").string()});
+  EXPECT_NE(through_link.message().find("symbolic link"), std::string::npos)
+      << through_link.ToString();
+  const arrow::Status outside = io::DeleteFilesInParallel(
+      filesystem.get(), target.string(), {(dir.path() / "outside" / "keep.csv").string()});
+  EXPECT_NE(outside.message().find("not below"), std::string::npos) << outside.ToString();
+  // A link itself goes, never what it points to.
+  ASSERT_OK(io::DeleteFilesInParallel(filesystem.get(), target.string(),
+                                      {(target / "file_link").string()}));
+  EXPECT_FALSE(fs::is_symlink(target / "file_link"));
+  ASSERT_OK_AND_ASSIGN(bool removed, io::RemoveDirIfEmpty(filesystem.get(),
+                                                          (target / "link").string()));
+  EXPECT_FALSE(removed);
+  EXPECT_TRUE(fs::exists(dir.path() / "outside" / "keep.csv"));
+  EXPECT_TRUE(fs::is_symlink(target / "link"));
 }
 
 TEST(CatalogStoreTest, TablesPartitionsVersionsAndLocks) {

@@ -1066,6 +1066,13 @@ TEST_F(WritersTest, ModeOverwriteReplacesVisibleContents) {
   auto replacement = SalesTable(50);
   WriteOptions options;
   options.mode = WriteMode::kOverwrite;
+  // notes.txt is not Sluice's: replacing it takes the explicit option.
+  auto refused = Write(Source(replacement), out, io::FileFormat::kParquet, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("notes.txt"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_TRUE(fs::exists(out / "notes.txt"));
+  options.replace_foreign_files = true;
   ASSERT_OK_AND_ASSIGN(auto result,
                        Write(Source(replacement), out, io::FileFormat::kParquet, options));
   const auto files = DataFiles(out);

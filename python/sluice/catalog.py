@@ -116,8 +116,10 @@ def history(name: str) -> List[Dict[str, Any]]:
     return list(_open().history(name))
 
 
-def crawl(path: Union[str, os.PathLike], table: str, *, format: Optional[str] = None
-          ) -> Dict[str, Any]:
+def crawl(path: Union[str, os.PathLike], table: str, *, format: Optional[str] = None,
+          follow_symlinks: bool = False) -> Dict[str, Any]:
     """Registers existing data at ``path`` as ``table`` (schema and Hive partitions
-    inferred), or adds the partitions the table does not have yet."""
-    return dict(_open().crawl(os.fspath(path), table, format or ""))
+    inferred), or adds the partitions the table does not have yet. Symbolic links inside
+    ``path`` are followed (loops once); one leading out of it is an error unless
+    ``follow_symlinks=True``."""
+    return dict(_open().crawl(os.fspath(path), table, format or "", follow_symlinks))

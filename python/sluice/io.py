@@ -25,11 +25,15 @@ def _paths(paths: PathArg) -> List[str]:
 
 def read_parquet(paths: PathArg, *, columns: Optional[Sequence[str]] = None,
                  filter: Optional[Union[Expr, str]] = None, partitioning: Optional[str] = "hive",
-                 **_ray_only: Any) -> Dataset:
+                 follow_symlinks: bool = False, **_ray_only: Any) -> Dataset:
     """Parquet files, directories or globs. ``key=value`` directories become columns
     (``partitioning=None`` turns that off). ``columns`` and ``filter`` are pushed into
     the reader: only those columns are decoded, and row groups and partitions the filter
-    excludes are skipped."""
+    excludes are skipped.
+
+    Symbolic links inside a directory read are followed (a loop is entered once, a file
+    reached twice is read once); a link leading out of it is an error unless
+    ``follow_symlinks=True`` (the same for every reader)."""
     _reject_unknown("read_parquet", _ray_only)
     if isinstance(filter, str):
         from ._expr_parser import parse_predicate
@@ -41,7 +45,7 @@ def read_parquet(paths: PathArg, *, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"partitioning must be 'hive' or None, got {partitioning!r}")
     return Dataset(_sluice.read_parquet(_paths(paths), list(columns or []),
                                         filter._expr if filter is not None else None,
-                                        partitioning == "hive"))
+                                        partitioning == "hive", follow_symlinks))
 
 
 def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = True,
@@ -50,7 +54,8 @@ def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = 
              null_values: Optional[Sequence[str]] = None, include_paths: bool = False,
              quote_char: Optional[str] = '"', newlines_in_values: bool = False,
              parse_options: Any = None, read_options: Any = None,
-             convert_options: Any = None, **_ray_only: Any) -> Dataset:
+             convert_options: Any = None, follow_symlinks: bool = False,
+             **_ray_only: Any) -> Dataset:
     """CSV files (TSV with ``delimiter="\\t"``); ``.gz``, ``.zst``, ``.bz2`` and ``.lz4``
     are decompressed by file name. Types are inferred from the first file and then held
     for all files; a value that does not fit raises an error naming file, row and column.
@@ -81,26 +86,30 @@ def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = 
         types[name] = type_.__arrow_c_schema__()
     return Dataset(_sluice.read_csv(
         _paths(paths), delimiter or ",", header, list(column_names or []), int(skip_rows),
-        types, list(null_values or []), include_paths, quote_char or "", newlines_in_values))
+        types, list(null_values or []), include_paths, quote_char or "", newlines_in_values,
+        follow_symlinks))
 
 
 def read_json(paths: PathArg, *, schema: Optional[pa.Schema] = None,
-              include_paths: bool = False, lines: bool = True, **_ray_only: Any) -> Dataset:
+              include_paths: bool = False, lines: bool = True, follow_symlinks: bool = False,
+              **_ray_only: Any) -> Dataset:
     """JSON lines files (one object per line), compressed or not."""
     _reject_unknown("read_json", _ray_only)
     if not lines:
         raise NotImplementedError("only JSON lines (one object per line) is supported")
     capsule = schema.__arrow_c_schema__() if schema is not None else None
-    return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths))
+    return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths, follow_symlinks))
 
 
 def read_text(paths: PathArg, *, include_paths: bool = False, drop_empty_lines: bool = True,
-              encoding: str = "utf-8", **_ray_only: Any) -> Dataset:
+              encoding: str = "utf-8", follow_symlinks: bool = False,
+              **_ray_only: Any) -> Dataset:
     """One row per line, in column ``text`` (plus ``path`` with ``include_paths``)."""
     _reject_unknown("read_text", _ray_only)
     if encoding.lower().replace("-", "") != "utf8":
         raise NotImplementedError("read_text reads UTF-8 only")
-    return Dataset(_sluice.read_text(_paths(paths), include_paths, drop_empty_lines))
+    return Dataset(_sluice.read_text(_paths(paths), include_paths, drop_empty_lines,
+                                     follow_symlinks))
 
 
 # Ray options that change nothing on one machine are accepted; anything else is an error

@@ -339,8 +339,8 @@ NB_MODULE(_sluice, m) {
              return out;
            })
       .def("crawl", [](Catalog& c, const std::string& path, const std::string& table,
-                       const std::string& format) {
-        CrawlResult r = WithoutGil([&] { return c.Crawl(path, table, format); });
+                       const std::string& format, bool follow_symlinks) {
+        CrawlResult r = WithoutGil([&] { return c.Crawl(path, table, format, follow_symlinks); });
         nb::dict d;
         d["table"] = r.table;
         d["created"] = r.created;
@@ -510,9 +510,11 @@ NB_MODULE(_sluice, m) {
           [](const Dataset& d, const std::string& format, const std::string& path,
              const std::string& mode, std::vector<std::string> partition_cols,
              const std::string& compression, std::optional<int64_t> max_rows_per_file,
-             const std::string& delimiter, bool header, std::optional<std::string> table) {
+             const std::string& delimiter, bool header, std::optional<std::string> table,
+             bool replace_foreign_files) {
             WriteOptions options;
             options.table = std::move(table);
+            options.replace_foreign_files = replace_foreign_files;
             options.mode = ValueOrThrow(ParseWriteMode(mode));
             options.partition_cols = std::move(partition_cols);
             options.compression = compression;
@@ -537,7 +539,7 @@ NB_MODULE(_sluice, m) {
           },
           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true,
-          "table"_a = nb::none())
+          "table"_a = nb::none(), "replace_foreign_files"_a = false)
       .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
       .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });
@@ -546,21 +548,24 @@ NB_MODULE(_sluice, m) {
   m.def(
       "read_parquet",
       [](const std::vector<std::string>& paths, std::vector<std::string> columns,
-         std::optional<Expression> filter, bool hive_partitioning) {
+         std::optional<Expression> filter, bool hive_partitioning, bool follow_symlinks) {
         ReadParquetOptions options;
+        options.follow_symlinks = follow_symlinks;
         options.columns = std::move(columns);
         options.filter = std::move(filter);
         options.hive_partitioning = hive_partitioning;
         return WithoutGil([&] { return Dataset::ReadParquet(paths, options); });
       },
-      "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true);
+      "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true,
+      "follow_symlinks"_a = false);
   m.def(
       "read_csv",
       [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
          std::vector<std::string> column_names, int64_t skip_rows, nb::dict column_types,
          std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
-         bool newlines_in_values) {
+         bool newlines_in_values, bool follow_symlinks) {
         ReadCsvOptions options;
+        options.follow_symlinks = follow_symlinks;
         if (delimiter.size() != 1) {
           throw StatusError(
               arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
@@ -583,25 +588,32 @@ NB_MODULE(_sluice, m) {
         return WithoutGil([&] { return Dataset::ReadCsv(paths, options); });
       },
       "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
-      "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a);
+      "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a,
+      "follow_symlinks"_a = false);
   m.def(
       "read_json",
-      [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths) {
+      [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths,
+         bool follow_symlinks) {
         ReadJsonOptions options;
+        options.follow_symlinks = follow_symlinks;
         if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
         options.include_paths = include_paths;
         return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
       },
-      "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false);
+      "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false,
+      "follow_symlinks"_a = false);
   m.def(
       "read_text",
-      [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines) {
+      [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines,
+         bool follow_symlinks) {
         ReadTextOptions options;
+        options.follow_symlinks = follow_symlinks;
         options.include_paths = include_paths;
         options.drop_empty_lines = drop_empty_lines;
         return WithoutGil([&] { return Dataset::ReadText(paths, options); });
       },
-      "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false);
+      "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false,
+      "follow_symlinks"_a = false);
   m.def("from_arrow_stream", [](nb::handle stream_capsule) {
     auto reader = ImportStreamCapsule(stream_capsule);
     auto table = WithoutGil([&] { return reader->ToTable(); });

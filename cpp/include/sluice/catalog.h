@@ -145,8 +145,10 @@ class Catalog {
   /// Infers schema and Hive partitions of existing data at `path` (local or s3://) and
   /// registers `table`, or adds the partitions it does not know yet. Footers are read only
   /// for files in new partitions. `format` empty: from the files' extension.
+  /// `follow_symlinks`: follow links that lead out of `path` (else such a link is an
+  /// error); links inside it are followed, loops entered once.
   arrow::Result<CrawlResult> Crawl(const std::string& path, const std::string& table,
-                                   const std::string& format = "");
+                                   const std::string& format = "", bool follow_symlinks = false);
 
   struct Impl;
 

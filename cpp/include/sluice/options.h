@@ -20,6 +20,9 @@ struct ReadParquetOptions {
   std::optional<Expression> filter;
   /// Turn `key=value` directories into columns.
   bool hive_partitioning = true;
+  /// Follow symbolic links that leave the directory read (else such a link is an error
+  /// naming it); links inside it are always followed, loops entered once (ListOptions).
+  bool follow_symlinks = false;
 };
 
 /// Options for Dataset::ReadCsv. Compression (.gz, .zst, .bz2, .lz4) follows the file name.
@@ -43,6 +46,9 @@ struct ReadCsvOptions {
   bool include_paths = false;
   /// Allow line breaks inside quoted values (slower: disables parallel block parsing).
   bool newlines_in_values = false;
+  /// Follow symbolic links that leave the directory read (else such a link is an error
+  /// naming it); links inside it are always followed, loops entered once (ListOptions).
+  bool follow_symlinks = false;
 };
 
 /// Options for Dataset::ReadJson (JSON lines: one object per line).
@@ -50,6 +56,9 @@ struct ReadJsonOptions {
   /// Fixed schema; unset means inferred from the first file.
   std::shared_ptr<arrow::Schema> schema;
   bool include_paths = false;
+  /// Follow symbolic links that leave the directory read (else such a link is an error
+  /// naming it); links inside it are always followed, loops entered once (ListOptions).
+  bool follow_symlinks = false;
 };
 
 /// Options for Dataset::ReadText.
@@ -58,6 +67,9 @@ struct ReadTextOptions {
   bool include_paths = false;
   /// Skip lines that are empty after removing the line break.
   bool drop_empty_lines = false;
+  /// Follow symbolic links that leave the directory read (else such a link is an error
+  /// naming it); links inside it are always followed, loops entered once (ListOptions).
+  bool follow_symlinks = false;
 };
 
 /// Which rows a join keeps (Dataset::Join). Null keys never match, as in SQL.
@@ -127,6 +139,11 @@ struct WriteOptions {
   std::optional<std::string> table;
   /// The catalog file for `table`; empty: EngineConfig::catalog_path.
   std::string catalog_path;
+  /// Overwrites (kOverwrite, and kOverwritePartitions within the partitions written)
+  /// refuse a target holding files Sluice did not write (in no manifest, not named like
+  /// its data files) or symbolic links, naming them; with this they delete those files
+  /// and remove the links (never what a link points to). docs/commit-protocol.md.
+  bool replace_foreign_files = false;
 };
 
 /// What a finished write produced.

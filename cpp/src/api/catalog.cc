@@ -206,11 +206,11 @@ arrow::Result<std::vector<TableVersion>> Catalog::History(const std::string& nam
 }
 
 arrow::Result<CrawlResult> Catalog::Crawl(const std::string& path, const std::string& table,
-                                          const std::string& format) {
+                                          const std::string& format, bool follow_symlinks) {
   if (!format.empty() && format != "parquet" && format != "csv" && format != "json") {
     return arrow::Status::Invalid("crawl: format must be parquet, csv or json, got '", format, "'");
   }
-  return catalog::CrawlTable(impl_->store.get(), path, table, format);
+  return catalog::CrawlTable(impl_->store.get(), path, table, format, follow_symlinks);
 }
 
 arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions& options) {

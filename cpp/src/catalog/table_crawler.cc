@@ -51,10 +51,11 @@ int64_t NowMillis() {
 }  // namespace
 
 arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& path,
-                                      const std::string& table, const std::string& format_hint) {
+                                      const std::string& table, const std::string& format_hint,
+                                      bool follow_symlinks) {
   ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(table));
   const std::string location = io::NormalizeUriOrPath(path);
-  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listed, io::ListFiles({location}));
+  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listed, io::ListFiles({location}, {follow_symlinks}));
   if (listed.files.front().base_dir.empty()) {
     return arrow::Status::Invalid("crawl: '", path, "' is a file; crawl the directory of a table");
   }
@@ -111,10 +112,18 @@ arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& pa
     } else {
       // Text formats: the schema from the readers' inference; rows unknown without
       // reading every file.
-      arrow::Result<Dataset> dataset =
-          format == "csv" ? Dataset::ReadCsv({location}) : Dataset::ReadJson({location});
-      ARROW_RETURN_NOT_OK(dataset.status());
-      ARROW_ASSIGN_OR_RAISE(schema, dataset->Schema());
+      auto open = [&]() -> arrow::Result<Dataset> {
+        if (format == "csv") {
+          ReadCsvOptions options;
+          options.follow_symlinks = follow_symlinks;
+          return Dataset::ReadCsv({location}, options);
+        }
+        ReadJsonOptions options;
+        options.follow_symlinks = follow_symlinks;
+        return Dataset::ReadJson({location}, options);
+      };
+      ARROW_ASSIGN_OR_RAISE(Dataset dataset, open());
+      ARROW_ASSIGN_OR_RAISE(schema, dataset.Schema());
       for (const auto& file : fresh.files) {
         AddFileToPartition(&partitions, SpecOf(file.path(), base), location, -1, file.info.size(),
                            0);

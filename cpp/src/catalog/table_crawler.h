@@ -13,7 +13,9 @@
 
 namespace sluice::catalog {
 
+/// Links in `path` are followed as the readers follow them (io::ListOptions).
 arrow::Result<CrawlResult> CrawlTable(CatalogStore* store, const std::string& path,
-                                      const std::string& table, const std::string& format);
+                                      const std::string& table, const std::string& format,
+                                      bool follow_symlinks = false);
 
 }  // namespace sluice::catalog

@@ -284,7 +284,10 @@ ArgumentParser MakeCrawlParser() {
       .AddOption({.name = "format",
                   .value_name = "FORMAT",
                   .help = "parquet, csv or json.",
-                  .default_text = "from the file names"});
+                  .default_text = "from the file names"})
+      .AddOption({.name = "follow-symlinks",
+                  .help = "Follow symbolic links that lead out of PATH (without it such a "
+                          "link is an error; links inside PATH are followed)."});
   AddEngineOptions(parser);
   parser.SetEpilog(
       "Examples:\n"
@@ -299,7 +302,8 @@ arrow::Result<int> RunCrawl(const ParsedArguments& args) {
   ARROW_RETURN_NOT_OK(ConfigureEngine(args));
   ARROW_ASSIGN_OR_RAISE(auto catalog, Catalog::Open());
   ARROW_ASSIGN_OR_RAISE(CrawlResult result,
-                        catalog->Crawl(args.positionals()[0], *table, args.ValueOr("format", "")));
+                        catalog->Crawl(args.positionals()[0], *table, args.ValueOr("format", ""),
+                                       args.Has("follow-symlinks")));
   std::cout << (result.created ? "created " : "updated ") << result.table << ": "
             << result.added_partitions.size() << " new partition"
             << (result.added_partitions.size() == 1 ? "" : "s") << ", "

@@ -38,6 +38,10 @@ ArgumentParser MakeConvertParser() {
                   .help = "What to do when OUTPUT holds data: error, append, overwrite or "
                           "overwrite_partitions.",
                   .default_text = "error"})
+      .AddOption({.name = "replace-foreign-files",
+                  .help = "Let an overwrite delete files in OUTPUT that Sluice did not write "
+                          "and remove symbolic links there (never what they point to); "
+                          "without it such an overwrite is refused."})
       .AddOption({.name = "compression",
                   .value_name = "CODEC",
                   .help = "Parquet: snappy, zstd, gzip, lz4, brotli or none. CSV/JSON: none, "
@@ -103,6 +107,7 @@ arrow::Result<WriteOptions> WriteOptionsFromArguments(const ParsedArguments& arg
     if (!parsed.ok()) return UsageError("option --mode: " + parsed.status().message());
     options.mode = *parsed;
   }
+  options.replace_foreign_files = args.Has("replace-foreign-files");
   if (std::optional<std::string> columns = args.Value("partition-by")) {
     ARROW_ASSIGN_OR_RAISE(options.partition_cols, PartitionColumns(*columns));
   }

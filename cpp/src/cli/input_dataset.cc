@@ -57,7 +57,10 @@ void AddInputOptions(ArgumentParser& parser, const std::string& format_option) {
       .AddOption({.name = "delimiter",
                   .value_name = "CHAR",
                   .help = "Field delimiter of CSV input; '\\t' or 'tab' for a tab.",
-                  .default_text = "tab for .tsv files, else ','"});
+                  .default_text = "tab for .tsv files, else ','"})
+      .AddOption({.name = "follow-symlinks",
+                  .help = "Follow symbolic links that lead out of the directories read "
+                          "(without it such a link is an error; links inside are followed)."});
 }
 
 arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> paths,
@@ -71,11 +74,13 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
   if (auto delimiter = args.Value("delimiter")) {
     ARROW_ASSIGN_OR_RAISE(request.delimiter, ParseDelimiter(*delimiter));
   }
+  request.follow_symlinks = args.Has("follow-symlinks");
   return request;
 }
 
 arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
-  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listing, io::ListFiles(request.paths));
+  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listing,
+                        io::ListFiles(request.paths, {request.follow_symlinks}));
   DataFormat format = DataFormat::kParquet;
   if (request.format) {
     format = *request.format;
@@ -84,21 +89,31 @@ arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
   }
   arrow::Result<Dataset> dataset;
   switch (format) {
-    case DataFormat::kParquet:
-      dataset = Dataset::ReadParquet(request.paths);
+    case DataFormat::kParquet: {
+      ReadParquetOptions options;
+      options.follow_symlinks = request.follow_symlinks;
+      dataset = Dataset::ReadParquet(request.paths, options);
       break;
+    }
     case DataFormat::kCsv: {
       ReadCsvOptions options;
+      options.follow_symlinks = request.follow_symlinks;
       options.delimiter = request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
       dataset = Dataset::ReadCsv(request.paths, options);
       break;
     }
-    case DataFormat::kJson:
-      dataset = Dataset::ReadJson(request.paths);
+    case DataFormat::kJson: {
+      ReadJsonOptions options;
+      options.follow_symlinks = request.follow_symlinks;
+      dataset = Dataset::ReadJson(request.paths, options);
       break;
-    case DataFormat::kText:
-      dataset = Dataset::ReadText(request.paths);
+    }
+    case DataFormat::kText: {
+      ReadTextOptions options;
+      options.follow_symlinks = request.follow_symlinks;
+      dataset = Dataset::ReadText(request.paths, options);
       break;
+    }
   }
   ARROW_RETURN_NOT_OK(dataset.status());
   return InputDataset{std::move(dataset).ValueUnsafe(), format, std::move(listing)};

@@ -24,6 +24,8 @@ struct InputRequest {
   std::optional<DataFormat> format;
   /// CSV delimiter. Unset: a tab for .tsv files, else a comma.
   std::optional<char> delimiter;
+  /// --follow-symlinks: follow links that leave the directories read.
+  bool follow_symlinks = false;
 };
 
 /// An opened input and what was learnt while opening it.
@@ -34,7 +36,7 @@ struct InputDataset {
   io::ListedFiles listing;
 };
 
-/// Declares the --format and --delimiter options that describe an input.
+/// Declares the --format, --delimiter and --follow-symlinks options that describe an input.
 /// `format_option` is "format" for commands with one input and "from" for convert.
 void AddInputOptions(ArgumentParser& parser, const std::string& format_option);
 

@@ -21,7 +21,9 @@ class LocalCommitLock : public CommitLock {
 
   arrow::Status Acquire() override {
     if (fd_ >= 0) return arrow::Status::OK();
-    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // O_NOFOLLOW: a link planted under the lock's name must not make us create or lock
+    // a file outside the target.
+    fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd_ < 0) {
       return arrow::Status::IOError("cannot open the commit lock '", path_,
                                     "': ", std::strerror(errno));

@@ -1,7 +1,11 @@
 #include "io/commit_protocol.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 
 #include "io/filesystems.h"
@@ -59,6 +63,52 @@ std::string JoinNames(const std::vector<std::string>& names) {
   std::string out = "[";
   for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
   return out + "]";
+}
+
+/// `path` relative to `dir` (which it is below), '/'-separated.
+std::string RelativeBelow(const std::string& path, const std::string& dir) {
+  const size_t prefix = dir.size() + (dir.back() == '/' ? 0 : 1);
+  return path.size() > prefix ? path.substr(prefix) : std::string();
+}
+
+/// Whether `relative` is inside one of `scopes` ("" stands for everything).
+bool InScopes(const std::string& relative, const std::vector<std::string>& scopes) {
+  for (const auto& scope : scopes) {
+    if (scope.empty() || relative.rfind(scope + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
+/// Content Sluice did not write: links (never part of a table), special files, and files
+/// that neither a manifest lists nor carry a Sluice data file name.
+bool IsForeign(const TreeEntry& entry, const std::string& relative,
+               const std::set<std::string>& committed) {
+  if (entry.symlink || entry.info.type() != arrow::fs::FileType::File) return true;
+  if (committed.count(relative) > 0) return false;
+  return !SluiceDataFileWriteId(BaseName(relative)).has_value();
+}
+
+std::string DescribeForeign(const TreeEntry& entry, const std::string& relative) {
+  if (entry.symlink) return relative + " (symbolic link)";
+  if (entry.info.type() != arrow::fs::FileType::File) return relative + " (not a regular file)";
+  return relative;
+}
+
+/// "a, b, c, d, e and 3 more".
+std::string ListFirstFew(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 5;
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
+  return out;
+}
+
+std::set<std::string> CommittedPaths(const std::optional<TableManifest>& manifest) {
+  std::set<std::string> paths;
+  if (manifest) {
+    for (const auto& file : manifest->files) paths.insert(file.path);
+  }
+  return paths;
 }
 
 }  // namespace
@@ -164,8 +214,30 @@ arrow::Result<std::vector<std::string>> CommitProtocol::Commit(
 
 arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<StagedOutput>& files) {
   arrow::fs::FileSystem* fs = filesystem_.get();
-  bool adopted = false;
-  ARROW_ASSIGN_OR_RAISE(TableManifest before, ReadOrAdoptManifest(&adopted));
+  ARROW_RETURN_NOT_OK(RefuseLinkedPublishDirs(files));
+  const std::vector<std::string> scopes = ReplacedScopes(files);
+  ARROW_ASSIGN_OR_RAISE(std::optional<TableManifest> existing, ReadManifest(fs, target_dir_));
+  const bool adopted = !existing.has_value();
+  // Adoption needs all of the target, an overwrite what it replaces.
+  std::vector<TreeEntry> listing;
+  if (adopted) {
+    ARROW_ASSIGN_OR_RAISE(listing, ListTreeWithoutFollowing(fs, target_dir_));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(listing, ListScopes(scopes));
+  }
+  for (const auto& entry : listing) {
+    if (InScopes(RelativeBelow(entry.info.path(), target_dir_), scopes)) {
+      replaced_scope_entries_.push_back(entry);
+    }
+  }
+  // Before adoption: once adopted, foreign files would look committed.
+  ARROW_RETURN_NOT_OK(RefuseForeignContent(existing, replaced_scope_entries_));
+  TableManifest before;
+  if (adopted) {
+    ARROW_ASSIGN_OR_RAISE(before, AdoptManifest(listing, scopes));
+  } else {
+    before = std::move(*existing);
+  }
   if (options_.mode == WriteMode::kError && !before.files.empty()) {
     // Another writer may have filled the target while the pipeline ran.
     return NonEmptyTargetError(target_as_given_);
@@ -219,7 +291,7 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
     }
   }
 
-  arrow::Status deleted = DeleteReplacedFiles(before, after, files);
+  arrow::Status deleted = DeleteReplacedFiles(before, after);
   if (!deleted.ok()) {
     // Readers honouring the manifest do not see them; a marker makes the next commit scan
     // for them.
@@ -232,8 +304,7 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
 }
 
 arrow::Status CommitProtocol::DeleteReplacedFiles(const TableManifest& before,
-                                                  const TableManifest& after,
-                                                  const std::vector<StagedOutput>& files) {
+                                                  const TableManifest& after) {
   arrow::fs::FileSystem* fs = filesystem_.get();
   std::set<std::string> kept;
   for (const auto& file : after.files) kept.insert(JoinPath(target_dir_, file.path));
@@ -242,71 +313,128 @@ arrow::Status CommitProtocol::DeleteReplacedFiles(const TableManifest& before,
     const std::string path = JoinPath(target_dir_, file.path);
     if (kept.count(path) == 0) replaced.insert(path);
   }
-  // Overwriting replaces everything visible in its scope, files the manifest never
-  // listed (put there by hand or by other tools) included, as a directory overwrite does
-  // in Spark.
-  std::vector<std::string> scopes;
-  if (options_.mode == WriteMode::kOverwrite ||
-      (options_.mode == WriteMode::kOverwritePartitions && options_.partition_cols.empty())) {
-    scopes.push_back(target_dir_);
-  } else if (options_.mode == WriteMode::kOverwritePartitions) {
-    std::set<std::string> dirs;
-    for (const auto& file : files) dirs.insert(JoinPath(target_dir_, ParentOf(file.relative_path)));
-    scopes.assign(dirs.begin(), dirs.end());
-  }
-  std::vector<std::vector<arrow::fs::FileInfo>> listed(scopes.size());
-  ARROW_RETURN_NOT_OK(
-      ForEachInParallel(static_cast<int64_t>(scopes.size()), IsLocalFileSystem(*fs) ? 1 : 16,
-                        [&](int64_t i) -> arrow::Status {
-                          arrow::fs::FileSelector selector;
-                          selector.base_dir = scopes[i];
-                          selector.recursive = true;
-                          selector.allow_not_found = true;
-                          ARROW_ASSIGN_OR_RAISE(listed[i], fs->GetFileInfo(selector));
-                          return arrow::Status::OK();
-                        }));
-  const size_t prefix = target_dir_.size() + 1;
-  for (const auto& entries : listed) {
-    for (const auto& entry : entries) {
-      if (entry.type() != arrow::fs::FileType::File || entry.path().size() <= prefix) continue;
-      if (HasHiddenSegment(entry.path().substr(prefix))) continue;
-      if (kept.count(entry.path()) == 0) replaced.insert(entry.path());
-    }
+  // Overwriting replaces everything visible in its scope that Sluice wrote (orphans of
+  // failed writes included), and with replace_foreign_files also what it did not write,
+  // as a directory overwrite does in Spark. What appeared after the check stays.
+  const std::set<std::string> committed = CommittedPaths(before);
+  for (const auto& entry : replaced_scope_entries_) {
+    const std::string relative = RelativeBelow(entry.info.path(), target_dir_);
+    if (kept.count(entry.info.path()) > 0) continue;
+    if (!options_.replace_foreign_files && IsForeign(entry, relative, committed)) continue;
+    replaced.insert(entry.info.path());
   }
   std::set<std::string> parents;
   for (const auto& path : replaced) parents.insert(ParentOf(path));
-  arrow::Status deleted =
-      DeleteFilesInParallel(fs, std::vector<std::string>(replaced.begin(), replaced.end()));
+  arrow::Status deleted = DeleteFilesInParallel(
+      fs, target_dir_, std::vector<std::string>(replaced.begin(), replaced.end()));
   for (const auto& parent : parents) RemoveEmptyDirsUpTo(fs, parent, target_dir_);
   return deleted;
 }
 
-arrow::Result<TableManifest> CommitProtocol::ReadOrAdoptManifest(bool* adopted) {
+arrow::Result<std::vector<TreeEntry>> CommitProtocol::ListScopes(
+    const std::vector<std::string>& scopes) const {
   arrow::fs::FileSystem* fs = filesystem_.get();
-  ARROW_ASSIGN_OR_RAISE(auto existing, ReadManifest(fs, target_dir_));
-  *adopted = !existing.has_value();
-  if (existing) return std::move(*existing);
+  std::vector<std::vector<TreeEntry>> listed(scopes.size());
+  ARROW_RETURN_NOT_OK(
+      ForEachInParallel(static_cast<int64_t>(scopes.size()), IsLocalFileSystem(*fs) ? 1 : 16,
+                        [&](int64_t i) -> arrow::Status {
+                          ARROW_ASSIGN_OR_RAISE(
+                              listed[i],
+                              ListTreeWithoutFollowing(fs, JoinPath(target_dir_, scopes[i])));
+                          return arrow::Status::OK();
+                        }));
+  std::vector<TreeEntry> all;
+  for (auto& entries : listed) {
+    all.insert(all.end(), std::make_move_iterator(entries.begin()),
+               std::make_move_iterator(entries.end()));
+  }
+  return all;
+}
 
+std::vector<std::string> CommitProtocol::ReplacedScopes(
+    const std::vector<StagedOutput>& files) const {
+  if (options_.mode == WriteMode::kOverwrite ||
+      (options_.mode == WriteMode::kOverwritePartitions && options_.partition_cols.empty())) {
+    return {""};
+  }
+  if (options_.mode != WriteMode::kOverwritePartitions) return {};
+  std::set<std::string> dirs;
+  for (const auto& file : files) dirs.insert(ParentOf(file.relative_path));
+  return std::vector<std::string>(dirs.begin(), dirs.end());
+}
+
+arrow::Status CommitProtocol::RefuseLinkedPublishDirs(
+    const std::vector<StagedOutput>& files) const {
+  if (!IsLocalFileSystem(*filesystem_)) return arrow::Status::OK();
+  std::set<std::string> checked;
+  for (const auto& file : files) {
+    const std::string dir = ParentOf(file.relative_path);
+    if (dir.empty() || !checked.insert(dir).second) continue;
+    ARROW_ASSIGN_OR_RAISE(std::string link,
+                          SymlinkedDirectoryOnPath(target_dir_, JoinPath(target_dir_, file.relative_path)));
+    if (!link.empty()) {
+      return arrow::Status::IOError("cannot write '", file.relative_path, "' in '",
+                                    target_as_given_, "': '", RelativeBelow(link, target_dir_),
+                                    "' is a symbolic link, and Sluice never writes through a link "
+                                    "below its target; remove the link or write elsewhere");
+    }
+  }
+  return arrow::Status::OK();
+}
+
+arrow::Status CommitProtocol::RefuseForeignContent(
+    const std::optional<TableManifest>& committed, const std::vector<TreeEntry>& replaced) const {
+  if (options_.replace_foreign_files) return arrow::Status::OK();
+  const std::set<std::string> committed_paths = CommittedPaths(committed);
+  std::vector<std::string> foreign;
+  for (const auto& entry : replaced) {
+    const std::string relative = RelativeBelow(entry.info.path(), target_dir_);
+    if (IsForeign(entry, relative, committed_paths)) foreign.push_back(DescribeForeign(entry, relative));
+  }
+  if (foreign.empty()) return arrow::Status::OK();
+  std::sort(foreign.begin(), foreign.end());
+  return arrow::Status::IOError(
+      "mode='", WriteModeName(options_.mode), "' would delete ", foreign.size(),
+      foreign.size() == 1 ? " entry" : " entries", " of '", target_as_given_,
+      "' that Sluice did not write (in no Sluice manifest, not named like its data files): ",
+      ListFirstFew(foreign),
+      "; move them away, or pass replace_foreign_files=True (CLI: --replace-foreign-files) to "
+      "delete them (a symbolic link is removed, never what it points to)");
+}
+
+arrow::Result<TableManifest> CommitProtocol::AdoptManifest(const std::vector<TreeEntry>& listing,
+                                                           const std::vector<std::string>& scopes) {
   // The files are there already; the manifest only has to say so before new ones appear.
   TableManifest adopted_manifest;
   adopted_manifest.write_id = write_id_;
   adopted_manifest.operation = "adopt";
   adopted_manifest.committed_at_ms = NowMillis();
-  arrow::fs::FileSelector selector;
-  selector.base_dir = target_dir_;
-  selector.recursive = true;
-  selector.allow_not_found = true;
-  ARROW_ASSIGN_OR_RAISE(auto entries, fs->GetFileInfo(selector));
-  const size_t prefix = target_dir_.size() + (target_dir_.back() == '/' ? 0 : 1);
-  for (const auto& entry : entries) {
-    if (entry.type() != arrow::fs::FileType::File || entry.path().size() <= prefix) continue;
-    std::string relative = entry.path().substr(prefix);
-    if (HasHiddenSegment(relative)) continue;
-    adopted_manifest.files.push_back({std::move(relative), -1, entry.size()});
+  std::vector<std::string> links;
+  for (const auto& entry : listing) {
+    std::string relative = RelativeBelow(entry.info.path(), target_dir_);
+    if (relative.empty()) continue;
+    if (entry.symlink) {
+      // A manifest never lists a path through a link, so what a link leads to would
+      // silently drop out of the table; unless this write removes the link, refuse.
+      if (!(options_.replace_foreign_files && InScopes(relative, scopes))) {
+        links.push_back(std::move(relative));
+      }
+      continue;
+    }
+    if (entry.info.type() != arrow::fs::FileType::File) continue;
+    adopted_manifest.files.push_back({std::move(relative), -1, entry.info.size()});
+  }
+  if (!links.empty()) {
+    std::sort(links.begin(), links.end());
+    return arrow::Status::IOError(
+        "'", target_as_given_, "' has no Sluice manifest and holds symbolic links (",
+        ListFirstFew(links),
+        "); a manifest cannot list what they lead to, so it would drop out of the table: "
+        "remove the links, or write elsewhere");
   }
   std::sort(adopted_manifest.files.begin(), adopted_manifest.files.end(),
             [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
-  ARROW_RETURN_NOT_OK(WriteManifest(fs, target_dir_, adopted_manifest));
+  ARROW_RETURN_NOT_OK(WriteManifest(filesystem_.get(), target_dir_, adopted_manifest));
   adopted_empty_manifest_ = adopted_manifest.files.empty();
   return adopted_manifest;
 }
@@ -373,7 +501,7 @@ arrow::Status CommitProtocol::PublishAll(const std::vector<StagedOutput>& files)
 
 void CommitProtocol::UnpublishAll() {
   arrow::fs::FileSystem* fs = filesystem_.get();
-  ARROW_UNUSED(DeleteFilesInParallel(fs, published_));
+  ARROW_UNUSED(DeleteFilesInParallel(fs, target_dir_, published_));
   published_.clear();
   for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it) {
     ARROW_UNUSED(RemoveDirIfEmpty(fs, *it));
@@ -398,11 +526,19 @@ arrow::Status CommitProtocol::EnsureTargetSubdir(const std::string& relative_dir
     const std::string prefix = relative_dir.substr(0, end);
     if (existing_dirs_.count(prefix)) continue;
     const std::string full = JoinPath(target_dir_, prefix);
-    ARROW_ASSIGN_OR_RAISE(auto info, filesystem_->GetFileInfo(full));
-    if (info.type() == arrow::fs::FileType::NotFound) {
+    // lstat: a link to a directory is not a directory to write into.
+    struct stat st;
+    if (lstat(full.c_str(), &st) != 0) {
+      if (errno != ENOENT) {
+        return arrow::Status::IOError("cannot read '", full, "': ", std::strerror(errno));
+      }
       ARROW_RETURN_NOT_OK(filesystem_->CreateDir(full, /*recursive=*/false));
       created_dirs_.push_back(full);
-    } else if (info.type() != arrow::fs::FileType::Directory) {
+    } else if (S_ISLNK(st.st_mode)) {
+      return arrow::Status::IOError("cannot write into '", prefix, "' in '", target_as_given_,
+                                    "': it is a symbolic link, and Sluice never writes through a "
+                                    "link below its target; remove the link or write elsewhere");
+    } else if (!S_ISDIR(st.st_mode)) {
       return arrow::Status::IOError("cannot create directory '", prefix, "' in '", target_as_given_,
                                     "': a file with that name exists");
     }

@@ -9,9 +9,11 @@
 // staging directory is touched until the whole pipeline has succeeded; then Commit(),
 // holding the target's commit lock (commit_lock.h; a catalog lock for tables):
 //
-//   1. Reads the manifest. A directory without one (new, or written by other tools) first
-//      gets one listing the data files it has, so that step 4 can never show a listing
-//      reader a mix.
+//   1. Reads the manifest. An overwrite refuses to replace what Sluice did not write
+//      (files neither in the manifest nor Sluice-named, symbolic links) unless
+//      replace_foreign_files. A directory without a manifest (new, or written by other
+//      tools) then gets one listing the data files it has, so that step 4 can never show
+//      a listing reader a mix.
 //   2. Mode error: refuses a target whose manifest lists files.
 //   3. Removes what abandoned writes left (table_vacuum.h).
 //   4. Moves every staged file to its final path (rename locally; copy + delete on S3,
@@ -22,6 +24,11 @@
 //      partitions plus the new ones. This single replace is the commit point.
 //   6. Runs the caller's hook (the catalog registers the partitions), deletes the files
 //      the new manifest dropped, and removes the staging directory.
+//
+// Symbolic links below the target are never followed: no listing enters them, nothing is
+// deleted or published through them (publishing into a linked directory is refused), and
+// replace_foreign_files removes a link itself, never what it points to. The target path
+// itself may be a link.
 //
 // A failure before step 5 deletes what step 4 published and the staging directory; the
 // target is as it was. A process killed at any point leaves the manifest either old or
@@ -40,6 +47,7 @@
 #include <vector>
 
 #include "io/commit_lock.h"
+#include "io/local_tree_walk.h"
 #include "io/table_manifest.h"
 #include "sluice/options.h"
 
@@ -76,6 +84,9 @@ struct CommitOptions {
   CommittedHook on_committed;
   /// Staging directories of other hosts' writes older than this are abandoned.
   int64_t retention_seconds = 24 * 3600;
+  /// Overwrites may delete files Sluice did not write and unlink symbolic links in what
+  /// they replace; without it they refuse such a target (WriteOptions::replace_foreign_files).
+  bool replace_foreign_files = false;
 };
 
 /// One write's staging directory and the steps that publish or discard it. See the
@@ -116,16 +127,29 @@ class CommitProtocol {
   CommitProtocol() = default;
 
   arrow::Result<TableManifest> CommitLocked(const std::vector<StagedOutput>& files);
-  arrow::Result<TableManifest> ReadOrAdoptManifest(bool* adopted);
+  /// Refuses to publish into a directory below the target that is a symbolic link.
+  arrow::Status RefuseLinkedPublishDirs(const std::vector<StagedOutput>& files) const;
+  /// Directories (relative to the target, "" for all of it) whose content this write
+  /// replaces: none for error and append.
+  std::vector<std::string> ReplacedScopes(const std::vector<StagedOutput>& files) const;
+  /// The entries below `scopes`, links not followed.
+  arrow::Result<std::vector<TreeEntry>> ListScopes(const std::vector<std::string>& scopes) const;
+  /// Refuses an overwrite whose `replaced` entries hold what Sluice did not write, unless
+  /// replace_foreign_files. `committed` is the manifest (nullopt: none yet).
+  arrow::Status RefuseForeignContent(const std::optional<TableManifest>& committed,
+                                     const std::vector<TreeEntry>& replaced) const;
+  /// Step 1 for a directory without a manifest: writes one listing its regular files.
+  arrow::Result<TableManifest> AdoptManifest(const std::vector<TreeEntry>& listing,
+                                             const std::vector<std::string>& scopes);
   arrow::Status PublishAll(const std::vector<StagedOutput>& files);
   /// Creates `relative_dir` and its missing ancestors below the target (local only).
   arrow::Status EnsureTargetSubdir(const std::string& relative_dir);
   TableManifest NextManifest(const TableManifest& before,
                              const std::vector<StagedOutput>& files) const;
   /// Step 6: deletes the files `after` dropped from `before`, and for overwrites every
-  /// other visible file in the replaced directories. Failures leave orphans.
-  arrow::Status DeleteReplacedFiles(const TableManifest& before, const TableManifest& after,
-                                    const std::vector<StagedOutput>& files);
+  /// other visible entry the replaced directories held when the commit began (foreign
+  /// ones and links only with replace_foreign_files). Failures leave orphans.
+  arrow::Status DeleteReplacedFiles(const TableManifest& before, const TableManifest& after);
   /// Deletes what PublishAll published (before the commit point).
   void UnpublishAll();
 
@@ -140,6 +164,7 @@ class CommitProtocol {
   std::vector<std::string> published_;     // final filesystem paths, for UnpublishAll
   std::vector<std::string> created_dirs_;  // by EnsureTargetSubdir, for UnpublishAll
   std::set<std::string> existing_dirs_;    // relative directories known to exist
+  std::vector<TreeEntry> replaced_scope_entries_;  // what an overwrite replaces, listed at step 1
   TableManifest committed_;
   bool adopted_empty_manifest_ = false;  // step 1 wrote a manifest listing no files
   bool manifest_written_ = false;        // step 5 done: the write is committed

@@ -227,7 +227,7 @@ class CsvSource : public plan::SourceSpec {
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeCsvSource(
     const std::vector<std::string>& paths, const ReadCsvOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
   ARROW_ASSIGN_OR_RAISE(CsvFormat format, FormatFromOptions(options));
 
   // The first block of the first file with rows decides the types of the columns not

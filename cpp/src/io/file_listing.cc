@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <fnmatch.h>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "io/filesystems.h"
+#include "io/local_tree_walk.h"
 #include "io/parallel_requests.h"
 #include "io/storage_paths.h"
 #include "io/table_manifest.h"
@@ -62,30 +64,47 @@ bool MatchSegment(const std::string& pattern, const std::string& name) {
 }
 
 /// Matches path segments against glob segments, where "**" stands for any number of
-/// (non-hidden) segments.
+/// (non-hidden) segments. With `prefix`, also true when the path could be completed to
+/// a match (what is below it may match).
 bool MatchSegments(const std::vector<std::string>& pattern, size_t p,
-                   const std::vector<std::string>& path, size_t s) {
+                   const std::vector<std::string>& path, size_t s, bool prefix = false) {
   if (p == pattern.size()) return s == path.size();
+  if (prefix && s == path.size()) return true;
   if (pattern[p] == "**") {
     for (size_t k = s; k <= path.size(); ++k) {
-      if (MatchSegments(pattern, p + 1, path, k)) return true;
+      if (MatchSegments(pattern, p + 1, path, k, prefix)) return true;
       if (k < path.size() && IsHiddenName(path[k])) break;
     }
     return false;
   }
   if (s == path.size() || !MatchSegment(pattern[p], path[s])) return false;
-  return MatchSegments(pattern, p + 1, path, s + 1);
+  return MatchSegments(pattern, p + 1, path, s + 1, prefix);
 }
 
-/// Everything below `dir`. On object stores, where each listing request is a round trip
-/// returning at most 1,000 keys, the top level is listed first and its subdirectories
-/// (partitions) are then listed concurrently; hidden subdirectories are not listed.
+/// A link out of the directory being read, which is not followed unless asked for.
+arrow::Status EscapingLinkError(const TreeEntry& link, const std::string& root) {
+  return arrow::Status::IOError("'", link.info.path(), "' is a symbolic link to '",
+                                link.link_target, "', outside '", root,
+                                "'; links leaving the directory read are not followed unless "
+                                "follow_symlinks=True (CLI: --follow-symlinks)");
+}
+
+TreeWalkOptions ReaderWalkOptions(const ListOptions& options, const std::string& root) {
+  TreeWalkOptions walk;
+  walk.symlinks =
+      options.follow_symlinks ? SymlinkPolicy::kFollowAll : SymlinkPolicy::kFollowInsideRoot;
+  walk.containment_root = root;
+  return walk;
+}
+
+/// Everything below `dir` on an object store (local trees are walked by WalkLocalTree).
+/// Each listing request is a round trip returning at most 1,000 keys, so the top level is
+/// listed first and its subdirectories (partitions) are then listed concurrently; hidden
+/// subdirectories are not listed.
 arrow::Result<std::vector<FileInfo>> ListRecursively(FileSystem& fs, const std::string& dir) {
   arrow::fs::FileSelector selector;
   selector.base_dir = dir;
-  selector.recursive = IsLocalFileSystem(fs);
   ARROW_ASSIGN_OR_RAISE(auto entries, fs.GetFileInfo(selector));
-  if (selector.recursive) return entries;
   std::vector<FileInfo> subdirs;
   for (const auto& entry : entries) {
     if (entry.type() == FileType::Directory && !IsHiddenName(entry.base_name())) {
@@ -108,18 +127,25 @@ arrow::Result<std::vector<FileInfo>> ListRecursively(FileSystem& fs, const std::
   return entries;
 }
 
-/// Collects files as they are found; the first base directory recorded for a path wins.
+/// Collects files as they are found; the first base directory recorded for a path wins,
+/// and a local file found again under another path (through a link) is taken once.
 class FileCollector {
  public:
-  void Add(FileInfo info, const std::string& base_dir) {
+  explicit FileCollector(ListOptions options) : options_(options) {}
+
+  const ListOptions& options() const { return options_; }
+
+  void Add(FileInfo info, const std::string& base_dir, const std::string& real_path = "") {
+    if (!real_path.empty() && !real_paths_.insert(real_path).second) return;
     std::string path = info.path();
     files_.emplace(std::move(path), ListedFile{std::move(info), base_dir});
   }
 
   /// Adds the data files below `dir`: the files its manifest lists when it has one,
-  /// else every non-hidden file. Returns how many there were.
+  /// else every non-hidden file. Links are followed locally only when they stay inside
+  /// `root` (or follow_symlinks). Returns how many there were.
   arrow::Result<int64_t> AddDirectory(FileSystem& fs, const std::string& dir,
-                                      const std::string& base_dir) {
+                                      const std::string& base_dir, const std::string& root) {
     ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(&fs, dir));
     if (manifest) {
       for (const auto& file : manifest->files) {
@@ -128,6 +154,17 @@ class FileCollector {
         Add(std::move(info), base_dir);
       }
       return static_cast<int64_t>(manifest->files.size());
+    }
+    if (IsLocalFileSystem(fs)) {
+      ARROW_ASSIGN_OR_RAISE(auto entries, WalkLocalTree(dir, ReaderWalkOptions(options_, root)));
+      int64_t added = 0;
+      for (auto& entry : entries) {
+        if (entry.escapes_root) return EscapingLinkError(entry, root);
+        if (entry.info.type() != FileType::File) continue;
+        Add(std::move(entry.info), base_dir, entry.real_path);
+        ++added;
+      }
+      return added;
     }
     ARROW_ASSIGN_OR_RAISE(auto entries, ListRecursively(fs, dir));
     int64_t added = 0;
@@ -148,7 +185,9 @@ class FileCollector {
   }
 
  private:
+  ListOptions options_;
   std::map<std::string, ListedFile> files_;
+  std::set<std::string> real_paths_;
 };
 
 /// Resolves the filesystem of one path and checks it is the one of the earlier paths.
@@ -176,7 +215,8 @@ arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& p
       collector->Add(std::move(info), /*base_dir=*/"");
       return arrow::Status::OK();
     case FileType::Directory: {
-      ARROW_ASSIGN_OR_RAISE(int64_t added, collector->AddDirectory(**filesystem, fs_path, fs_path));
+      ARROW_ASSIGN_OR_RAISE(int64_t added,
+                            collector->AddDirectory(**filesystem, fs_path, fs_path, fs_path));
       if (added == 0) {
         ARROW_ASSIGN_OR_RAISE(auto manifest, ReadManifest(filesystem->get(), fs_path));
         if (manifest) {
@@ -226,25 +266,42 @@ arrow::Status ExpandGlob(const std::string& user_path, const std::string& path, 
 
   bool any_double_star = false;
   for (const auto& segment : pattern) any_double_star |= segment == "**";
-  arrow::fs::FileSelector selector;
-  selector.base_dir = fs_dir;
-  selector.recursive = any_double_star || pattern.size() > 1;
-  if (!any_double_star) selector.max_recursion = static_cast<int32_t>(pattern.size()) - 1;
-  ARROW_ASSIGN_OR_RAISE(auto entries, (*filesystem)->GetFileInfo(selector));
+  const int32_t max_depth = any_double_star ? -1 : static_cast<int32_t>(pattern.size()) - 1;
+  std::vector<TreeEntry> entries;
+  if (IsLocalFileSystem(**filesystem)) {
+    TreeWalkOptions walk = ReaderWalkOptions(collector->options(), fs_dir);
+    walk.skip_hidden = false;  // a pattern segment may name hidden entries
+    walk.max_depth = max_depth;
+    walk.include_directories = true;
+    ARROW_ASSIGN_OR_RAISE(entries, WalkLocalTree(fs_dir, walk));
+  } else {
+    arrow::fs::FileSelector selector;
+    selector.base_dir = fs_dir;
+    selector.recursive = max_depth != 0;
+    if (max_depth > 0) selector.max_recursion = max_depth;
+    ARROW_ASSIGN_OR_RAISE(auto listed, (*filesystem)->GetFileInfo(selector));
+    for (auto& info : listed) entries.push_back(TreeEntry::Of(std::move(info)));
+  }
 
   // A trailing "**" already matched every file below a matching directory.
   const bool expand_directories = pattern.back() != "**";
   bool matched = false;
   for (auto& entry : entries) {
-    if (!MatchSegments(pattern, 0, SplitSegments(RelativeTo(entry.path(), fs_dir)), 0)) {
+    const std::vector<std::string> segments = SplitSegments(RelativeTo(entry.info.path(), fs_dir));
+    if (entry.escapes_root) {
+      // Only an error where the pattern would have read through it.
+      if (MatchSegments(pattern, 0, segments, 0, /*prefix=*/true)) {
+        return EscapingLinkError(entry, fs_dir);
+      }
       continue;
     }
-    if (entry.type() == FileType::File) {
-      collector->Add(std::move(entry), fs_dir);
+    if (!MatchSegments(pattern, 0, segments, 0)) continue;
+    if (entry.info.type() == FileType::File) {
+      collector->Add(std::move(entry.info), fs_dir, entry.real_path);
       matched = true;
-    } else if (entry.type() == FileType::Directory && expand_directories) {
-      ARROW_ASSIGN_OR_RAISE(int64_t added,
-                            collector->AddDirectory(**filesystem, entry.path(), fs_dir));
+    } else if (entry.info.type() == FileType::Directory && expand_directories) {
+      ARROW_ASSIGN_OR_RAISE(int64_t added, collector->AddDirectory(**filesystem, entry.info.path(),
+                                                                   fs_dir, fs_dir));
       matched |= added > 0;
     }
   }
@@ -254,10 +311,11 @@ arrow::Status ExpandGlob(const std::string& user_path, const std::string& path, 
 
 }  // namespace
 
-arrow::Result<ListedFiles> ListFiles(const std::vector<std::string>& paths) {
+arrow::Result<ListedFiles> ListFiles(const std::vector<std::string>& paths,
+                                     const ListOptions& options) {
   if (paths.empty()) return arrow::Status::Invalid("No paths given");
   ListedFiles listed;
-  FileCollector collector;
+  FileCollector collector(options);
   for (const auto& user_path : paths) {
     if (user_path.empty()) return arrow::Status::Invalid("Empty path");
     const std::string path = NormalizeUserPath(user_path);

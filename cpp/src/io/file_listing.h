@@ -38,6 +38,15 @@ struct ListedFiles {
   std::vector<ListedFile> files;
 };
 
+/// How ListFiles treats symbolic links in local directories.
+struct ListOptions {
+  /// Follow links whose target is outside the directory being read (the directory
+  /// argument, or the fixed part of a glob). Without it such a link is an error naming
+  /// it. Links inside that directory are always followed; cycles (`a -> .`) are entered
+  /// once, and a file reached under several paths is listed once, under its own path.
+  bool follow_symlinks = false;
+};
+
 /// Expands `paths` into data files. Each path may be
 ///  - a file: taken as is, whatever its name;
 ///  - a directory: every file below it, recursively, except entries whose name starts
@@ -51,10 +60,15 @@ struct ListedFiles {
 /// Relative local paths are resolved against the working directory. All paths must be
 /// on the same filesystem.
 ///
+/// Local directories are walked with lstat (local_tree_walk.h), following links as
+/// ListOptions says; a path named explicitly may itself be a link.
+///
 /// Errors: IOError("No such file or directory: <path>") for a missing path,
-/// IOError("No files match <glob>") for a glob that matches nothing, and
-/// IOError("No data files in <dir> ...") for a directory holding only hidden entries.
-arrow::Result<ListedFiles> ListFiles(const std::vector<std::string>& paths);
+/// IOError("No files match <glob>") for a glob that matches nothing,
+/// IOError("No data files in <dir> ...") for a directory holding only hidden entries, and
+/// IOError("'<link>' is a symbolic link to '<target>', outside '<dir>' ...").
+arrow::Result<ListedFiles> ListFiles(const std::vector<std::string>& paths,
+                                     const ListOptions& options = {});
 
 /// `status` with the file's path in front of its message, unless the message already
 /// starts with it. Every error a reader reports about a file goes through this, so the

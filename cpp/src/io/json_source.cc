@@ -175,7 +175,7 @@ class JsonSource : public plan::SourceSpec {
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeJsonSource(
     const std::vector<std::string>& paths, const ReadJsonOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
   arrow::json::ParseOptions parse_options = arrow::json::ParseOptions::Defaults();
   std::shared_ptr<arrow::Schema> file_schema = options.schema;
   std::string inference_hint;

@@ -743,7 +743,7 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> PartitioningFor(
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
     const std::vector<std::string>& paths, const ReadParquetOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
   return MakeParquetSourceFromListing(std::move(listed), options, nullptr);
 }
 

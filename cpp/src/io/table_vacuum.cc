@@ -1,10 +1,16 @@
 #include "io/table_vacuum.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <set>
 
 #include "io/commit_lock.h"
 #include "io/filesystems.h"
+#include "io/local_tree_walk.h"
 #include "io/parallel_requests.h"
 #include "io/storage_paths.h"
 #include "io/write_owner.h"
@@ -37,6 +43,58 @@ bool AllDigits(const std::string& text) {
   return true;
 }
 
+/// The entries directly in `dir`, hidden ones included, links reported as links (never
+/// followed); empty when `dir` does not exist.
+arrow::Result<std::vector<TreeEntry>> ListTopLevel(arrow::fs::FileSystem* filesystem,
+                                                   const std::string& dir) {
+  std::vector<TreeEntry> entries;
+  if (IsLocalFileSystem(*filesystem)) {
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0 && errno == ENOENT) return entries;
+    TreeWalkOptions options;
+    options.skip_hidden = false;
+    options.max_depth = 0;
+    options.include_directories = true;
+    return WalkLocalTree(dir, options);
+  }
+  arrow::fs::FileSelector selector;
+  selector.base_dir = dir;
+  selector.allow_not_found = true;
+  ARROW_ASSIGN_OR_RAISE(auto listed, filesystem->GetFileInfo(selector));
+  for (auto& info : listed) entries.push_back(TreeEntry::Of(std::move(info)));
+  return entries;
+}
+
+/// Deletes one file below `root`, never through a link: a path whose directories
+/// below `root` include a symbolic link is refused, and a path that is itself a link
+/// loses the link, not what it points to.
+arrow::Status DeleteFileBelow(arrow::fs::FileSystem* filesystem, const std::string& root,
+                              const std::string& path) {
+  const size_t prefix = root.size() + (root.back() == '/' ? 0 : 1);
+  if (path.size() <= prefix || path.compare(0, root.size(), root) != 0 ||
+      (root.back() != '/' && path[root.size()] != '/')) {
+    return arrow::Status::Invalid("not deleting '", path, "': it is not below '", root, "'");
+  }
+  if (!IsLocalFileSystem(*filesystem)) return filesystem->DeleteFile(path);
+  ARROW_ASSIGN_OR_RAISE(std::string link, SymlinkedDirectoryOnPath(root, path));
+  if (!link.empty()) {
+    return arrow::Status::IOError("not deleting '", path, "': it is reached through the symbolic "
+                                  "link '", link, "', which leads out of '", root, "'");
+  }
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return arrow::Status::OK();
+    return arrow::Status::IOError("cannot delete '", path, "': ", std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return arrow::Status::IOError("not deleting '", path, "': it is a directory");
+  }
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return arrow::Status::IOError("cannot delete '", path, "': ", std::strerror(errno));
+  }
+  return arrow::Status::OK();
+}
+
 }  // namespace
 
 std::optional<std::string> SluiceDataFileWriteId(const std::string& name) {
@@ -55,11 +113,11 @@ std::optional<std::string> SluiceDataFileWriteId(const std::string& name) {
   return write_id;
 }
 
-arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
+arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem, const std::string& root,
                                     const std::vector<std::string>& paths) {
   const int in_flight = IsLocalFileSystem(*filesystem) ? 1 : 16;
   return ForEachInParallel(static_cast<int64_t>(paths.size()), in_flight, [&](int64_t i) {
-    arrow::Status status = filesystem->DeleteFile(paths[i]);
+    arrow::Status status = DeleteFileBelow(filesystem, root, paths[i]);
     // Already gone is what we wanted.
     if (!status.ok()) {
       auto info = filesystem->GetFileInfo(paths[i]);
@@ -70,6 +128,11 @@ arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
 }
 
 arrow::Result<bool> RemoveDirIfEmpty(arrow::fs::FileSystem* filesystem, const std::string& dir) {
+  if (IsLocalFileSystem(*filesystem)) {
+    // A link to a directory is not one of ours to remove (nor is what it points to).
+    struct stat st;
+    if (lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return false;
+  }
   arrow::fs::FileSelector selector;
   selector.base_dir = dir;
   selector.allow_not_found = true;
@@ -94,27 +157,24 @@ void RemoveEmptyDirsUpTo(arrow::fs::FileSystem* filesystem, std::string dir,
 arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesystem,
                                                   const std::string& dir, bool scan_all_files,
                                                   int64_t retention_seconds) {
-  arrow::fs::FileSelector all;
-  all.base_dir = dir;
-  all.recursive = true;
-  all.allow_not_found = true;
   // The files are listed before the staging directories and the manifest is read last:
   // a file a live writer published is then either under a staging directory still seen
   // as live or already in the manifest, even without the commit lock (object stores).
   // The commit-time path below lists the staging directories again after the files.
-  std::vector<arrow::fs::FileInfo> files;
+  // Links are never followed: what they lead to is not this directory's to clean.
+  std::vector<TreeEntry> files;
   if (scan_all_files) {
-    ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
+    ARROW_ASSIGN_OR_RAISE(files, ListTreeWithoutFollowing(filesystem, dir));
   }
 
   VacuumReport report;
   std::set<std::string> live_writes;
   bool pending = false;
-  arrow::fs::FileSelector top;
-  top.base_dir = dir;
-  top.allow_not_found = true;
-  ARROW_ASSIGN_OR_RAISE(auto entries, filesystem->GetFileInfo(top));
-  for (const auto& entry : entries) {
+  ARROW_ASSIGN_OR_RAISE(auto entries, ListTopLevel(filesystem, dir));
+  for (const auto& top_entry : entries) {
+    // A link named like a staging directory is someone else's: left alone.
+    if (top_entry.symlink) continue;
+    const arrow::fs::FileInfo& entry = top_entry.info;
     const std::string name = entry.base_name();
     bool abandoned = false;
     if (auto owner = ParseStagingDirName(name)) {
@@ -138,12 +198,13 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
     // staging directory behind) or a commit could not delete what it replaced (it leaves
     // the pending marker).
     if (report.removed_staging_dirs.empty() && !pending) return report;
-    ARROW_ASSIGN_OR_RAISE(files, filesystem->GetFileInfo(all));
+    ARROW_ASSIGN_OR_RAISE(files, ListTreeWithoutFollowing(filesystem, dir));
     // Writes that began while the files were listed: their staging directories exist
     // before they publish anything, so listing them again after the files covers them.
-    ARROW_ASSIGN_OR_RAISE(auto again, filesystem->GetFileInfo(top));
+    ARROW_ASSIGN_OR_RAISE(auto again, ListTopLevel(filesystem, dir));
     for (const auto& entry : again) {
-      if (auto owner = ParseStagingDirName(entry.base_name())) {
+      if (entry.symlink) continue;
+      if (auto owner = ParseStagingDirName(entry.info.base_name())) {
         if (!IsAbandoned(*owner, retention_seconds)) live_writes.insert(owner->write_id);
       }
     }
@@ -156,8 +217,10 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
   std::vector<std::string> orphans;
   std::set<std::string> parents;
   const size_t prefix = dir.size() + (dir.empty() || dir.back() == '/' ? 0 : 1);
-  for (const auto& file : files) {
-    if (file.type() != arrow::fs::FileType::File || file.path().size() <= prefix) continue;
+  for (const auto& entry : files) {
+    const arrow::fs::FileInfo& file = entry.info;
+    if (entry.symlink || file.type() != arrow::fs::FileType::File) continue;
+    if (file.path().size() <= prefix) continue;
     const std::string relative = file.path().substr(prefix);
     if (HasHiddenSegment(relative) || committed.count(relative) > 0) continue;
     const std::optional<std::string> write_id = SluiceDataFileWriteId(BaseName(relative));
@@ -166,7 +229,7 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
     parents.insert(ParentOf(file.path()));
     report.removed_bytes += file.size() > 0 ? file.size() : 0;
   }
-  ARROW_RETURN_NOT_OK(DeleteFilesInParallel(filesystem, orphans));
+  ARROW_RETURN_NOT_OK(DeleteFilesInParallel(filesystem, dir, orphans));
   for (const auto& parent : parents) RemoveEmptyDirsUpTo(filesystem, parent, dir);
   report.removed_files = std::move(orphans);
   if (pending) ARROW_UNUSED(filesystem->DeleteFile(JoinPath(dir, kVacuumPendingName)));
@@ -174,6 +237,14 @@ arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesys
 }
 
 arrow::Status MarkVacuumPending(arrow::fs::FileSystem* filesystem, const std::string& dir) {
+  if (IsLocalFileSystem(*filesystem)) {
+    // Opening a link would write (truncate) what it points to.
+    struct stat st;
+    const std::string path = JoinPath(dir, kVacuumPendingName);
+    if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return arrow::Status::IOError("'", path, "' is a symbolic link; not writing through it");
+    }
+  }
   ARROW_ASSIGN_OR_RAISE(auto marker,
                         filesystem->OpenOutputStream(JoinPath(dir, kVacuumPendingName)));
   return marker->Close();

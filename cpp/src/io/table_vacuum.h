@@ -37,7 +37,7 @@ std::optional<std::string> SluiceDataFileWriteId(const std::string& name);
 /// Removes abandoned staging (and old `_sluice_trash_`) directories in `dir`, then, if
 /// there were any or `scan_all_files`, every Sluice data file that the manifest does not
 /// list and no live write owns. Files are never removed without a manifest (nothing tells
-/// orphans from data then).
+/// orphans from data then). Symbolic links below `dir` are never followed or removed.
 arrow::Result<VacuumReport> RemoveAbandonedWrites(arrow::fs::FileSystem* filesystem,
                                                   const std::string& dir, bool scan_all_files,
                                                   int64_t retention_seconds);
@@ -50,13 +50,16 @@ arrow::Status MarkVacuumPending(arrow::fs::FileSystem* filesystem, const std::st
 /// scan). `target` is a local path or URI.
 arrow::Result<VacuumReport> VacuumTarget(const std::string& target, int64_t retention_seconds);
 
-/// Deletes `paths` (filesystem paths) with up to 16 requests in flight on object stores.
-/// Returns the first error after trying every file.
-arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem,
+/// Deletes `paths` (filesystem paths below `root`) with up to 16 requests in flight on
+/// object stores. Never deletes through a link: a path outside `root` or reached through
+/// a symbolic link to a directory below `root` is refused, and a path that is a link
+/// loses the link itself. Returns the first error after trying every file.
+arrow::Status DeleteFilesInParallel(arrow::fs::FileSystem* filesystem, const std::string& root,
                                     const std::vector<std::string>& paths);
 
 /// Deletes `dir` if it is a directory with nothing in it; returns whether it was empty
-/// (or missing, as empty directories are on object stores).
+/// (or missing, as empty directories are on object stores). A link to a directory is
+/// never removed (false).
 arrow::Result<bool> RemoveDirIfEmpty(arrow::fs::FileSystem* filesystem, const std::string& dir);
 
 /// Removes `dir` and its ancestors below `stop_at` while they are empty.

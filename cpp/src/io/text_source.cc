@@ -246,7 +246,7 @@ class TextSource : public plan::SourceSpec {
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTextSource(
     const std::vector<std::string>& paths, const ReadTextOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
   return std::make_shared<const TextSource>(std::make_shared<const ListedFiles>(std::move(listed)),
                                             options);
 }

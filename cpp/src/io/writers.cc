@@ -383,6 +383,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
     CommitOptions commit_options;
     commit_options.mode = options.mode;
     commit_options.partition_cols = options.partition_cols;
+    commit_options.replace_foreign_files = options.replace_foreign_files;
     std::string target = path;
     WriteOptions effective = options;
     if (options.table) {
