@@ -37,10 +37,33 @@ std::string DescribeRecordPlace(int64_t line, const std::string& column) {
 BadRecordSink::BadRecordSink(BadLineAction action, std::string path, exec::ExecContext* ctx)
     : action_(action), path_(std::move(path)), ctx_(ctx) {}
 
+std::shared_ptr<BadRecordSink> BadRecordSink::RefusingEarliest(std::string path) {
+  auto sink = std::make_shared<BadRecordSink>(BadLineAction::kError, std::move(path), nullptr);
+  sink->refuse_earliest_ = true;
+  return sink;
+}
+
+arrow::Status BadRecordSink::earliest_refusal() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return earliest_;
+}
+
+int64_t BadRecordSink::earliest_refusal_line() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return earliest_line_;
+}
+
 arrow::Status BadRecordSink::Add(const BadRecord& record) {
   if (action_ == BadLineAction::kError) {
-    return arrow::Status::Invalid(DescribeRecordPlace(record.line, record.column), ": ",
-                                  record.reason);
+    auto error = arrow::Status::Invalid(DescribeRecordPlace(record.line, record.column), ": ",
+                                        record.reason);
+    if (!refuse_earliest_) return error;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (record.line < earliest_line_) {
+      earliest_line_ = record.line;
+      earliest_ = std::move(error);
+    }
+    return arrow::Status::OK();
   }
   if (ctx_ == nullptr) return arrow::Status::OK();
   std::lock_guard<std::mutex> lock(mutex_);

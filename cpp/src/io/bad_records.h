@@ -9,6 +9,7 @@
 #include <arrow/table.h>
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -47,10 +48,16 @@ class BadRecordSink {
  public:
   /// With a null `ctx` (while a schema is inferred) skipped records leave no trace.
   BadRecordSink(BadLineAction action, std::string path, exec::ExecContext* ctx);
+  /// kError that does not fail at once but keeps the error of the earliest line, for a
+  /// reader whose checks run ahead of its rows (to find the first bad record of a file).
+  static std::shared_ptr<BadRecordSink> RefusingEarliest(std::string path);
 
   BadLineAction action() const { return action_; }
   /// kError: the error naming the line (and column); otherwise counts or keeps it.
   arrow::Status Add(const BadRecord& record);
+  /// RefusingEarliest: the error of the earliest bad record so far (OK: none), its line.
+  arrow::Status earliest_refusal() const;
+  int64_t earliest_refusal_line() const;
   /// Hands what was counted or kept since the last call to the execution.
   arrow::Status Flush();
 
@@ -58,7 +65,10 @@ class BadRecordSink {
   const BadLineAction action_;
   const std::string path_;
   exec::ExecContext* const ctx_;
-  std::mutex mutex_;
+  bool refuse_earliest_ = false;
+  mutable std::mutex mutex_;
+  int64_t earliest_line_ = std::numeric_limits<int64_t>::max();
+  arrow::Status earliest_;
   int64_t skipped_ = 0;
   arrow::Int64Builder lines_;
   arrow::StringBuilder columns_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <map>
 
 #include "exec/exec_context.h"
@@ -98,7 +99,7 @@ bool SkipsOrCollectsBadRecords(const CsvFormat& format) {
 /// Arrow's message for a row longer than a block says neither where nor what to raise.
 arrow::Status ExplainBlockSizeError(const arrow::Status& status, const CsvFormat& format) {
   if (status.message().find("straddling") == std::string::npos) return status;
-  return arrow::Status::CapacityError("a row is longer than the block size (",
+  return arrow::Status::Invalid("a row is longer than the block size (",
                                       format.read.block_size, " bytes); raise block_size");
 }
 
@@ -147,10 +148,9 @@ bool NeedsConversion(const arrow::DataType& type) {
 
 /// How a numbered read goes: the screen prefixes each row with its physical line (read
 /// as kLineColumn), rows with the wrong number of fields go to `sink` through Arrow's
-/// invalid-row handler (whose error, when the sink fails, lands in `handler_error`), and
-/// columns that need a conversion are read as their text, to be converted row by row.
-CsvFormat NumberedFormat(const CsvFormat& format, const std::shared_ptr<BadRecordSink>& sink,
-                         const std::shared_ptr<arrow::Status>& handler_error) {
+/// invalid-row handler, and columns that need a conversion are read as their text, to be
+/// converted row by row.
+CsvFormat NumberedFormat(const CsvFormat& format, const std::shared_ptr<BadRecordSink>& sink) {
   CsvFormat numbered = format;
   numbered.read.use_threads = false;
   numbered.screen.number_lines = true;
@@ -169,8 +169,7 @@ CsvFormat NumberedFormat(const CsvFormat& format, const std::shared_ptr<BadRecor
     numbered.convert.column_types[name] = NeedsConversion(*type) ? arrow::binary() : type;
   }
   const char delimiter = format.parse.delimiter;
-  numbered.parse.invalid_row_handler = [sink, handler_error,
-                                        delimiter](const arrow::csv::InvalidRow& row) {
+  numbered.parse.invalid_row_handler = [sink, delimiter](const arrow::csv::InvalidRow& row) {
     const std::string_view text = row.text;
     const size_t split = text.find(delimiter);
     BadRecord bad;
@@ -180,10 +179,8 @@ CsvFormat NumberedFormat(const CsvFormat& format, const std::shared_ptr<BadRecor
     bad.text = split == std::string_view::npos ? text : text.substr(split + 1);
     bad.reason = "expected " + std::to_string(row.expected_columns - 1) + " fields, found " +
                  std::to_string(row.actual_columns - 1);
-    arrow::Status status = sink->Add(bad);
-    if (status.ok()) return arrow::csv::InvalidRowResult::Skip;
-    *handler_error = std::move(status);
-    return arrow::csv::InvalidRowResult::Error;
+    return sink->Add(bad).ok() ? arrow::csv::InvalidRowResult::Skip
+                               : arrow::csv::InvalidRowResult::Error;
   };
   return numbered;
 }
@@ -226,14 +223,12 @@ class NumberedCsvFileStream : public exec::BatchStream {
   NumberedCsvFileStream(std::shared_ptr<arrow::csv::StreamingReader> reader, CsvFormat format,
                         std::vector<std::string> judged_columns,
                         std::shared_ptr<BadRecordSink> sink,
-                        std::shared_ptr<arrow::Status> handler_error,
                         std::shared_ptr<arrow::Schema> output, bool with_path, std::string path,
                         arrow::MemoryPool* pool)
       : reader_(std::move(reader)),
         format_(std::move(format)),
         judged_columns_(std::move(judged_columns)),
         sink_(std::move(sink)),
-        handler_error_(std::move(handler_error)),
         output_(std::move(output)),
         with_path_(with_path),
         path_(std::move(path)),
@@ -242,14 +237,23 @@ class NumberedCsvFileStream : public exec::BatchStream {
   arrow::Result<exec::BatchPtr> Next() override {
     auto next = reader_->Next();
     if (!next.ok()) {
-      if (!handler_error_->ok()) return *handler_error_;
+      ARROW_RETURN_NOT_OK(sink_->earliest_refusal());
       return ExplainBlockSizeError(next.status(), format_);
     }
     if (!*next) {
+      ARROW_RETURN_NOT_OK(sink_->earliest_refusal());
       ARROW_RETURN_NOT_OK(sink_->Flush());
       return nullptr;
     }
     ARROW_ASSIGN_OR_RAISE(auto good, ConvertValues(**next));
+    // The screen and the parser run ahead of the rows: a refusal counts once the rows
+    // have reached its line, so no earlier bad value is missed.
+    const auto& lines =
+        static_cast<const arrow::Int64Array&>(*(*next)->GetColumnByName(kLineColumn));
+    if (lines.length() > 0 &&
+        lines.Value(lines.length() - 1) >= sink_->earliest_refusal_line()) {
+      return sink_->earliest_refusal();
+    }
     ARROW_RETURN_NOT_OK(sink_->Flush());
     if (!output_) return good;
     return ArrangeColumns(good, output_, with_path_, path_, pool_);
@@ -294,8 +298,8 @@ class NumberedCsvFileStream : public exec::BatchStream {
     std::vector<bool> keep(batch.num_rows(), true);
     for (const auto& [row, column_and_reason] : bad_rows) {
       const std::string text = RecordText(batch, row, format_);
-      ARROW_RETURN_NOT_OK(sink_->Add(BadRecord{lines.Value(row), column_and_reason.first,
-                                               column_and_reason.second, text}));
+      ARROW_RETURN_NOT_OK(sink_->Add(
+          BadRecord{lines.Value(row), column_and_reason.first, column_and_reason.second, text}));
       keep[row] = false;
     }
     arrow::BooleanBuilder mask_builder(pool_);
@@ -310,7 +314,6 @@ class NumberedCsvFileStream : public exec::BatchStream {
   CsvFormat format_;
   std::vector<std::string> judged_columns_;
   std::shared_ptr<BadRecordSink> sink_;
-  std::shared_ptr<arrow::Status> handler_error_;
   std::shared_ptr<arrow::Schema> output_;
   bool with_path_;
   std::string path_;
@@ -323,16 +326,15 @@ arrow::Result<std::unique_ptr<NumberedCsvFileStream>> OpenNumberedCsv(
     const ListedFiles& listed, const ListedFile& file, const CsvFormat& format,
     std::vector<std::string> judged_columns, std::shared_ptr<BadRecordSink> sink,
     std::shared_ptr<arrow::Schema> output, bool with_path, const arrow::io::IOContext& io_context) {
-  auto handler_error = std::make_shared<arrow::Status>();
-  CsvFormat numbered = NumberedFormat(format, sink, handler_error);
+  CsvFormat numbered = NumberedFormat(format, sink);
   auto reader = OpenCsv(listed, file, numbered, io_context, sink);
   if (!reader.ok()) {
-    if (!handler_error->ok()) return *handler_error;
+    ARROW_RETURN_NOT_OK(sink->earliest_refusal());
     return reader.status();
   }
   return std::make_unique<NumberedCsvFileStream>(std::move(*reader), format,
                                                  std::move(judged_columns), std::move(sink),
-                                                 std::move(handler_error), std::move(output),
+                                                 std::move(output),
                                                  with_path, file.path(), io_context.pool());
 }
 
@@ -342,14 +344,12 @@ arrow::Result<std::unique_ptr<NumberedCsvFileStream>> OpenNumberedCsv(
 /// line and its column's name. Says where the types came from when one did not fit.
 arrow::Status ExplainRowError(const arrow::Status& status, const ListedFiles& listed,
                               const ListedFile& file, const CsvFormat& format) {
-  const std::string& message = status.message();
-  const bool conversion = message.find("conversion error") != std::string::npos;
-  if (!conversion && message.find("CSV parse error") == std::string::npos) {
-    return ExplainBlockSizeError(status, format);
-  }
+  // Bad input is Invalid; anything else (a read that failed) is reported as it is.
+  if (!status.IsInvalid()) return status;
+  const bool conversion = status.message().find("conversion error") != std::string::npos;
   CsvFormat failing = format;
   failing.on_bad_lines = BadLineAction::kError;
-  auto sink = std::make_shared<BadRecordSink>(BadLineAction::kError, file.path(), nullptr);
+  auto sink = BadRecordSink::RefusingEarliest(file.path());
   arrow::Status located = status;
   auto stream = OpenNumberedCsv(listed, file, failing, format.convert.include_columns, sink,
                                 nullptr, false, arrow::io::default_io_context());
@@ -365,7 +365,9 @@ arrow::Status ExplainRowError(const arrow::Status& status, const ListedFiles& li
       if (!*batch) break;  // not reproduced: keep Arrow's message
     }
   }
-  if (!conversion || format.types_inferred_from.empty()) return located;
+  if (!conversion || format.types_inferred_from.empty()) {
+    return ExplainBlockSizeError(located, format);
+  }
   return located.WithMessage(located.message(), " (column types are inferred from the first block of ",
                              format.types_inferred_from,
                              "; set column_types to read it differently)");

@@ -52,7 +52,7 @@ struct JsonFormat {
 /// Arrow's message for an object longer than a block says neither where nor what to raise.
 arrow::Status ExplainBlockSizeError(const arrow::Status& status, int32_t block_size) {
   if (status.message().find("straddling") == std::string::npos) return status;
-  return arrow::Status::CapacityError("a JSON object is longer than the block size (", block_size,
+  return arrow::Status::Invalid("a JSON object is longer than the block size (", block_size,
                                       " bytes); raise block_size");
 }
 
@@ -127,6 +127,8 @@ class JsonLineByLineStream : public exec::BatchStream {
         return nullptr;
       }
       ARROW_RETURN_NOT_OK(ParseBlock(block));
+      // The screen judged the whole block first: the earliest refusal is in it.
+      ARROW_RETURN_NOT_OK(sink_->earliest_refusal());
       ARROW_RETURN_NOT_OK(sink_->Flush());
     }
     exec::BatchPtr batch = std::move(pending_.front());
@@ -273,12 +275,10 @@ arrow::Result<std::unique_ptr<JsonLineByLineStream>> OpenJsonLineByLine(
 /// line.
 arrow::Status LocateBadLine(const arrow::Status& status, const ListedFiles& listed,
                             const ListedFile& file, const JsonFormat& format, int32_t block_size) {
+  // Bad input is Invalid; anything else (a read that failed) is reported as it is.
+  if (!status.IsInvalid()) return status;
   const std::string& message = status.message();
-  if (message.find("JSON parse error") == std::string::npos &&
-      message.find("Failed to convert JSON") == std::string::npos) {
-    return ExplainBlockSizeError(status, block_size);
-  }
-  auto sink = std::make_shared<BadRecordSink>(BadLineAction::kError, file.path(), nullptr);
+  auto sink = BadRecordSink::RefusingEarliest(file.path());
   auto stream = OpenJsonLineByLine(listed, file, format, block_size, sink, nullptr, false,
                                    arrow::io::default_io_context());
   if (!stream.ok()) return stream.status();
@@ -288,7 +288,8 @@ arrow::Status LocateBadLine(const arrow::Status& status, const ListedFiles& list
     if (!*batch) break;
   }
   // Not reproduced line by line (an object spanning lines, say): Arrow's own words.
-  return status.WithMessage(WithInferenceHint(message, format));
+  return ExplainBlockSizeError(status.WithMessage(WithInferenceHint(message, format)),
+                               block_size);
 }
 
 /// A field that was null in every inferred row has type null, which no later value

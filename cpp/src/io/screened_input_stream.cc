@@ -84,7 +84,7 @@ arrow::Status ScreenedInputStream::Fill(int64_t nbytes) {
       auto screened,
       screen_->Screen(std::string_view(reinterpret_cast<const char*>(data->data()), size), final));
   if (!final && size - screened.consumed > max_record_bytes_) {
-    return arrow::Status::CapacityError("line ", screen_->next_line(),
+    return arrow::Status::Invalid("line ", screen_->next_line(),
                                         ": a record is longer than the block size (",
                                         max_record_bytes_, " bytes); raise block_size");
   }
