@@ -79,6 +79,8 @@ arrow::Result<CsvFormat> FormatFromOptions(const ReadCsvOptions& options) {
   // Empty fields read as null in every column, strings included (DuckDB, Spark).
   format.convert.strings_can_be_null = options.empty_as_null;
   format.convert.quoted_strings_can_be_null = true;
+  // The screen in front of the parser has checked (or repaired) every record's UTF-8.
+  format.convert.check_utf8 = false;
   auto& nulls = format.convert.null_values;
   if (options.empty_as_null && std::find(nulls.begin(), nulls.end(), "") == nulls.end()) {
     nulls.push_back("");
