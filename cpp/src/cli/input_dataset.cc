@@ -57,7 +57,16 @@ void AddInputOptions(ArgumentParser& parser, const std::string& format_option) {
       .AddOption({.name = "delimiter",
                   .value_name = "CHAR",
                   .help = "Field delimiter of CSV input; '\\t' or 'tab' for a tab.",
-                  .default_text = "tab for .tsv files, else ','"});
+                  .default_text = "tab for .tsv files, else ','"})
+      .AddOption({.name = "on-bad-lines",
+                  .value_name = "ACTION",
+                  .help = "CSV and JSON records that cannot be read: error (name the file "
+                          "and line) or skip.",
+                  .default_text = "error"})
+      .AddOption({.name = "encoding-errors",
+                  .value_name = "ACTION",
+                  .help = "Input that is not UTF-8: strict (a bad record) or replace (U+FFFD).",
+                  .default_text = "strict"});
 }
 
 arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> paths,
@@ -70,6 +79,19 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
   }
   if (auto delimiter = args.Value("delimiter")) {
     ARROW_ASSIGN_OR_RAISE(request.delimiter, ParseDelimiter(*delimiter));
+  }
+  if (auto action = args.Value("on-bad-lines")) {
+    auto parsed = ParseBadLineAction(*action);
+    // The command line has nowhere to hand collected records to.
+    if (!parsed.ok() || *parsed == BadLineAction::kCollect) {
+      return UsageError("--on-bad-lines takes error or skip, not '" + *action + "'");
+    }
+    request.on_bad_lines = *parsed;
+  }
+  if (auto action = args.Value("encoding-errors")) {
+    auto parsed = ParseEncodingErrors(*action);
+    if (!parsed.ok()) return UsageError("--encoding-errors " + parsed.status().message());
+    request.encoding_errors = *parsed;
   }
   return request;
 }
@@ -90,15 +112,24 @@ arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
     case DataFormat::kCsv: {
       ReadCsvOptions options;
       options.delimiter = request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
+      options.on_bad_lines = request.on_bad_lines;
+      options.encoding_errors = request.encoding_errors;
       dataset = Dataset::ReadCsv(request.paths, options);
       break;
     }
-    case DataFormat::kJson:
-      dataset = Dataset::ReadJson(request.paths);
+    case DataFormat::kJson: {
+      ReadJsonOptions options;
+      options.on_bad_lines = request.on_bad_lines;
+      options.encoding_errors = request.encoding_errors;
+      dataset = Dataset::ReadJson(request.paths, options);
       break;
-    case DataFormat::kText:
-      dataset = Dataset::ReadText(request.paths);
+    }
+    case DataFormat::kText: {
+      ReadTextOptions options;
+      options.encoding_errors = request.encoding_errors;
+      dataset = Dataset::ReadText(request.paths, options);
       break;
+    }
   }
   ARROW_RETURN_NOT_OK(dataset.status());
   return InputDataset{std::move(dataset).ValueUnsafe(), format, std::move(listing)};

@@ -24,6 +24,10 @@ struct InputRequest {
   std::optional<DataFormat> format;
   /// CSV delimiter. Unset: a tab for .tsv files, else a comma.
   std::optional<char> delimiter;
+  /// CSV and JSON: fail on a bad record (default) or skip it.
+  BadLineAction on_bad_lines = BadLineAction::kError;
+  /// CSV, JSON and text: invalid UTF-8 fails (default) or reads as U+FFFD.
+  EncodingErrors encoding_errors = EncodingErrors::kStrict;
 };
 
 /// An opened input and what was learnt while opening it.
@@ -34,7 +38,8 @@ struct InputDataset {
   io::ListedFiles listing;
 };
 
-/// Declares the --format and --delimiter options that describe an input.
+/// Declares the --format, --delimiter, --on-bad-lines and --encoding-errors options that
+/// describe an input.
 /// `format_option` is "format" for commands with one input and "from" for convert.
 void AddInputOptions(ArgumentParser& parser, const std::string& format_option);
 
