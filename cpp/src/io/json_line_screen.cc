@@ -10,48 +10,66 @@ namespace sluice::io {
 
 namespace {
 
-/// Bytes the nesting scan stops at; everything else is skipped in a tight loop.
-enum ByteClass : uint8_t { kPlain, kOpen, kClose, kQuote, kBackslash, kLineBreak };
+/// Bytes the nesting scan stops at outside strings; everything else is skipped in a
+/// tight loop.
+enum ByteClass : uint8_t { kPlain, kOpen, kClose, kQuote, kLineBreak };
 
 constexpr std::array<uint8_t, 256> MakeByteClasses() {
   std::array<uint8_t, 256> classes{};
   classes['{'] = classes['['] = kOpen;
   classes['}'] = classes[']'] = kClose;
   classes['"'] = kQuote;
-  classes['\\'] = kBackslash;
   classes['\n'] = classes['\r'] = kLineBreak;
   return classes;
 }
 constexpr std::array<uint8_t, 256> kByteClasses = MakeByteClasses();
 
-/// Where a scan of JSON text stands: how deep, and whether inside a string.
+/// Where a scan of JSON text stands: how deep, whether inside a string, and how many
+/// line breaks it passed.
 struct NestingState {
   int64_t depth = 0;
   bool in_string = false;
+  int64_t line_breaks = 0;
 };
 
 /// Scans `text` from `state`. Returns the offset of the bracket that goes deeper than
 /// `max_depth`, or npos. A line break ends a string (JSON strings cannot hold one).
 size_t ScanNesting(std::string_view text, int max_depth, NestingState* state) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    switch (kByteClasses[static_cast<uint8_t>(text[i])]) {
-      case kPlain:
+  const size_t size = text.size();
+  size_t i = 0;
+  while (i < size) {
+    if (state->in_string) {
+      // Inside a string only its end, an escape and a line break matter.
+      for (; i < size; ++i) {
+        const char c = text[i];
+        if (c == '"') {
+          state->in_string = false;
+          ++i;
+          break;
+        }
+        if (c == '\\') {
+          ++i;
+        } else if (c == '\n' || c == '\r') {
+          state->in_string = false;
+          break;
+        }
+      }
+      continue;
+    }
+    for (; i < size; ++i) {
+      const uint8_t byte_class = kByteClasses[static_cast<uint8_t>(text[i])];
+      if (byte_class == kPlain) continue;
+      if (byte_class == kOpen) {
+        if (++state->depth > max_depth) return i;
+      } else if (byte_class == kClose) {
+        if (state->depth > 0) --state->depth;
+      } else if (byte_class == kLineBreak) {
+        if (text[i] == '\n' || i + 1 == size || text[i + 1] != '\n') ++state->line_breaks;
+      } else {
+        state->in_string = true;
+        ++i;
         break;
-      case kOpen:
-        if (!state->in_string && ++state->depth > max_depth) return i;
-        break;
-      case kClose:
-        if (!state->in_string && state->depth > 0) --state->depth;
-        break;
-      case kQuote:
-        state->in_string = !state->in_string;
-        break;
-      case kBackslash:
-        if (state->in_string) ++i;
-        break;
-      case kLineBreak:
-        state->in_string = false;
-        break;
+      }
     }
   }
   return std::string_view::npos;
@@ -79,7 +97,9 @@ class JsonLinesScreen : public RecordScreen {
       end = last == std::string_view::npos ? 0 : last + 1;
     }
     const std::string_view lines = data.substr(0, end);
-    const size_t too_deep = ScanNesting(lines, max_depth_, &nesting_);
+    NestingState scanned = nesting_;
+    scanned.line_breaks = 0;
+    const size_t too_deep = ScanNesting(lines, max_depth_, &scanned);
     if (too_deep != std::string_view::npos) {
       return arrow::Status::Invalid("line ", line_ + CountLineBreaks(lines.substr(0, too_deep)),
                                     ": ", TooDeep(max_depth_));
@@ -88,7 +108,8 @@ class JsonLinesScreen : public RecordScreen {
     if (!IsValidUtf8(lines)) {
       ARROW_ASSIGN_OR_RAISE(screened.replacement, RepairUtf8(lines));
     }
-    line_ += CountLineBreaks(lines);
+    nesting_ = scanned;
+    line_ += scanned.line_breaks;
     return screened;
   }
 
