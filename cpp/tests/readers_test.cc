@@ -847,8 +847,9 @@ TEST_F(ReadersTest, CsvBadRecordsFailSkipOrGoToTheRejectsWithTheirPhysicalLine) 
   ReadCsvOptions options;
   options.column_types["id"] = arrow::int64();
   options.newlines_in_values = true;
-  ASSERT_OK_AND_ASSIGN(auto failing, Dataset::ReadCsv({dir_.Join("bad.csv")}, options));
-  EXPECT_ERROR_MENTIONS(failing.ToTable().status(), dir_.Join("bad.csv") + ": line 3:");
+  // The first block of the first file is read for the types, so it fails at once.
+  EXPECT_ERROR_MENTIONS(Dataset::ReadCsv({dir_.Join("bad.csv")}, options).status(),
+                        dir_.Join("bad.csv") + ": line 3: expected 2 fields, found 1");
 
   options.on_bad_lines = BadLineAction::kCollect;
   ASSERT_OK_AND_ASSIGN(auto collecting, Dataset::ReadCsv({dir_.Join("bad.csv")}, options));
