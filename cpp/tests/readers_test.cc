@@ -22,6 +22,7 @@
 #include "io/sources.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"
+#include "sluice/dataset.h"
 #include "sluice/expression.h"
 #include "test_data.h"
 
@@ -725,7 +726,7 @@ TEST_F(ReadersTest, CsvValueThatDoesNotFitNamesFileRowAndColumn) {
   ASSERT_OK_AND_ASSIGN(auto source, io::MakeCsvSource({dir_.Join("csv")}, {}));
   auto status = ReadError(source);
   EXPECT_ERROR_MENTIONS(status, dir_.Join("csv/2.csv"));
-  EXPECT_ERROR_MENTIONS(status, "Row #4");
+  EXPECT_ERROR_MENTIONS(status, "line 4, column 'id'");
   EXPECT_ERROR_MENTIONS(status, "'id'");
   EXPECT_ERROR_MENTIONS(status, "oops");
 }
@@ -736,8 +737,8 @@ TEST_F(ReadersTest, CsvRaggedRowNamesFileAndRow) {
   ASSERT_OK_AND_ASSIGN(auto source, io::MakeCsvSource({dir_.Join("csv")}, {}));
   auto status = ReadError(source);
   EXPECT_ERROR_MENTIONS(status, dir_.Join("csv/2.csv"));
-  EXPECT_ERROR_MENTIONS(status, "Row #3");
-  EXPECT_ERROR_MENTIONS(status, "Expected 3 columns, got 2");
+  EXPECT_ERROR_MENTIONS(status, "line 3");
+  EXPECT_ERROR_MENTIONS(status, "expected 3 fields, found 2");
 
   // The same with as many files as threads, where each file is parsed serially.
   for (int i = 0; i < 5; ++i) {
@@ -747,7 +748,7 @@ TEST_F(ReadersTest, CsvRaggedRowNamesFileAndRow) {
   ASSERT_OK_AND_ASSIGN(auto many, io::MakeCsvSource({dir_.Join("many")}, {}));
   status = ReadError(many);
   EXPECT_ERROR_MENTIONS(status, dir_.Join("many/4.csv"));
-  EXPECT_ERROR_MENTIONS(status, "Row #3");
+  EXPECT_ERROR_MENTIONS(status, "line 3");
 
   // In the first file the error comes when the source is made.
   WriteFile(dir_.Join("ragged.csv"), "a,b\n1\n");
@@ -838,7 +839,63 @@ TEST_F(ReadersTest, CsvProjectionPathsLimitAndCompression) {
   EXPECT_EQ(ids->Value(3004), 4);
 }
 
+TEST_F(ReadersTest, CsvBadRecordsFailSkipOrGoToTheRejectsWithTheirPhysicalLine) {
+  // Line 4 is empty, line 6 holds a value with a line break: Arrow's row count would be
+  // off by one from line 5 on, and by two after the quoted value.
+  WriteFile(dir_.Join("bad.csv"),
+            "id,name\n1,ann\n2\n\nthree,bob\n4,\"two\nlines\"\n5,eve,extra\n6,\xff\n7,zed\n");
+  ReadCsvOptions options;
+  options.column_types["id"] = arrow::int64();
+  options.newlines_in_values = true;
+  // The first block of the first file is read for the types, so it fails at once.
+  EXPECT_ERROR_MENTIONS(Dataset::ReadCsv({dir_.Join("bad.csv")}, options).status(),
+                        dir_.Join("bad.csv") + ": line 3: expected 2 fields, found 1");
+
+  options.on_bad_lines = BadLineAction::kCollect;
+  ASSERT_OK_AND_ASSIGN(auto collecting, Dataset::ReadCsv({dir_.Join("bad.csv")}, options));
+  ASSERT_OK_AND_ASSIGN(auto good, collecting.ToTable());
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8())});
+  ExpectTablesEqual(TableFromJson(schema, R"([{"id": 1, "name": "ann"},
+                                              {"id": 4, "name": "two\nlines"},
+                                              {"id": 7, "name": "zed"}])"),
+                    good);
+  ASSERT_OK_AND_ASSIGN(auto rejects, collecting.LastRejects());
+  auto lines = std::static_pointer_cast<arrow::Int64Array>(
+      rejects->GetColumnByName("line")->chunk(0));
+  ASSERT_EQ(lines->length(), 4);
+  EXPECT_EQ(std::vector<int64_t>(lines->raw_values(), lines->raw_values() + 4),
+            (std::vector<int64_t>{3, 5, 8, 9}));
+  EXPECT_EQ(collecting.LastStats().bad_records_collected, 4);
+
+  options.on_bad_lines = BadLineAction::kSkip;
+  ASSERT_OK_AND_ASSIGN(auto skipping, Dataset::ReadCsv({dir_.Join("bad.csv")}, options));
+  ASSERT_OK_AND_ASSIGN(auto count, skipping.Count());
+  EXPECT_EQ(count, 3);
+  EXPECT_EQ(skipping.LastStats().bad_records_skipped, 4);
+}
+
 // ---- JSON lines ---------------------------------------------------------------------
+TEST_F(ReadersTest, JsonNestingBeyondTheLimitIsRefusedBeforeParsing) {
+  const auto nested = [](int depth) {
+    return "{\"deep\": " + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}\n";
+  };
+  auto schema = arrow::schema({arrow::field("a", arrow::int64())});
+  ReadJsonOptions options;
+  options.schema = schema;
+  for (int depth : {18000, 100000}) {
+    WriteFile(dir_.Join("deep.jsonl"), "{\"a\": 1}\n" + nested(depth));
+    ASSERT_OK_AND_ASSIGN(auto source, io::MakeJsonSource({dir_.Join("deep.jsonl")}, options));
+    auto status = ReadError(source);
+    EXPECT_ERROR_MENTIONS(status, dir_.Join("deep.jsonl") + ": line 2:");
+    EXPECT_ERROR_MENTIONS(status, "nested deeper than 1000");
+    EXPECT_ERROR_MENTIONS(io::MakeJsonSource({dir_.Join("deep.jsonl")}, {}).status(), "line 2");
+  }
+  // At the limit (the object counts as a level) the line reads.
+  WriteFile(dir_.Join("limit.jsonl"), "{\"a\": 1}\n" + nested(kMaxJsonNestingDepth));
+  ASSERT_OK_AND_ASSIGN(auto at_limit, io::MakeJsonSource({dir_.Join("limit.jsonl")}, options));
+  EXPECT_EQ(Read(at_limit)->num_rows(), 2);
+}
+
 
 TEST_F(ReadersTest, JsonReadsLinesWithTheFirstFilesSchema) {
   WriteFile(dir_.Join("json/1.jsonl"),

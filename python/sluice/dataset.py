@@ -311,6 +311,15 @@ class Dataset:
     def stats_dict(self) -> Dict[str, Any]:
         return self._ds.stats()
 
+    def rejects(self) -> "Dataset":
+        """The bad records the last execution of this Dataset collected
+        (``read_csv``/``read_json(..., on_bad_lines="collect")``), sorted by file and line:
+        ``file``, ``line`` (physical line in the file, 1-based, header included),
+        ``column`` (null when the record as a whole is bad), ``reason`` and ``record`` (its
+        text; invalid UTF-8 shown as U+FFFD). Like ``stats()``, it belongs to the Dataset
+        that ran: ``out = ds.filter(...); out.write_parquet(p); out.rejects()``."""
+        return Dataset(_sluice.from_arrow_stream(self._ds.rejects()))
+
     # ------------------------------------------------------------------ consumption
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         capsule = self._ds.to_stream()

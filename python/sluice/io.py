@@ -53,14 +53,28 @@ def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = 
              column_types: Optional[Dict[str, Any]] = None,
              null_values: Optional[Sequence[str]] = None, include_paths: bool = False,
              quote_char: Optional[str] = '"', newlines_in_values: bool = False,
+             block_size: Optional[int] = None, empty_as_null: bool = True,
+             encoding_errors: str = "strict", on_bad_lines: str = "error",
              parse_options: Any = None, read_options: Any = None,
              convert_options: Any = None, follow_symlinks: bool = False,
              **_ray_only: Any) -> Dataset:
     """CSV files (TSV with ``delimiter="\\t"``); ``.gz``, ``.zst``, ``.bz2`` and ``.lz4``
     are decompressed by file name. Types are inferred from the first file and then held
-    for all files; a value that does not fit raises an error naming file, row and column.
+    for all files; a value that does not fit raises an error naming file, line and column.
     pyarrow.csv ``parse_options``/``read_options``/``convert_options`` are honoured for
-    their common fields, so Ray Data jobs port unchanged."""
+    their common fields, so Ray Data jobs port unchanged.
+
+    ``empty_as_null``: empty fields (and ``null_values``) read as null in every column,
+    strings included, as in DuckDB and Spark; ``False`` keeps them as ``''`` in string
+    columns. ``block_size``: bytes parsed at a time (default up to 4 MiB); a row must fit
+    in one block. ``encoding_errors``: ``"strict"`` (a record that is not UTF-8 is a bad
+    record) or ``"replace"`` (invalid bytes read as U+FFFD). ``on_bad_lines``: what to do
+    with a bad record -- a row with the wrong number of fields, a value that does not
+    convert to its column's type, invalid UTF-8: ``"error"`` (fail, naming file and
+    line), ``"skip"`` (drop it) or ``"collect"`` (drop it and keep it for
+    ``Dataset.rejects()``). With ``"skip"``/``"collect"`` every column is converted
+    whichever are selected, so the same rows are dropped by every query; counts are in
+    ``stats_dict()["bad_records_skipped"]``/``["bad_records_collected"]``."""
     _reject_unknown("read_csv", _ray_only)
     if parse_options is not None:
         delimiter = delimiter or parse_options.delimiter
@@ -87,29 +101,56 @@ def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = 
     return Dataset(_sluice.read_csv(
         _paths(paths), delimiter or ",", header, list(column_names or []), int(skip_rows),
         types, list(null_values or []), include_paths, quote_char or "", newlines_in_values,
+        _block_size(block_size, read_options), empty_as_null, encoding_errors, on_bad_lines,
         follow_symlinks))
 
 
+def _block_size(block_size: Optional[int], read_options: Any = None) -> int:
+    if block_size is None and read_options is not None:
+        block_size = getattr(read_options, "block_size", None)
+    if block_size is None:
+        return 0
+    if not isinstance(block_size, int) or block_size <= 0 or block_size >= 2**31:
+        raise ValueError(f"block_size must be a positive number of bytes below 2 GiB, "
+                         f"got {block_size!r}")
+    return block_size
+
+
 def read_json(paths: PathArg, *, schema: Optional[pa.Schema] = None,
-              include_paths: bool = False, lines: bool = True, follow_symlinks: bool = False,
+              include_paths: bool = False, lines: bool = True,
+              block_size: Optional[int] = None, encoding_errors: str = "strict",
+              on_bad_lines: str = "error", follow_symlinks: bool = False,
               **_ray_only: Any) -> Dataset:
-    """JSON lines files (one object per line), compressed or not."""
+    """JSON lines files (one object per line), compressed or not. Values nested deeper
+    than 1,000 levels are refused (before Arrow's recursive parser sees them).
+
+    ``block_size``: bytes parsed at a time (default up to 8 MiB); a line must fit in one
+    block. ``encoding_errors``: ``"strict"`` or ``"replace"`` (U+FFFD), as in
+    ``read_csv``. ``on_bad_lines``: ``"error"`` (fail, naming file and line), ``"skip"``
+    or ``"collect"`` (keep them for ``Dataset.rejects()``); bad lines are lines that are
+    not one JSON object, invalid JSON, values that do not fit the schema (or fields
+    outside an inferred one), invalid UTF-8, nesting too deep. With ``"skip"`` and
+    ``"collect"`` each line is one record."""
     _reject_unknown("read_json", _ray_only)
     if not lines:
         raise NotImplementedError("only JSON lines (one object per line) is supported")
     capsule = schema.__arrow_c_schema__() if schema is not None else None
-    return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths, follow_symlinks))
+    return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths,
+                                     _block_size(block_size), encoding_errors, on_bad_lines,
+                                     follow_symlinks))
 
 
 def read_text(paths: PathArg, *, include_paths: bool = False, drop_empty_lines: bool = True,
-              encoding: str = "utf-8", follow_symlinks: bool = False,
-              **_ray_only: Any) -> Dataset:
-    """One row per line, in column ``text`` (plus ``path`` with ``include_paths``)."""
+              encoding: str = "utf-8", encoding_errors: str = "strict",
+              follow_symlinks: bool = False, **_ray_only: Any) -> Dataset:
+    """One row per line, in column ``text`` (plus ``path`` with ``include_paths``). A line
+    that is not UTF-8 fails naming its line, or with ``encoding_errors="replace"`` reads
+    with U+FFFD in place of the invalid bytes."""
     _reject_unknown("read_text", _ray_only)
     if encoding.lower().replace("-", "") != "utf8":
         raise NotImplementedError("read_text reads UTF-8 only")
     return Dataset(_sluice.read_text(_paths(paths), include_paths, drop_empty_lines,
-                                     follow_symlinks))
+                                     encoding_errors, follow_symlinks))
 
 
 # Ray options that change nothing on one machine are accepted; anything else is an error

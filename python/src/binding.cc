@@ -105,6 +105,8 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
   out["wall_seconds"] = stats.wall_seconds;
   out["peak_memory_bytes"] = stats.peak_memory_bytes;
   out["spilled_bytes"] = stats.spilled_bytes;
+  out["bad_records_skipped"] = stats.bad_records_skipped;
+  out["bad_records_collected"] = stats.bad_records_collected;
   return out;
 }
 
@@ -542,7 +544,13 @@ NB_MODULE(_sluice, m) {
           "table"_a = nb::none(), "replace_foreign_files"_a = false)
       .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
       .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
-      .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); });
+      .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); })
+      .def("rejects",
+           [](const Dataset& d) {
+             auto table = ValueOrThrow(d.LastRejects());
+             return ExportStreamCapsule(
+                 std::make_shared<arrow::TableBatchReader>(std::move(table)));
+           });
 
   // ---- sources
   m.def(
@@ -563,9 +571,15 @@ NB_MODULE(_sluice, m) {
       [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
          std::vector<std::string> column_names, int64_t skip_rows, nb::dict column_types,
          std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
-         bool newlines_in_values, bool follow_symlinks) {
+         bool newlines_in_values, int32_t block_size, bool empty_as_null,
+         const std::string& encoding_errors, const std::string& on_bad_lines,
+         bool follow_symlinks) {
         ReadCsvOptions options;
         options.follow_symlinks = follow_symlinks;
+        options.block_size = block_size;
+        options.empty_as_null = empty_as_null;
+        options.encoding_errors = ValueOrThrow(ParseEncodingErrors(encoding_errors));
+        options.on_bad_lines = ValueOrThrow(ParseBadLineAction(on_bad_lines));
         if (delimiter.size() != 1) {
           throw StatusError(
               arrow::Status::Invalid("delimiter must be one character, got '", delimiter, "'"));
@@ -589,31 +603,37 @@ NB_MODULE(_sluice, m) {
       },
       "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
       "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a,
-      "follow_symlinks"_a = false);
+      "block_size"_a = 0, "empty_as_null"_a = true, "encoding_errors"_a = "strict",
+      "on_bad_lines"_a = "error", "follow_symlinks"_a = false);
   m.def(
       "read_json",
       [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths,
+         int32_t block_size, const std::string& encoding_errors, const std::string& on_bad_lines,
          bool follow_symlinks) {
         ReadJsonOptions options;
         options.follow_symlinks = follow_symlinks;
+        options.block_size = block_size;
+        options.encoding_errors = ValueOrThrow(ParseEncodingErrors(encoding_errors));
+        options.on_bad_lines = ValueOrThrow(ParseBadLineAction(on_bad_lines));
         if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
         options.include_paths = include_paths;
         return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
       },
-      "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false,
-      "follow_symlinks"_a = false);
+      "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false, "block_size"_a = 0,
+      "encoding_errors"_a = "strict", "on_bad_lines"_a = "error", "follow_symlinks"_a = false);
   m.def(
       "read_text",
       [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines,
-         bool follow_symlinks) {
+         const std::string& encoding_errors, bool follow_symlinks) {
         ReadTextOptions options;
         options.follow_symlinks = follow_symlinks;
+        options.encoding_errors = ValueOrThrow(ParseEncodingErrors(encoding_errors));
         options.include_paths = include_paths;
         options.drop_empty_lines = drop_empty_lines;
         return WithoutGil([&] { return Dataset::ReadText(paths, options); });
       },
       "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false,
-      "follow_symlinks"_a = false);
+      "encoding_errors"_a = "strict", "follow_symlinks"_a = false);
   m.def("from_arrow_stream", [](nb::handle stream_capsule) {
     auto reader = ImportStreamCapsule(stream_capsule);
     auto table = WithoutGil([&] { return reader->ToTable(); });

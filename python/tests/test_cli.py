@@ -90,7 +90,8 @@ def test_top_level_help_and_version():
 @pytest.mark.parametrize("command,options", [
     ("run", ["JOB", "--memory-limit", "--threads"]),
     ("inspect", ["PATH", "--format", "--count", "--delimiter", "--memory-limit", "--threads"]),
-    ("head", ["PATH", "-n", "--rows", "--format", "--delimiter", "--threads"]),
+    ("head", ["PATH", "-n", "--rows", "--format", "--delimiter", "--on-bad-lines",
+              "--encoding-errors", "--threads"]),
     ("convert", ["INPUT", "OUTPUT", "--to", "--from", "--partition-by", "--mode",
                  "--compression", "--delimiter", "--max-rows-per-file", "--memory-limit"]),
 ])
@@ -310,3 +311,21 @@ def test_unknown_extension_asks_for_format(tmp_path):
     assert_clean_failure(result, 1)
     assert "--format" in result.stderr
     assert sluice("head", path, "--format", "csv").returncode == 0
+
+
+def test_convert_skips_bad_csv_lines_on_request(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"id,name\n1,ann\n2\n3,b\xffb\n4,dee\n")
+    result = sluice("convert", source, tmp_path / "strict", "--to", "parquet")
+    assert_clean_failure(result, 1)
+    assert "in.csv: line 3" in result.stderr
+    result = sluice("convert", source, tmp_path / "out", "--to", "parquet",
+                    "--on-bad-lines", "skip")
+    assert result.returncode == 0, result.stderr
+    assert pa_ds.dataset(str(tmp_path / "out")).to_table().column("id").to_pylist() == [1, 4]
+    result = sluice("convert", source, tmp_path / "replaced", "--to", "parquet",
+                    "--on-bad-lines", "skip", "--encoding-errors", "replace")
+    assert result.returncode == 0, result.stderr
+    assert pa_ds.dataset(str(tmp_path / "replaced")).to_table().column("name").to_pylist() == [
+        "ann", "b\ufffdb", "dee"]
+    assert_clean_failure(sluice("head", source, "--on-bad-lines", "collect"), 2)

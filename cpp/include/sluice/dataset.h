@@ -59,6 +59,12 @@ struct ExecutionStats {
   int64_t peak_memory_bytes = 0;
   /// Spill bytes of all operators.
   int64_t spilled_bytes = 0;
+  /// Bad records the CSV and JSON readers dropped (on_bad_lines "skip") and kept
+  /// (on_bad_lines "collect"; see Dataset::LastRejects).
+  int64_t bad_records_skipped = 0;
+  int64_t bad_records_collected = 0;
+  /// The collected bad records, in no particular order (Dataset::LastRejects sorts them).
+  std::vector<std::shared_ptr<arrow::RecordBatch>> rejects;
   std::string ToString() const;
 };
 
@@ -145,6 +151,9 @@ class Dataset {
   arrow::Result<std::string> Explain() const;
   /// Counters of the last execution started from this Dataset (empty before any).
   ExecutionStats LastStats() const;
+  /// The bad records the last execution's readers collected (on_bad_lines "collect"),
+  /// sorted by file and line: columns file, line, column, reason, record. Empty before any.
+  arrow::Result<std::shared_ptr<arrow::Table>> LastRejects() const;
 
   const std::shared_ptr<const plan::PlanNode>& plan() const { return plan_; }
   explicit Dataset(std::shared_ptr<const plan::PlanNode> plan);

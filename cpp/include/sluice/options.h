@@ -25,6 +25,31 @@ struct ReadParquetOptions {
   bool follow_symlinks = false;
 };
 
+/// What the CSV and JSON readers do with a bad record: a row with the wrong number of
+/// fields, a value that does not convert to its column's type, a line that is not one
+/// JSON object, invalid UTF-8 (with EncodingErrors::kStrict), JSON nested too deeply.
+enum class BadLineAction {
+  kError,    ///< fail the read with an error naming the file and line (Spark's FAILFAST)
+  kSkip,     ///< drop the record (DROPMALFORMED); counted in ExecutionStats
+  kCollect,  ///< drop it and keep it in the execution's rejects (Dataset::LastRejects)
+};
+
+/// Parses "error", "skip" or "collect".
+arrow::Result<BadLineAction> ParseBadLineAction(const std::string& text);
+
+/// What the CSV, JSON and text readers do with bytes that are not UTF-8.
+enum class EncodingErrors {
+  kStrict,   ///< the record is bad (see BadLineAction)
+  kReplace,  ///< each invalid sequence reads as U+FFFD, as Python's errors="replace"
+};
+
+/// Parses "strict" or "replace".
+arrow::Result<EncodingErrors> ParseEncodingErrors(const std::string& text);
+
+/// How deep JSON values may nest (objects and arrays), as Jackson's default: deeper
+/// input is refused before Arrow's recursive parser sees it.
+inline constexpr int kMaxJsonNestingDepth = 1000;
+
 /// Options for Dataset::ReadCsv. Compression (.gz, .zst, .bz2, .lz4) follows the file name.
 struct ReadCsvOptions {
   char delimiter = ',';
@@ -42,6 +67,9 @@ struct ReadCsvOptions {
   std::map<std::string, std::shared_ptr<arrow::DataType>> column_types;
   /// Strings read as null. Empty: Arrow's defaults ("", "NA", "NULL", "null", ...).
   std::vector<std::string> null_values;
+  /// Null values apply to string columns too, so an empty field (quoted or not) reads as
+  /// null whatever the column's type, as in DuckDB and Spark. False keeps them as strings.
+  bool empty_as_null = true;
   /// Add a "path" column with the source file.
   bool include_paths = false;
   /// Allow line breaks inside quoted values (slower: disables parallel block parsing).
@@ -49,6 +77,11 @@ struct ReadCsvOptions {
   /// Follow symbolic links that leave the directory read (else such a link is an error
   /// naming it); links inside it are always followed, loops entered once (ListOptions).
   bool follow_symlinks = false;
+  /// Bytes parsed at a time; a row must fit in one block. 0: up to 4 MiB (less under a
+  /// small memory budget).
+  int32_t block_size = 0;
+  EncodingErrors encoding_errors = EncodingErrors::kStrict;
+  BadLineAction on_bad_lines = BadLineAction::kError;
 };
 
 /// Options for Dataset::ReadJson (JSON lines: one object per line).
@@ -59,6 +92,13 @@ struct ReadJsonOptions {
   /// Follow symbolic links that leave the directory read (else such a link is an error
   /// naming it); links inside it are always followed, loops entered once (ListOptions).
   bool follow_symlinks = false;
+  /// Bytes parsed at a time; a line must fit in one block. 0: up to 8 MiB (less under a
+  /// small memory budget).
+  int32_t block_size = 0;
+  EncodingErrors encoding_errors = EncodingErrors::kStrict;
+  /// With kSkip or kCollect each line is one record (JSON lines); with kError an object
+  /// may span lines within a block, as Arrow allows.
+  BadLineAction on_bad_lines = BadLineAction::kError;
 };
 
 /// Options for Dataset::ReadText.
@@ -70,6 +110,7 @@ struct ReadTextOptions {
   /// Follow symbolic links that leave the directory read (else such a link is an error
   /// naming it); links inside it are always followed, loops entered once (ListOptions).
   bool follow_symlinks = false;
+  EncodingErrors encoding_errors = EncodingErrors::kStrict;
 };
 
 /// Which rows a join keeps (Dataset::Join). Null keys never match, as in SQL.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "exec/executor.h"
+#include "io/bad_records.h"
 #include "io/sources.h"
 #include "io/writers.h"
 #include "optimizer/optimizer.h"
@@ -50,6 +51,10 @@ std::string ExecutionStats::ToString() const {
   std::snprintf(line, sizeof(line), "wall time %.3f s, peak memory %s, spilled %s\n", wall_seconds,
                 FormatByteSize(peak_memory_bytes).c_str(), FormatByteSize(spilled_bytes).c_str());
   out << line;
+  if (bad_records_skipped > 0 || bad_records_collected > 0) {
+    out << "bad records: " << bad_records_skipped << " skipped, " << bad_records_collected
+        << " collected\n";
+  }
   return out.str();
 }
 
@@ -315,6 +320,25 @@ arrow::Result<std::string> Dataset::Explain() const {
 }
 
 ExecutionStats Dataset::LastStats() const { return *last_stats_; }
+
+arrow::Result<std::shared_ptr<arrow::Table>> Dataset::LastRejects() const {
+  return io::SortedRejects(last_stats_->rejects);
+}
+
+arrow::Result<BadLineAction> ParseBadLineAction(const std::string& text) {
+  if (text == "error") return BadLineAction::kError;
+  if (text == "skip") return BadLineAction::kSkip;
+  if (text == "collect") return BadLineAction::kCollect;
+  return arrow::Status::Invalid("unknown on_bad_lines '", text,
+                                "'; expected error, skip or collect");
+}
+
+arrow::Result<EncodingErrors> ParseEncodingErrors(const std::string& text) {
+  if (text == "strict") return EncodingErrors::kStrict;
+  if (text == "replace") return EncodingErrors::kReplace;
+  return arrow::Status::Invalid("unknown encoding_errors '", text,
+                                "'; expected strict or replace");
+}
 
 arrow::Result<WriteMode> ParseWriteMode(const std::string& text) {
   if (text == "error" || text == "errorifexists") return WriteMode::kError;

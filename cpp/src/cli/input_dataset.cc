@@ -60,7 +60,16 @@ void AddInputOptions(ArgumentParser& parser, const std::string& format_option) {
                   .default_text = "tab for .tsv files, else ','"})
       .AddOption({.name = "follow-symlinks",
                   .help = "Follow symbolic links that lead out of the directories read "
-                          "(without it such a link is an error; links inside are followed)."});
+                          "(without it such a link is an error; links inside are followed)."})
+      .AddOption({.name = "on-bad-lines",
+                  .value_name = "ACTION",
+                  .help = "CSV and JSON records that cannot be read: error (name the file "
+                          "and line) or skip.",
+                  .default_text = "error"})
+      .AddOption({.name = "encoding-errors",
+                  .value_name = "ACTION",
+                  .help = "Input that is not UTF-8: strict (a bad record) or replace (U+FFFD).",
+                  .default_text = "strict"});
 }
 
 arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> paths,
@@ -75,6 +84,19 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
     ARROW_ASSIGN_OR_RAISE(request.delimiter, ParseDelimiter(*delimiter));
   }
   request.follow_symlinks = args.Has("follow-symlinks");
+  if (auto action = args.Value("on-bad-lines")) {
+    auto parsed = ParseBadLineAction(*action);
+    // The command line has nowhere to hand collected records to.
+    if (!parsed.ok() || *parsed == BadLineAction::kCollect) {
+      return UsageError("--on-bad-lines takes error or skip, not '" + *action + "'");
+    }
+    request.on_bad_lines = *parsed;
+  }
+  if (auto action = args.Value("encoding-errors")) {
+    auto parsed = ParseEncodingErrors(*action);
+    if (!parsed.ok()) return UsageError("--encoding-errors " + parsed.status().message());
+    request.encoding_errors = *parsed;
+  }
   return request;
 }
 
@@ -99,18 +121,23 @@ arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
       ReadCsvOptions options;
       options.follow_symlinks = request.follow_symlinks;
       options.delimiter = request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
+      options.on_bad_lines = request.on_bad_lines;
+      options.encoding_errors = request.encoding_errors;
       dataset = Dataset::ReadCsv(request.paths, options);
       break;
     }
     case DataFormat::kJson: {
       ReadJsonOptions options;
       options.follow_symlinks = request.follow_symlinks;
+      options.on_bad_lines = request.on_bad_lines;
+      options.encoding_errors = request.encoding_errors;
       dataset = Dataset::ReadJson(request.paths, options);
       break;
     }
     case DataFormat::kText: {
       ReadTextOptions options;
       options.follow_symlinks = request.follow_symlinks;
+      options.encoding_errors = request.encoding_errors;
       dataset = Dataset::ReadText(request.paths, options);
       break;
     }

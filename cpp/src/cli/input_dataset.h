@@ -26,6 +26,10 @@ struct InputRequest {
   std::optional<char> delimiter;
   /// --follow-symlinks: follow links that leave the directories read.
   bool follow_symlinks = false;
+  /// CSV and JSON: fail on a bad record (default) or skip it.
+  BadLineAction on_bad_lines = BadLineAction::kError;
+  /// CSV, JSON and text: invalid UTF-8 fails (default) or reads as U+FFFD.
+  EncodingErrors encoding_errors = EncodingErrors::kStrict;
 };
 
 /// An opened input and what was learnt while opening it.
@@ -36,7 +40,8 @@ struct InputDataset {
   io::ListedFiles listing;
 };
 
-/// Declares the --format, --delimiter and --follow-symlinks options that describe an input.
+/// Declares the --format, --delimiter, --follow-symlinks, --on-bad-lines and
+/// --encoding-errors options that describe an input.
 /// `format_option` is "format" for commands with one input and "from" for convert.
 void AddInputOptions(ArgumentParser& parser, const std::string& format_option);
 

@@ -117,10 +117,18 @@ OperatorCounters* ExecContext::AddCounters(const std::string& name) {
   return &counters_.back().second;
 }
 
+void ExecContext::AddRejects(std::shared_ptr<arrow::RecordBatch> rejects) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  rejects_.push_back(std::move(rejects));
+}
+
 ExecutionStats ExecContext::Snapshot() const {
   ExecutionStats stats;
+  stats.bad_records_skipped = bad_records_skipped_.load();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    stats.rejects = rejects_;
+    for (const auto& batch : rejects_) stats.bad_records_collected += batch->num_rows();
     for (const auto& [name, c] : counters_) {
       OperatorStats op;
       op.name = name;

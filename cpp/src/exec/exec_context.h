@@ -35,6 +35,10 @@ class ExecContext {
   OperatorCounters* AddCounters(const std::string& name);
   ExecutionStats Snapshot() const;
 
+  /// Bad records the readers dropped (on_bad_lines "skip") and kept ("collect").
+  void AddSkippedRecords(int64_t count) { bad_records_skipped_.fetch_add(count); }
+  void AddRejects(std::shared_ptr<arrow::RecordBatch> rejects);
+
   /// Where this execution's operators spill; the directory is made at the first spill
   /// and removed with the context.
   spill::SpillDirectory* spill_directory();
@@ -48,12 +52,14 @@ class ExecContext {
   arrow::MemoryPool* pool_;
   arrow::compute::ExecContext compute_context_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<int64_t> bad_records_skipped_{0};
   std::chrono::steady_clock::time_point start_;
   int64_t peak_at_start_ = 0;
   mutable std::mutex mutex_;
   // deque: counters are referenced by pointer while more are added.
   std::deque<std::pair<std::string, OperatorCounters>> counters_;
   std::unique_ptr<spill::SpillDirectory> spill_directory_;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> rejects_;  // guarded by mutex_
   class ProgressLine;
   std::unique_ptr<ProgressLine> progress_;
 };

@@ -4,17 +4,17 @@
 
 #include <arrow/buffer.h>
 #include <arrow/buffer_builder.h>
-#include <arrow/util/utf8.h>
 
 #include <cstring>
 #include <limits>
-#include <mutex>
+#include <string_view>
 
 #include "exec/exec_context.h"
 #include "io/compression.h"
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
 #include "io/sources.h"
+#include "io/utf8_text.h"
 
 namespace sluice::io {
 
@@ -32,6 +32,7 @@ struct TextLayout {
   std::shared_ptr<arrow::Schema> output;
   bool with_text;
   bool drop_empty_lines;
+  EncodingErrors encoding_errors;
   int64_t batch_rows;
   /// Bytes read from the file at a time; smaller under a small memory budget.
   int64_t chunk_bytes;
@@ -130,7 +131,13 @@ class TextFileStream : public exec::BatchStream {
       previous_text_bytes_ = text->length();
       ARROW_ASSIGN_OR_RAISE(auto offsets_buffer, offsets->Finish());
       ARROW_ASSIGN_OR_RAISE(auto text_buffer, text->Finish());
-      ARROW_RETURN_NOT_OK(CheckUtf8(*offsets_buffer, *text_buffer, rows, first_line));
+      if (!IsValidUtf8(std::string_view(reinterpret_cast<const char*>(text_buffer->data()),
+                                        text_buffer->size()))) {
+        if (layout_.encoding_errors == EncodingErrors::kStrict) {
+          return InvalidUtf8Error(*offsets_buffer, *text_buffer, rows, first_line);
+        }
+        ARROW_RETURN_NOT_OK(ReplaceInvalidUtf8(rows, &offsets_buffer, &text_buffer));
+      }
       text_column = std::make_shared<arrow::StringArray>(rows, std::move(offsets_buffer),
                                                          std::move(text_buffer));
     }
@@ -150,14 +157,11 @@ class TextFileStream : public exec::BatchStream {
 
   /// Strings must be UTF-8; say which line is not, rather than failing later in a
   /// conversion far from the file.
-  arrow::Status CheckUtf8(const arrow::Buffer& offsets, const arrow::Buffer& text, int64_t rows,
-                          int64_t first_line) const {
-    static std::once_flag initialized;
-    std::call_once(initialized, arrow::util::InitializeUTF8);
-    if (arrow::util::ValidateUTF8(text.data(), text.size())) return arrow::Status::OK();
+  arrow::Status InvalidUtf8Error(const arrow::Buffer& offsets, const arrow::Buffer& text,
+                                 int64_t rows, int64_t first_line) const {
     const auto* bounds = reinterpret_cast<const int32_t*>(offsets.data());
     for (int64_t row = 0; row < rows; ++row) {
-      if (!arrow::util::ValidateUTF8(text.data() + bounds[row], bounds[row + 1] - bounds[row])) {
+      if (!IsValidUtf8(Row(bounds, text, row))) {
         if (layout_.drop_empty_lines) {
           return arrow::Status::Invalid("Non-empty line ", rows_before_ + row + 1,
                                         " is not valid UTF-8");
@@ -166,6 +170,31 @@ class TextFileStream : public exec::BatchStream {
       }
     }
     return arrow::Status::Invalid("Text is not valid UTF-8");
+  }
+
+  static std::string_view Row(const int32_t* bounds, const arrow::Buffer& text, int64_t row) {
+    return std::string_view(reinterpret_cast<const char*>(text.data()) + bounds[row],
+                            bounds[row + 1] - bounds[row]);
+  }
+
+  /// encoding_errors="replace": the lines again with U+FFFD for each invalid sequence.
+  arrow::Status ReplaceInvalidUtf8(int64_t rows, std::shared_ptr<arrow::Buffer>* offsets,
+                                   std::shared_ptr<arrow::Buffer>* text) const {
+    const auto* bounds = reinterpret_cast<const int32_t*>((*offsets)->data());
+    arrow::TypedBufferBuilder<int32_t> new_offsets(pool_);
+    arrow::BufferBuilder new_text(pool_);
+    ARROW_RETURN_NOT_OK(new_offsets.Reserve(rows + 1));
+    ARROW_RETURN_NOT_OK(new_offsets.Append(0));
+    for (int64_t row = 0; row < rows; ++row) {
+      ARROW_RETURN_NOT_OK(AppendReplacingInvalidUtf8(Row(bounds, **text, row), &new_text));
+      if (new_text.length() > std::numeric_limits<int32_t>::max()) {
+        return arrow::Status::CapacityError("Text with replacement characters is too long");
+      }
+      ARROW_RETURN_NOT_OK(new_offsets.Append(static_cast<int32_t>(new_text.length())));
+    }
+    ARROW_ASSIGN_OR_RAISE(*offsets, new_offsets.Finish());
+    ARROW_ASSIGN_OR_RAISE(*text, new_text.Finish());
+    return arrow::Status::OK();
   }
 
   arrow::Status LineTooLong() const {
@@ -213,6 +242,7 @@ class TextSource : public plan::SourceSpec {
     ARROW_ASSIGN_OR_RAISE(layout.output, plan::ProjectSchema(schema_, pushdown));
     layout.with_text = layout.output->GetFieldIndex(kTextColumn) >= 0;
     layout.drop_empty_lines = options_.drop_empty_lines;
+    layout.encoding_errors = options_.encoding_errors;
     layout.batch_rows = std::max<int64_t>(1, ctx->config().batch_rows);
     // A worker holds its chunk plus the batch it builds: keep both to a slice of its share.
     layout.chunk_bytes = std::clamp<int64_t>(
