@@ -24,22 +24,37 @@ def test_error_naming_a_file_whose_name_is_not_utf8(tmp_path):
         sl.read_parquet(str(tmp_path)).to_arrow()
 
 
+def latin1_named_parquet(tmp_path):
+    """A Parquet file whose first column is named b"caf\xe9" (Latin-1): pyarrow only writes
+    str names, so "cafX" is written and its bytes patched in the footer (same length)."""
+    path = tmp_path / "latin1.parquet"
+    pq.write_table(pa.table({"cafX": [1], "n": [2]}), path)
+    data = path.read_bytes()
+    assert data.count(b"cafX") >= 1
+    path.write_bytes(data.replace(b"cafX", b"caf\xe9"))
+    return path
+
+
 def test_column_list_in_an_error_shows_invalid_utf8_escaped(tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes(b"caf\xe9,n\n1,2\n")
-    ds = sl.read_csv(str(path))
+    ds = sl.read_parquet(str(latin1_named_parquet(tmp_path)))
     with pytest.raises(errors.ColumnNotFoundError, match=r"caf\\xe9"):
         ds.select_columns(["nope"])
 
 
 def test_column_name_that_is_not_utf8_is_shown_escaped(tmp_path):
-    path = tmp_path / "latin1.csv"
-    path.write_bytes(b"caf\xe9,n\n1,2\n")
-    ds = sl.read_csv(str(path))
+    ds = sl.read_parquet(str(latin1_named_parquet(tmp_path)))
     assert ds.columns() == ["caf\\xe9", "n"]
     table = ds.to_arrow()
     assert table.column_names == ["caf\\xe9", "n"]
     assert table.column(0).to_pylist() == [1]
+
+
+def test_csv_header_that_is_not_utf8_is_an_error_naming_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"caf\xe9,n\n1,2\n")
+    with pytest.raises(errors.SluiceValueError, match=r"latin1\.csv: line 1: the header is not "
+                                                      r"valid UTF-8"):
+        sl.read_csv(str(path))
 
 
 def test_partition_directory_that_is_not_utf8_is_named(tmp_path):
