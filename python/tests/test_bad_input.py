@@ -102,3 +102,21 @@ def test_bad_arguments():
         sl.range(3).write_parquet("/tmp/sluice-never", mode="sometimes")
     with pytest.raises(errors.SluiceValueError, match="limit"):
         sl.range(3)._ds.limit(-1)
+
+
+def test_parquet_footer_that_parquet_cpp_cannot_decode_is_an_error_not_an_abort(tmp_path):
+    # Found by cpp/fuzz/parquet_fuzzer (cpp/fuzz/regressions/parquet/): one byte of the
+    # schema changed (a field's thrift type i32 -> i64) makes parquet-cpp throw
+    # ParquetException ("Definition level histogram size mismatch") from the footer
+    # accessors Sluice calls to plan its tasks; the exception ended the process.
+    table = pa.table({"struct_list": pa.array([{"l": [1]}, {"l": None}, None, {"l": [2, 3]}],
+                                              pa.struct([("l", pa.list_(pa.int64()))]))})
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good)
+    data = good.read_bytes()
+    field = b"\x18\x0bstruct_list\x15\x02\x005"
+    assert data.count(field) == 1
+    bad = tmp_path / "damaged.parquet"
+    bad.write_bytes(data.replace(field, field[:-1] + b"6"))
+    with pytest.raises(errors.SluiceIOError, match="damaged.parquet: damaged Parquet footer"):
+        sl.read_parquet(str(bad)).to_arrow()

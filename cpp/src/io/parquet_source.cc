@@ -8,6 +8,7 @@
 #include <arrow/dataset/scanner.h>
 #include <arrow/io/interfaces.h>
 #include <parquet/arrow/reader.h>
+#include <parquet/exception.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
 #include <parquet/schema.h>
@@ -115,6 +116,23 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> DiscoverHivePartitioning(
 
 // ---- Footers and schema ----------------------------------------------------------
 
+/// Sluice reads the footer's row groups and column chunks through parquet::FileMetaData
+/// (task splitting, sizes, counts), whose accessors throw ParquetException on a damaged
+/// footer (a statistics histogram of the wrong size, say) instead of returning a Status.
+/// Touch each one once here, where the exception becomes an error naming the file; the
+/// accessors decode the same bytes the same way later, so they cannot throw then.
+arrow::Status CheckFooterDecodes(const parquet::FileMetaData& metadata) {
+  try {
+    for (int rg = 0; rg < metadata.num_row_groups(); ++rg) {
+      auto row_group = metadata.RowGroup(rg);
+      for (int c = 0; c < row_group->num_columns(); ++c) row_group->ColumnChunk(c);
+    }
+  } catch (const parquet::ParquetException& error) {
+    return arrow::Status::IOError("damaged Parquet footer: ", error.what());
+  }
+  return arrow::Status::OK();
+}
+
 /// Reads every footer, several files at a time since on object stores each is a
 /// round trip. Plain threads rather than Arrow's IO pool: the reads themselves run on
 /// that pool, and blocking its threads on its own work can deadlock it.
@@ -142,6 +160,7 @@ arrow::Status ReadFooters(std::vector<ParquetFile>* files) {
   }
   for (auto& file : *files) {
     file.metadata = file.fragment->metadata();
+    ARROW_RETURN_NOT_OK(WithPathContext(CheckFooterDecodes(*file.metadata), file.path));
     ARROW_ASSIGN_OR_RAISE(file.physical_schema, file.fragment->ReadPhysicalSchema());
   }
   return arrow::Status::OK();
