@@ -108,7 +108,8 @@ def test_parquet_footer_that_parquet_cpp_cannot_decode_is_an_error_not_an_abort(
     # Found by cpp/fuzz/parquet_fuzzer (cpp/fuzz/regressions/parquet/): one byte of the
     # schema changed (a field's thrift type i32 -> i64) makes parquet-cpp throw
     # ParquetException ("Definition level histogram size mismatch") from the footer
-    # accessors Sluice calls to plan its tasks; the exception ended the process.
+    # accessors Sluice calls to plan its tasks: a bare RuntimeError without the file here,
+    # an abort where nothing catches it (a worker thread, C++ callers).
     table = pa.table({"struct_list": pa.array([{"l": [1]}, {"l": None}, None, {"l": [2, 3]}],
                                               pa.struct([("l", pa.list_(pa.int64()))]))})
     good = tmp_path / "good.parquet"

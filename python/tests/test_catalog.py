@@ -318,7 +318,8 @@ def test_concurrent_writers_to_different_partitions_both_register(where, tmp_pat
 def test_damaged_json_in_the_catalog_is_an_error_naming_the_entry(tmp_path, catalog_file, table,
                                                                    column, damaged, read):
     # Seen while writing cpp/fuzz/catalog_json_fuzzer: a damaged tables.partition_cols or
-    # parameters value threw nlohmann's exception out of the engine and aborted the process.
+    # parameters value threw nlohmann's exception out of the engine: a bare RuntimeError
+    # here, an abort for C++ callers.
     import sqlite3
     sl.from_arrow(reviews(50)).write_parquet(tmp_path / "t", partition_cols=["year"],
                                              table="default.t")
