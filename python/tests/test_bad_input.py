@@ -2,6 +2,7 @@
 never a crash, a hang or silently dropped rows."""
 
 import gzip
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -121,3 +122,30 @@ def test_parquet_footer_that_parquet_cpp_cannot_decode_is_an_error_not_an_abort(
     bad.write_bytes(data.replace(field, field[:-1] + b"6"))
     with pytest.raises(errors.SluiceIOError, match="damaged.parquet: damaged Parquet footer"):
         sl.read_parquet(str(bad)).to_arrow()
+
+
+@pytest.mark.parametrize("data", [b"\xc3\n\xa9\n", b"caf\xc3\r\n\xa9\n", b"\xcb\n\n\x82\n"])
+def test_text_line_ending_inside_a_character_is_invalid_utf8(tmp_path, data):
+    # Found by cpp/fuzz/text_fuzzer (cpp/fuzz/regressions/text/): the lines are stored back
+    # to back without their breaks, so "\xc3" and "\xa9" passed the whole-batch UTF-8
+    # check as "é" and reached the string column invalid.
+    path = tmp_path / "split.txt"
+    path.write_bytes(data)
+    for drop_empty_lines in (False, True):
+        with pytest.raises(errors.SluiceError, match="not valid UTF-8"):
+            sl.read_text(str(path), drop_empty_lines=drop_empty_lines).to_arrow()
+
+
+@pytest.mark.parametrize("field", ['"committed_at_ms": 1e30', '"rows": 1e30', '"snapshot": 2.5'])
+def test_manifest_number_that_is_not_an_int64_is_an_error(tmp_path, field):
+    # Found by cpp/fuzz/manifest_fuzzer (cpp/fuzz/regressions/manifest/): a float beyond
+    # int64's range was cast to int64, which is undefined behaviour.
+    sl.from_arrow(pa.table({"a": [1, 2, 3]})).write_parquet(str(tmp_path / "t"))
+    manifest = tmp_path / "t" / "_SUCCESS"
+    text = manifest.read_text()
+    key = field.split(":")[0]
+    damaged = re.sub(key + r": -?[0-9]+", field, text)
+    assert damaged != text
+    manifest.write_text(damaged)
+    with pytest.raises(errors.SluiceError, match="is not an integer"):
+        sl.read_parquet(str(tmp_path / "t")).to_arrow()

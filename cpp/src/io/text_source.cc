@@ -154,8 +154,16 @@ class TextFileStream : public exec::BatchStream {
                           int64_t first_line) const {
     static std::once_flag initialized;
     std::call_once(initialized, arrow::util::InitializeUTF8);
-    if (arrow::util::ValidateUTF8(text.data(), text.size())) return arrow::Status::OK();
     const auto* bounds = reinterpret_cast<const int32_t*>(offsets.data());
+    // The lines are stored back to back, without their line breaks: valid UTF-8 as a whole
+    // can still hold a line that ends inside a character the next line finishes ("\xc3",
+    // "\xa9"). With the whole valid, that happens exactly when a line starts with a
+    // continuation byte (10xxxxxx).
+    bool whole_lines = arrow::util::ValidateUTF8(text.data(), text.size());
+    for (int64_t row = 0; whole_lines && row < rows; ++row) {
+      whole_lines = bounds[row] == bounds[row + 1] || (text.data()[bounds[row]] & 0xC0) != 0x80;
+    }
+    if (whole_lines) return arrow::Status::OK();
     for (int64_t row = 0; row < rows; ++row) {
       if (!arrow::util::ValidateUTF8(text.data() + bounds[row], bounds[row + 1] - bounds[row])) {
         if (layout_.drop_empty_lines) {
