@@ -2,6 +2,7 @@
 never a crash, a hang or silently dropped rows."""
 
 import gzip
+import json
 import re
 
 import pyarrow as pa
@@ -148,4 +149,16 @@ def test_manifest_number_that_is_not_an_int64_is_an_error(tmp_path, field):
     assert damaged != text
     manifest.write_text(damaged)
     with pytest.raises(errors.SluiceError, match="is not an integer"):
+        sl.read_parquet(str(tmp_path / "t")).to_arrow()
+
+
+def test_manifest_listing_a_file_twice_is_an_error(tmp_path):
+    # Found by cpp/fuzz/manifest_fuzzer (cpp/fuzz/regressions/manifest/): a file listed
+    # twice was read twice.
+    sl.from_arrow(pa.table({"a": [1, 2, 3]})).write_parquet(str(tmp_path / "t"))
+    manifest = tmp_path / "t" / "_SUCCESS"
+    document = json.loads(manifest.read_text())
+    document["files"] = document["files"] * 2
+    manifest.write_text(json.dumps(document))
+    with pytest.raises(errors.SluiceError, match="more than once"):
         sl.read_parquet(str(tmp_path / "t")).to_arrow()

@@ -105,6 +105,13 @@ arrow::Result<TableManifest> FromJson(const nlohmann::json& document) {
   }
   std::sort(manifest.files.begin(), manifest.files.end(),
             [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  // Listed twice, a file would be read twice.
+  const auto twice = std::adjacent_find(
+      manifest.files.begin(), manifest.files.end(),
+      [](const ManifestFile& a, const ManifestFile& b) { return a.path == b.path; });
+  if (twice != manifest.files.end()) {
+    return arrow::Status::Invalid("the manifest lists '", twice->path, "' more than once");
+  }
   return manifest;
 }
 
