@@ -2,6 +2,8 @@
 never a crash, a hang or silently dropped rows."""
 
 import gzip
+import json
+import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -102,3 +104,61 @@ def test_bad_arguments():
         sl.range(3).write_parquet("/tmp/sluice-never", mode="sometimes")
     with pytest.raises(errors.SluiceValueError, match="limit"):
         sl.range(3)._ds.limit(-1)
+
+
+def test_parquet_footer_that_parquet_cpp_cannot_decode_is_an_error_not_an_abort(tmp_path):
+    # Found by cpp/fuzz/parquet_fuzzer (cpp/fuzz/regressions/parquet/): one byte of the
+    # schema changed (a field's thrift type i32 -> i64) makes parquet-cpp throw
+    # ParquetException ("Definition level histogram size mismatch") from the footer
+    # accessors Sluice calls to plan its tasks: a bare RuntimeError without the file here,
+    # an abort where nothing catches it (a worker thread, C++ callers).
+    table = pa.table({"struct_list": pa.array([{"l": [1]}, {"l": None}, None, {"l": [2, 3]}],
+                                              pa.struct([("l", pa.list_(pa.int64()))]))})
+    good = tmp_path / "good.parquet"
+    pq.write_table(table, good)
+    data = good.read_bytes()
+    field = b"\x18\x0bstruct_list\x15\x02\x005"
+    assert data.count(field) == 1
+    bad = tmp_path / "damaged.parquet"
+    bad.write_bytes(data.replace(field, field[:-1] + b"6"))
+    with pytest.raises(errors.SluiceIOError, match="damaged.parquet: damaged Parquet footer"):
+        sl.read_parquet(str(bad)).to_arrow()
+
+
+@pytest.mark.parametrize("data", [b"\xc3\n\xa9\n", b"caf\xc3\r\n\xa9\n", b"\xcb\n\n\x82\n"])
+def test_text_line_ending_inside_a_character_is_invalid_utf8(tmp_path, data):
+    # Found by cpp/fuzz/text_fuzzer (cpp/fuzz/regressions/text/): the lines are stored back
+    # to back without their breaks, so "\xc3" and "\xa9" passed the whole-batch UTF-8
+    # check as "é" and reached the string column invalid.
+    path = tmp_path / "split.txt"
+    path.write_bytes(data)
+    for drop_empty_lines in (False, True):
+        with pytest.raises(errors.SluiceError, match="not valid UTF-8"):
+            sl.read_text(str(path), drop_empty_lines=drop_empty_lines).to_arrow()
+
+
+@pytest.mark.parametrize("field", ['"committed_at_ms": 1e30', '"rows": 1e30', '"snapshot": 2.5'])
+def test_manifest_number_that_is_not_an_int64_is_an_error(tmp_path, field):
+    # Found by cpp/fuzz/manifest_fuzzer (cpp/fuzz/regressions/manifest/): a float beyond
+    # int64's range was cast to int64, which is undefined behaviour.
+    sl.from_arrow(pa.table({"a": [1, 2, 3]})).write_parquet(str(tmp_path / "t"))
+    manifest = tmp_path / "t" / "_SUCCESS"
+    text = manifest.read_text()
+    key = field.split(":")[0]
+    damaged = re.sub(key + r": -?[0-9]+", field, text)
+    assert damaged != text
+    manifest.write_text(damaged)
+    with pytest.raises(errors.SluiceError, match="is not an integer"):
+        sl.read_parquet(str(tmp_path / "t")).to_arrow()
+
+
+def test_manifest_listing_a_file_twice_is_an_error(tmp_path):
+    # Found by cpp/fuzz/manifest_fuzzer (cpp/fuzz/regressions/manifest/): a file listed
+    # twice was read twice.
+    sl.from_arrow(pa.table({"a": [1, 2, 3]})).write_parquet(str(tmp_path / "t"))
+    manifest = tmp_path / "t" / "_SUCCESS"
+    document = json.loads(manifest.read_text())
+    document["files"] = document["files"] * 2
+    manifest.write_text(json.dumps(document))
+    with pytest.raises(errors.SluiceError, match="more than once"):
+        sl.read_parquet(str(tmp_path / "t")).to_arrow()

@@ -306,3 +306,26 @@ def test_concurrent_writers_to_different_partitions_both_register(where, tmp_pat
             sl.catalog.describe_table("c.t")["files"]
     finally:
         os.environ.pop("SLUICE_S3_ENDPOINT", None)
+
+
+@pytest.mark.parametrize("table, column, damaged, read", [
+    ("tables", "partition_cols", '["year"', sl.catalog.describe_table),
+    ("tables", "partition_cols", '{"year": 1}', sl.catalog.list_partitions),
+    ("tables", "parameters", '["not", "a", "map"]', sl.catalog.describe_table),
+    ("partitions", "values_json", '[["year"]]', sl.catalog.list_partitions),
+    ("table_versions", "partitions", "1e999999", sl.catalog.history),
+])
+def test_damaged_json_in_the_catalog_is_an_error_naming_the_entry(tmp_path, catalog_file, table,
+                                                                   column, damaged, read):
+    # Seen while writing cpp/fuzz/catalog_json_fuzzer: a damaged tables.partition_cols or
+    # parameters value threw nlohmann's exception out of the engine: a bare RuntimeError
+    # here, an abort for C++ callers.
+    import sqlite3
+    sl.from_arrow(reviews(50)).write_parquet(tmp_path / "t", partition_cols=["year"],
+                                             table="default.t")
+    db = sqlite3.connect(catalog_file)
+    with db:
+        db.execute(f"UPDATE {table} SET {column} = ?", (damaged,))
+    db.close()
+    with pytest.raises(sl.errors.SluiceIOError, match="has a damaged catalog entry"):
+        read("default.t")

@@ -168,9 +168,9 @@ arrow::Result<TableRecord> TableFromRow(const Statement& row) {
   record.info.location = row.Text(3);
   record.info.format = row.Text(4);
   ARROW_ASSIGN_OR_RAISE(record.info.schema, DeserializeSchema(row.Blob(5)));
-  record.info.partition_cols = nlohmann::json::parse(row.Text(6)).get<std::vector<std::string>>();
-  record.info.parameters =
-      nlohmann::json::parse(row.Text(7)).get<std::map<std::string, std::string>>();
+  const std::string what = "table '" + record.info.database + "." + record.info.name + "'";
+  ARROW_ASSIGN_OR_RAISE(record.info.partition_cols, ParseStringListColumn(row.Text(6), what));
+  ARROW_ASSIGN_OR_RAISE(record.info.parameters, ParseStringMapColumn(row.Text(7), what));
   record.info.version = row.Int(8);
   record.manifest_snapshot = row.Int(9);
   record.info.created_at_ms = row.Int(10);
@@ -191,6 +191,48 @@ arrow::Status NotInCatalog(const std::string& what, const std::string& name,
   return arrow::Status(arrow::StatusCode::KeyError,
                        what + " '" + name + "' does not exist in catalog '" + catalog_path + "'",
                        std::make_shared<NotInCatalogDetail>());
+}
+
+namespace {
+
+/// `decode(parsed json)`, with every parse or type error turned into an IOError about `what`.
+template <typename T, typename Decode>
+arrow::Result<T> ParseJsonColumn(const std::string& json, const std::string& what,
+                                 Decode&& decode) {
+  try {
+    return decode(nlohmann::json::parse(json));
+  } catch (const std::exception& error) {
+    return arrow::Status::IOError(what, " has a damaged catalog entry: ", error.what());
+  }
+}
+
+}  // namespace
+
+arrow::Result<std::vector<std::string>> ParseStringListColumn(const std::string& json,
+                                                              const std::string& what) {
+  return ParseJsonColumn<std::vector<std::string>>(
+      json, what, [](const nlohmann::json& value) { return value.get<std::vector<std::string>>(); });
+}
+
+arrow::Result<std::map<std::string, std::string>> ParseStringMapColumn(const std::string& json,
+                                                                      const std::string& what) {
+  return ParseJsonColumn<std::map<std::string, std::string>>(
+      json, what,
+      [](const nlohmann::json& value) { return value.get<std::map<std::string, std::string>>(); });
+}
+
+arrow::Result<std::vector<std::pair<std::string, std::optional<std::string>>>>
+ParsePartitionValuesColumn(const std::string& json, const std::string& what) {
+  using Values = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  return ParseJsonColumn<Values>(json, what, [](const nlohmann::json& array) {
+    Values values;
+    for (const auto& pair : array) {
+      std::optional<std::string> value;
+      if (!pair.at(1).is_null()) value = pair.at(1).get<std::string>();
+      values.emplace_back(pair.at(0).get<std::string>(), std::move(value));
+    }
+    return values;
+  });
 }
 
 arrow::Status CheckIdentifier(const std::string& what, const std::string& name) {
@@ -443,16 +485,8 @@ arrow::Result<std::vector<PartitionInfo>> CatalogStore::ListPartitions(int64_t t
     if (!row) break;
     PartitionInfo partition;
     partition.spec = query.Text(0);
-    try {
-      for (const auto& pair : nlohmann::json::parse(query.Text(1))) {
-        std::optional<std::string> value;
-        if (!pair.at(1).is_null()) value = pair.at(1).get<std::string>();
-        partition.values.emplace_back(pair.at(0).get<std::string>(), std::move(value));
-      }
-    } catch (const std::exception& error) {
-      return arrow::Status::IOError("partition '", partition.spec,
-                                    "' has a damaged catalog entry: ", error.what());
-    }
+    ARROW_ASSIGN_OR_RAISE(partition.values, ParsePartitionValuesColumn(
+                                                query.Text(1), "partition '" + partition.spec + "'"));
     partition.location = query.Text(2);
     partition.rows = query.Int(3);
     partition.bytes = query.Int(4);
@@ -536,12 +570,9 @@ arrow::Result<std::vector<TableVersion>> CatalogStore::ListVersions(int64_t tabl
     version.write_id = query.Text(3);
     version.rows_added = query.Int(4);
     version.files_added = query.Int(5);
-    try {
-      version.partitions = nlohmann::json::parse(query.Text(6)).get<std::vector<std::string>>();
-    } catch (const std::exception& error) {
-      return arrow::Status::IOError("version ", version.version,
-                                    " has a damaged catalog entry: ", error.what());
-    }
+    ARROW_ASSIGN_OR_RAISE(version.partitions,
+                          ParseStringListColumn(query.Text(6), "version " +
+                                                                   std::to_string(version.version)));
     version.schema_change = query.Text(7);
     out.push_back(std::move(version));
   }

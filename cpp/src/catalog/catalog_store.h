@@ -34,6 +34,19 @@ arrow::Status CheckIdentifier(const std::string& what, const std::string& name);
 arrow::Status NotInCatalog(const std::string& what, const std::string& name,
                            const std::string& catalog_path);
 
+// The catalog's JSON columns as read back. A value damaged outside Sluice (edited by
+// hand, written by another tool) is an IOError "<what> has a damaged catalog entry: ...",
+// never an exception.
+/// `tables.partition_cols` and `table_versions.partitions`: ["a", "b"].
+arrow::Result<std::vector<std::string>> ParseStringListColumn(const std::string& json,
+                                                              const std::string& what);
+/// `tables.parameters`: {"key": "value"}.
+arrow::Result<std::map<std::string, std::string>> ParseStringMapColumn(const std::string& json,
+                                                                      const std::string& what);
+/// `partitions.values_json`: [["key", "value" or null], ...].
+arrow::Result<std::vector<std::pair<std::string, std::optional<std::string>>>>
+ParsePartitionValuesColumn(const std::string& json, const std::string& what);
+
 /// A table's row: TableInfo without the totals, plus what only the catalog needs.
 struct TableRecord {
   int64_t id = 0;

@@ -11,9 +11,14 @@ namespace {
 /// the wheel's default (mimalloc) keeps per-thread pages that inflated the resident size
 /// of a streaming job to several times the bytes actually allocated.
 arrow::MemoryPool* UpstreamPool() {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  // malloc, which AddressSanitizer intercepts: it then sees the bounds of every buffer.
+  return arrow::system_memory_pool();
+#else
   arrow::MemoryPool* jemalloc = nullptr;
   if (arrow::jemalloc_memory_pool(&jemalloc).ok() && jemalloc) return jemalloc;
   return arrow::default_memory_pool();
+#endif
 }
 }  // namespace
 

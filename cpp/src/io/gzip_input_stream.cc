@@ -79,6 +79,19 @@ class GzipInputStream : public arrow::io::InputStream {
       state_->avail_out = static_cast<uint32_t>(
           std::min<int64_t>(nbytes - produced, std::numeric_limits<uint32_t>::max()));
       const uint32_t before_in = state_->avail_in;
+      if (!state_->wrapper_flag) {
+        // The member header is parsed here rather than by isal_inflate, which keeps the
+        // header's flags in a local variable: a header with a file name, extra field or
+        // comment that arrives in two reads was misparsed ("invalid deflate block").
+        const int code = isal_read_gzip_header(state_.get(), &header_);
+        if (before_in != state_->avail_in) member_has_input_ = true;
+        if (code == ISAL_END_INPUT) continue;  // the header goes on in the next read
+        if (code != ISAL_DECOMP_OK) {
+          return arrow::Status::IOError(path_, ": gzip decompression failed: ",
+                                        InflateErrorText(code), " (near compressed byte ",
+                                        consumed_ - state_->avail_in, ")");
+        }
+      }
       const int code = isal_inflate(state_.get());
       if (code < 0 || code == ISAL_NEED_DICT) {
         return arrow::Status::IOError(path_,
@@ -105,6 +118,7 @@ class GzipInputStream : public arrow::io::InputStream {
     uint8_t* next_in = state_->next_in;
     const uint32_t avail_in = state_->avail_in;
     isal_inflate_init(state_.get());
+    isal_gzip_header_init(&header_);
     state_->crc_flag = ISAL_GZIP;
     state_->next_in = next_in;
     state_->avail_in = avail_in;
@@ -161,6 +175,9 @@ class GzipInputStream : public arrow::io::InputStream {
   arrow::MemoryPool* pool_;
   // Large (about 100 KB of tables and history), so it lives on the heap.
   std::unique_ptr<inflate_state> state_;
+  // The member header parsed so far (no buffers: the name, extra field and comment are
+  // skipped); it carries the header's flags from one read to the next.
+  isal_gzip_header header_;
   std::shared_ptr<arrow::Buffer> chunk_;  // the compressed bytes next_in points into
   int64_t consumed_ = 0;                  // compressed bytes read from the file so far
   int64_t position_ = 0;                  // decompressed bytes returned so far

@@ -161,6 +161,23 @@ std::optional<int64_t> ConsistentRowCount(const parquet::FileMetaData& metadata)
   return row_group_rows;
 }
 
+/// Sluice reads the footer's row groups and column chunks through parquet::FileMetaData
+/// (task splitting, sizes, counts), whose accessors throw ParquetException on a damaged
+/// footer (a statistics histogram of the wrong size, say) instead of returning a Status.
+/// Touch each one once here, through FromFooter, so the exception becomes an error naming
+/// the file; the accessors decode the same bytes the same way later, so they cannot throw
+/// then.
+arrow::Status CheckFooterDecodes(const std::string& path, const parquet::FileMetaData& metadata) {
+  return FromFooter(path, [&] {
+           for (int rg = 0; rg < metadata.num_row_groups(); ++rg) {
+             auto row_group = metadata.RowGroup(rg);
+             for (int c = 0; c < row_group->num_columns(); ++c) row_group->ColumnChunk(c);
+           }
+           return true;
+         })
+      .status();
+}
+
 /// Reads every footer, several files at a time since on object stores each is a
 /// round trip. Plain threads rather than Arrow's IO pool: the reads themselves run on
 /// that pool, and blocking its threads on its own work can deadlock it.
@@ -188,6 +205,7 @@ arrow::Status ReadFooters(std::vector<ParquetFile>* files) {
   }
   for (auto& file : *files) {
     file.metadata = file.fragment->metadata();
+    ARROW_RETURN_NOT_OK(CheckFooterDecodes(file.path, *file.metadata));
     ARROW_ASSIGN_OR_RAISE(
         file.rows, FromFooter(file.path, [&] { return ConsistentRowCount(*file.metadata); }));
     ARROW_ASSIGN_OR_RAISE(file.physical_schema, file.fragment->ReadPhysicalSchema());

@@ -64,24 +64,40 @@ std::string ToJson(const TableManifest& manifest) {
   return document.dump(1) + "\n";
 }
 
+/// `document[key]` as an int64; `fallback` when absent, an error when absent without one.
+/// nlohmann converts a float to an integer with a plain cast, undefined beyond int64's
+/// range ("rows": 1e30), so anything but an integer is refused.
+arrow::Result<int64_t> IntegerField(const nlohmann::json& document, const char* key,
+                                    std::optional<int64_t> fallback = std::nullopt) {
+  const auto found = document.find(key);
+  if (found == document.end()) {
+    if (fallback) return *fallback;
+    return arrow::Status::Invalid("the manifest has no '", key, "'");
+  }
+  if (!found->is_number_integer()) {
+    return arrow::Status::Invalid("the manifest's '", key, "' is not an integer");
+  }
+  return found->get<int64_t>();
+}
+
 arrow::Result<TableManifest> FromJson(const nlohmann::json& document) {
-  const int version = document.at(kFormatKey).get<int>();
+  ARROW_ASSIGN_OR_RAISE(const int64_t version, IntegerField(document, kFormatKey));
   if (version > kFormatVersion) {
     return arrow::Status::NotImplemented("manifest format ", version,
                                          " is newer than this Sluice understands (", kFormatVersion,
                                          "); upgrade Sluice");
   }
   TableManifest manifest;
-  manifest.snapshot = document.at("snapshot").get<int64_t>();
+  ARROW_ASSIGN_OR_RAISE(manifest.snapshot, IntegerField(document, "snapshot"));
   manifest.write_id = document.value("write_id", "");
   manifest.operation = document.value("operation", "");
-  manifest.committed_at_ms = document.value("committed_at_ms", int64_t{0});
+  ARROW_ASSIGN_OR_RAISE(manifest.committed_at_ms, IntegerField(document, "committed_at_ms", 0));
   manifest.partition_cols = document.value("partition_cols", std::vector<std::string>{});
   for (const auto& file : document.at("files")) {
     ManifestFile entry;
     entry.path = file.at("path").get<std::string>();
-    entry.rows = file.value("rows", int64_t{-1});
-    entry.bytes = file.value("bytes", int64_t{-1});
+    ARROW_ASSIGN_OR_RAISE(entry.rows, IntegerField(file, "rows", -1));
+    ARROW_ASSIGN_OR_RAISE(entry.bytes, IntegerField(file, "bytes", -1));
     if (!IsSafeRelativePath(entry.path)) {
       return arrow::Status::Invalid("the manifest lists an invalid path '", entry.path, "'");
     }
@@ -89,6 +105,13 @@ arrow::Result<TableManifest> FromJson(const nlohmann::json& document) {
   }
   std::sort(manifest.files.begin(), manifest.files.end(),
             [](const ManifestFile& a, const ManifestFile& b) { return a.path < b.path; });
+  // Listed twice, a file would be read twice.
+  const auto twice = std::adjacent_find(
+      manifest.files.begin(), manifest.files.end(),
+      [](const ManifestFile& a, const ManifestFile& b) { return a.path == b.path; });
+  if (twice != manifest.files.end()) {
+    return arrow::Status::Invalid("the manifest lists '", twice->path, "' more than once");
+  }
   return manifest;
 }
 

@@ -131,8 +131,7 @@ class TextFileStream : public exec::BatchStream {
       previous_text_bytes_ = text->length();
       ARROW_ASSIGN_OR_RAISE(auto offsets_buffer, offsets->Finish());
       ARROW_ASSIGN_OR_RAISE(auto text_buffer, text->Finish());
-      if (!IsValidUtf8(std::string_view(reinterpret_cast<const char*>(text_buffer->data()),
-                                        text_buffer->size()))) {
+      if (!LinesAreValidUtf8(*offsets_buffer, *text_buffer, rows)) {
         if (layout_.encoding_errors == EncodingErrors::kStrict) {
           return InvalidUtf8Error(*offsets_buffer, *text_buffer, rows, first_line);
         }
@@ -153,6 +152,22 @@ class TextFileStream : public exec::BatchStream {
     }
     rows_before_ += rows;
     return arrow::RecordBatch::Make(layout_.output, rows, std::move(columns));
+  }
+
+  /// Whether every line is valid UTF-8. The lines are stored back to back, without their
+  /// line breaks: valid UTF-8 as a whole can still hold a line that ends inside a
+  /// character the next line finishes ("\xc3", "\xa9"). With the whole valid, that
+  /// happens exactly when a non-empty line starts with a continuation byte (10xxxxxx).
+  static bool LinesAreValidUtf8(const arrow::Buffer& offsets, const arrow::Buffer& text,
+                                int64_t rows) {
+    if (!IsValidUtf8(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()))) {
+      return false;
+    }
+    const auto* bounds = reinterpret_cast<const int32_t*>(offsets.data());
+    for (int64_t row = 0; row < rows; ++row) {
+      if (bounds[row] != bounds[row + 1] && (text.data()[bounds[row]] & 0xC0) == 0x80) return false;
+    }
+    return true;
   }
 
   /// Strings must be UTF-8; say which line is not, rather than failing later in a
