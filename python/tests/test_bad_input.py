@@ -121,7 +121,7 @@ def test_parquet_footer_that_parquet_cpp_cannot_decode_is_an_error_not_an_abort(
     assert data.count(field) == 1
     bad = tmp_path / "damaged.parquet"
     bad.write_bytes(data.replace(field, field[:-1] + b"6"))
-    with pytest.raises(errors.SluiceIOError, match="damaged.parquet: damaged Parquet footer"):
+    with pytest.raises(errors.SluiceIOError, match="damaged.parquet: corrupt Parquet footer"):
         sl.read_parquet(str(bad)).to_arrow()
 
 

@@ -145,6 +145,10 @@ class Parser {
                          "of a chain of + - * / % counts one level; AND / OR chains may be "
                          "any length)");
   }
+  arrow::Status TooManyNestedParentheses(const Token& at) const {
+    return Error(at, "parentheses, NOT and unary minus nest more than " +
+                         std::to_string(kMaxPredicateNesting) + " levels deep");
+  }
 
   const Token& Peek() const { return tokens_[position_]; }
   const Token& Next() { return tokens_[position_++]; }
@@ -174,7 +178,7 @@ class Parser {
 
   // Chains of OR / AND are collected in a loop and kept shallow (AnyOf / AllOf), so
   // they may have any number of terms. What nests by recursion here — parentheses, NOT,
-  // unary minus — goes through Nested(), which stops at kMaxExpressionDepth levels.
+  // unary minus — goes through Nested(), which stops at kMaxPredicateNesting levels.
   arrow::Result<Parsed> ParseOr() { return ParseChain("OR", &Parser::ParseAnd); }
   arrow::Result<Parsed> ParseAnd() { return ParseChain("AND", &Parser::ParseNot); }
 
@@ -205,11 +209,11 @@ class Parser {
     return ParsePredicateTerm();
   }
 
-  /// Runs `parse` one level of recursion deeper, or fails at `at` past kMaxExpressionDepth
+  /// Runs `parse` one level of recursion deeper, or fails at `at` past kMaxPredicateNesting
   /// levels (parentheses nest without adding to the expression, but recurse here).
   template <typename ParseFn>
   auto Nested(const Token& at, ParseFn&& parse) -> decltype(parse()) {
-    if (nesting_ >= kMaxExpressionDepth) return TooDeep(at);
+    if (nesting_ >= kMaxPredicateNesting) return TooManyNestedParentheses(at);
     ++nesting_;
     auto result = parse();
     --nesting_;
