@@ -115,6 +115,24 @@ def test_json_nested_too_deep_is_a_fast_error_naming_file_and_line(tmp_path, dep
                                                      "(the most Sluice reads)")
 
 
+def test_json_backslash_before_a_line_break_does_not_hide_the_next_line(tmp_path):
+    # Line 2 ends inside a string after a backslash: the break still ends it, so line 3's
+    # brackets are counted. Line 2 fills the first 64 KiB block, so the deep line 3 is a
+    # block of its own, which Arrow parses on another thread while the first one fails.
+    path = tmp_path / "escape.jsonl"
+    padding = "x" * 60_000
+    path.write_text('{"a": 1}\n{"b": "' + padding + '\\\n' + nested_line(20_000) + "\n")
+    sl.configure(num_threads=4)
+    with pytest.raises(errors.SluiceValueError, match=r"escape\.jsonl: line [23]"):
+        sl.read_json(str(path), block_size=65_536).to_arrow()
+    assert sl.read_json(str(path), block_size=65_536, on_bad_lines="skip").count() == 1
+    ds = sl.read_json(str(path), on_bad_lines="collect")
+    assert ds.to_arrow().to_pylist() == [{"a": 1}]
+    line_2, line_3 = rejects(ds)
+    assert (line_2["line"], line_3["line"]) == (2, 3)
+    assert line_3["reason"].startswith("JSON nested deeper than 1000 levels")
+
+
 def test_json_nested_at_the_limit_reads(tmp_path):
     path = tmp_path / "limit.jsonl"
     path.write_text('{"a": 1}\n' + nested_line(1000) + "\n")

@@ -29,6 +29,8 @@ constexpr std::array<uint8_t, 256> kByteClasses = MakeByteClasses();
 struct NestingState {
   int64_t depth = 0;
   bool in_string = false;
+  /// The previous byte, the last of an earlier chunk, was a backslash inside a string.
+  bool escaped = false;
   int64_t line_breaks = 0;
 };
 
@@ -39,20 +41,27 @@ size_t ScanNesting(std::string_view text, int max_depth, NestingState* state) {
   size_t i = 0;
   while (i < size) {
     if (state->in_string) {
-      // Inside a string only its end, an escape and a line break matter.
+      // Inside a string only its end, an escape and a line break matter. A backslash
+      // escapes the next byte, which may be in the next chunk, but never a line break:
+      // a line break ends the line whatever comes before it, or a line ending in a
+      // backslash would hide the next line's brackets from this screen.
       for (; i < size; ++i) {
         const char c = text[i];
+        if (c == '\n' || c == '\r') {
+          state->in_string = false;
+          state->escaped = false;
+          break;
+        }
+        if (state->escaped) {
+          state->escaped = false;
+          continue;
+        }
         if (c == '"') {
           state->in_string = false;
           ++i;
           break;
         }
-        if (c == '\\') {
-          ++i;
-        } else if (c == '\n' || c == '\r') {
-          state->in_string = false;
-          break;
-        }
+        if (c == '\\') state->escaped = true;
       }
       continue;
     }
