@@ -49,6 +49,21 @@ def test_hundred_thousand_terms_of_and_and_or():
     assert sorted(both.to_arrow()["a"].to_pylist()) == [0, 7, 14, 28, 35, 42, 49]
 
 
+def test_or_of_equalities_keeps_what_equality_means():
+    # 16+ equalities on one column become a set lookup only where that cannot change a row.
+    floats = sl.from_arrow(pa.table({"x": [-0.0, 0.0, 1.0, float("nan"), None]}))
+    any_small = functools.reduce(operator.or_, [sl.col("x") == i for i in range(20)])
+    assert floats.filter(any_small).count() == 3  # -0.0 == 0 although it hashes apart
+    narrow = sl.from_arrow(pa.table({"x": pa.array([-5, 3, 100, None], pa.int8())}))
+    beyond = functools.reduce(operator.or_, [sl.col("x") == v for v in range(90, 300)])
+    assert narrow.filter(beyond).count() == 1  # 200..299 do not fit int8: no match, no error
+    wide = sl.from_arrow(pa.table({"x": pa.array([5, 150, None], pa.int64())}))
+    chain = functools.reduce(operator.or_, [sl.col("x") == v for v in range(100, 200)])
+    assert "is_in" in wide.filter(chain).explain_string()
+    assert wide.filter(chain).count() == 1
+    assert wide.add_column("m", chain).to_arrow()["m"].to_pylist() == [False, True, None]
+
+
 def test_long_chains_keep_kleene_logic():
     # 40 terms take the n-ary path (more than 16); compare with Arrow's binary chain.
     values = [True, False, None]

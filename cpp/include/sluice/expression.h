@@ -52,9 +52,10 @@ Expression Not(Expression a);
 /// Arrow flattens chains of and_kleene into one long left-deep chain when it simplifies
 /// them, so a long chain of And() / Or() calls ends up too deep to bind or evaluate
 /// (kMaxExpressionDepth); build long conjunctions and disjunctions with these instead.
-/// AnyOf turns 16 or more `column == literal` terms on one column (integer or string
-/// literals of one type) into one is_in(column, values), which gives the same results
-/// (a null column value still gives null) with one hash lookup per row.
+/// A filter (Dataset::Filter, a reader's filter, a partition filter) holds 16 or more
+/// `column == literal` terms of an OR chain on one column as one is_in(column, values)
+/// when the column has exactly the literals' integer or string type: the same rows (a null
+/// column value still gives null), one hash lookup per row.
 Expression AllOf(std::vector<Expression> terms);
 Expression AnyOf(std::vector<Expression> terms);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "compute/expression_depth.h"
+#include "compute/kleene_chains.h"
 #include "sluice/expression.h"
 
 namespace sluice::catalog {
@@ -61,7 +62,8 @@ arrow::Result<std::vector<PartitionInfo>> PrunePartitions(
                                     JoinNames(partition_cols), "), not '", *name, "'");
     }
   }
-  ARROW_ASSIGN_OR_RAISE(cp::Expression bound, filter.Bind(schema));
+  ARROW_ASSIGN_OR_RAISE(cp::Expression bound,
+                        compute::UseSetLookups(filter, schema).Bind(schema));
   if (bound.type()->id() != arrow::Type::BOOL && bound.type()->id() != arrow::Type::NA) {
     return arrow::Status::TypeError("the filter must be a condition, not ",
                                     bound.type()->ToString(), ": ", compute::DescribeExpression(filter));

@@ -97,10 +97,11 @@ constexpr size_t kChainFanOut = 16;
 constexpr size_t kMinTermsForSetLookup = 16;
 
 /// The column and the value of `column == value` (either way round), when the value is
-/// a non-null integer, string or binary literal: types whose equality is_in decides the
-/// same way (not floats: NaN and -0.0 compare differently from how they hash).
+/// a non-null integer, string or binary literal of exactly the column's type in `schema`:
+/// then is_in decides equality the same way (not for floats, where NaN and -0.0 compare
+/// differently from how they hash; not across types, where is_in would cast the values).
 std::optional<std::pair<std::string, std::shared_ptr<arrow::Scalar>>> ColumnEqualsLiteral(
-    const cp::Expression& term) {
+    const cp::Expression& term, const arrow::Schema& schema) {
   const cp::Expression::Call* call = term.call();
   if (!call || term.IsBound() || call->function_name != "equal" || call->arguments.size() != 2) {
     return std::nullopt;
@@ -111,8 +112,9 @@ std::optional<std::pair<std::string, std::shared_ptr<arrow::Scalar>>> ColumnEqua
     if (!ref || !ref->name() || !value || !value->is_scalar()) continue;
     const auto& scalar = value->scalar();
     const arrow::Type::type id = scalar->type->id();
-    if (!scalar->is_valid ||
-        !(arrow::is_integer(id) || arrow::is_base_binary_like(id))) {
+    const auto field = schema.GetFieldByName(*ref->name());
+    if (!scalar->is_valid || !(arrow::is_integer(id) || arrow::is_base_binary_like(id)) ||
+        !field || !field->type()->Equals(*scalar->type)) {
       return std::nullopt;
     }
     return std::make_pair(*ref->name(), scalar);
@@ -124,7 +126,7 @@ std::optional<std::pair<std::string, std::shared_ptr<arrow::Scalar>>> ColumnEqua
 /// `is_in(column, values)`: a filter like reduce(or_, [col("id") == v for v in ids]) then
 /// costs one hash lookup per row instead of one comparison per term. Nulls stay null
 /// (EMIT_NULL), as null == v OR ... is null.
-void GroupEqualitiesIntoSetLookups(std::vector<cp::Expression>* terms) {
+bool GroupEqualitiesIntoSetLookups(const arrow::Schema& schema, std::vector<cp::Expression>* terms) {
   struct Group {
     size_t first_term;
     std::shared_ptr<arrow::DataType> type;
@@ -133,7 +135,7 @@ void GroupEqualitiesIntoSetLookups(std::vector<cp::Expression>* terms) {
   };
   std::map<std::string, Group> groups;
   for (size_t i = 0; i < terms->size(); ++i) {
-    auto equality = ColumnEqualsLiteral((*terms)[i]);
+    auto equality = ColumnEqualsLiteral((*terms)[i], schema);
     if (!equality) continue;
     auto [it, added] = groups.try_emplace(equality->first, Group{i, equality->second->type, {}});
     Group& group = it->second;
@@ -155,7 +157,7 @@ void GroupEqualitiesIntoSetLookups(std::vector<cp::Expression>* terms) {
                                       cp::SetLookupOptions::NullMatchingBehavior::EMIT_NULL)));
     replaced_columns.insert(column);
   }
-  if (replacements.empty()) return;
+  if (replacements.empty()) return false;
   std::vector<cp::Expression> kept;
   for (size_t i = 0; i < terms->size(); ++i) {
     auto replacement = replacements.find(i);
@@ -163,11 +165,33 @@ void GroupEqualitiesIntoSetLookups(std::vector<cp::Expression>* terms) {
       kept.push_back(std::move(replacement->second));
       continue;
     }
-    auto equality = ColumnEqualsLiteral((*terms)[i]);
+    auto equality = ColumnEqualsLiteral((*terms)[i], schema);
     if (equality && replaced_columns.count(equality->first)) continue;  // in the is_in
     kept.push_back(std::move((*terms)[i]));
   }
   *terms = std::move(kept);
+  return true;
+}
+
+/// The terms of the chain of `function` (and of its n-ary form) at `expr`, in order.
+std::vector<cp::Expression> ChainTerms(const cp::Expression& expr, const char* binary,
+                                       const char* n_ary) {
+  std::vector<cp::Expression> flat;
+  std::vector<const cp::Expression*> pending{&expr};
+  while (!pending.empty()) {
+    const cp::Expression* term = pending.back();
+    pending.pop_back();
+    const cp::Expression::Call* call = term->call();
+    if (call && !term->IsBound() &&
+        (call->function_name == binary || call->function_name == n_ary)) {
+      for (auto it = call->arguments.rbegin(); it != call->arguments.rend(); ++it) {
+        pending.push_back(&*it);
+      }
+    } else {
+      flat.push_back(*term);
+    }
+  }
+  return flat;
 }
 
 }  // namespace
@@ -189,7 +213,6 @@ cp::Expression MakeKleeneChain(bool is_or, std::vector<cp::Expression> terms) {
       flat.push_back(std::move(term));
     }
   }
-  if (is_or) GroupEqualitiesIntoSetLookups(&flat);
   if (flat.empty()) return cp::literal(!is_or);
   if (flat.size() <= kChainFanOut) return BalancedBinary(binary, flat, 0, flat.size());
   // RegisterKleeneChainFunctions' outcome is checked when the expression is bound: a
@@ -211,6 +234,21 @@ cp::Expression MakeKleeneChain(bool is_or, std::vector<cp::Expression> terms) {
     level = std::move(next);
   }
   return cp::call(n_ary, std::move(level));
+}
+
+cp::Expression UseSetLookups(const cp::Expression& predicate, const arrow::Schema& schema) {
+  std::vector<cp::Expression> conjuncts = ChainTerms(predicate, "and_kleene", kAndAllFunction);
+  bool changed = false;
+  for (auto& conjunct : conjuncts) {
+    std::vector<cp::Expression> disjuncts = ChainTerms(conjunct, "or_kleene", kOrAllFunction);
+    if (disjuncts.size() < kMinTermsForSetLookup) continue;
+    if (GroupEqualitiesIntoSetLookups(schema, &disjuncts)) {
+      conjunct = MakeKleeneChain(/*is_or=*/true, std::move(disjuncts));
+      changed = true;
+    }
+  }
+  if (!changed) return predicate;
+  return MakeKleeneChain(/*is_or=*/false, std::move(conjuncts));
 }
 
 arrow::Status RegisterKleeneChainFunctions() {

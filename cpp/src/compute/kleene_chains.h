@@ -10,6 +10,7 @@
 // are; a tree of them 16 arguments wide holds 100,000 terms five levels deep.
 
 #include <arrow/compute/expression.h>
+#include <arrow/type_fwd.h>
 #include <arrow/status.h>
 
 #include <vector>
@@ -29,5 +30,13 @@ arrow::Status RegisterKleeneChainFunctions();
 /// terms as a balanced tree of binary calls, more as a tree of n-ary calls of 16
 /// arguments each. No terms: literal true (false).
 arrow::compute::Expression MakeKleeneChain(bool is_or, std::vector<arrow::compute::Expression> terms);
+
+/// `predicate` with each OR chain among its top-level AND terms that has 16 or more
+/// `column == literal` terms on one column — integer or string literals of exactly the
+/// column's type in `schema` — holding them as one is_in(column, values) with nulls giving
+/// null: the same rows, one hash lookup per row instead of one comparison per term
+/// (reduce(or_, [col("id") == v for v in ids])). `predicate` itself when nothing changes.
+arrow::compute::Expression UseSetLookups(const arrow::compute::Expression& predicate,
+                                         const arrow::Schema& schema);
 
 }  // namespace sluice::compute

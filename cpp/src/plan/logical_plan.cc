@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "compute/expression_depth.h"
+#include "compute/kleene_chains.h"
 #include "sluice/expression.h"
 
 namespace sluice::plan {
@@ -17,6 +18,15 @@ namespace {
 
 /// How much of an expression explain() and operator names show.
 constexpr size_t kShownExpressionChars = 2000;
+
+/// `predicate`, checked for depth, with its long OR chains of equalities on a column
+/// held as set lookups where the column's type allows (compute/kleene_chains.h).
+arrow::Result<cp::Expression> WithSetLookups(const cp::Expression& predicate,
+                                             const arrow::Schema& schema,
+                                             const std::string& context) {
+  ARROW_RETURN_NOT_OK(compute::CheckExpressionDepth(predicate, context, kMaxExpressionDepth));
+  return compute::UseSetLookups(predicate, schema);
+}
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
@@ -132,6 +142,8 @@ arrow::Result<PlanNodePtr> SourceNode::Make(std::shared_ptr<const SourceSpec> sp
     if (!spec->SupportsFilterPushdown()) {
       return arrow::Status::Invalid(spec->name(), " does not take a pushed-down filter");
     }
+    ARROW_ASSIGN_OR_RAISE(*pushdown.filter,
+                          WithSetLookups(*pushdown.filter, *spec->schema(), spec->name()));
     ARROW_RETURN_NOT_OK(BindExpression(*pushdown.filter, *spec->schema(), spec->name()).status());
   }
   if (pushdown.limit && *pushdown.limit < 0) return arrow::Status::Invalid("negative limit");
@@ -162,6 +174,7 @@ FilterNode::FilterNode(PlanNodePtr input, cp::Expression predicate)
 
 arrow::Result<PlanNodePtr> FilterNode::Make(PlanNodePtr input, cp::Expression predicate) {
   if (input->schema()) {
+    ARROW_ASSIGN_OR_RAISE(predicate, WithSetLookups(predicate, *input->schema(), "filter"));
     ARROW_ASSIGN_OR_RAISE(auto bound, BindExpression(predicate, *input->schema(), "filter"));
     if (bound.type()->id() != arrow::Type::BOOL) {
       return arrow::Status::TypeError("filter: predicate ",
