@@ -184,6 +184,26 @@ def test_overwrite_refuses_foreign_files_naming_the_first_few(tmp_path):
     assert sl.read_csv(target).count() == 5
 
 
+def test_files_adopted_by_an_append_stay_foreign_to_a_later_overwrite(tmp_path):
+    # A directory another tool wrote, with a user's notes: an append adopts everything
+    # into the manifest, which must not make the notes deletable by a plain overwrite.
+    target = tmp_path / "target"
+    target.mkdir()
+    pq.write_table(table(2), target / "spark-part-0000.parquet")
+    (target / "notes.txt").write_text("mine")
+    sl.from_arrow(table(3)).write_parquet(target, mode="append")
+    assert "notes.txt" in (target / "_SUCCESS").read_text()  # adopted
+    with pytest.raises(SluiceIOError, match=r"notes\.txt.*spark-part-0000\.parquet|"
+                                            r"spark-part-0000\.parquet.*notes\.txt"):
+        sl.from_arrow(table(5)).write_parquet(target, mode="overwrite")
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "spark-part-0000.parquet").exists()
+    sl.from_arrow(table(5)).write_parquet(target, mode="overwrite", replace_foreign_files=True)
+    assert sorted(os.listdir(target)) == sorted(
+        n for n in os.listdir(target) if n.startswith(("part-", "_")))
+    assert sl.read_parquet(target).count() == 5
+
+
 def test_overwrite_partitions_checks_only_the_partitions_it_replaces(tmp_path):
     target = tmp_path / "target"
     sl.from_arrow(pa.table({"p": [1, 2], "id": [1, 2]})).write_json(target, partition_cols=["p"])

@@ -80,11 +80,11 @@ bool InScopes(const std::string& relative, const std::vector<std::string>& scope
 }
 
 /// Content Sluice did not write: links (never part of a table), special files, and files
-/// that neither a manifest lists nor carry a Sluice data file name.
-bool IsForeign(const TreeEntry& entry, const std::string& relative,
-               const std::set<std::string>& committed) {
+/// without a Sluice data file name. Every file Sluice writes has one; a file a manifest
+/// lists without one was adopted (a directory written by other tools, or a user's notes
+/// next to the data) and stays foreign, or an append would make it deletable.
+bool IsForeign(const TreeEntry& entry, const std::string& relative) {
   if (entry.symlink || entry.info.type() != arrow::fs::FileType::File) return true;
-  if (committed.count(relative) > 0) return false;
   return !SluiceDataFileWriteId(BaseName(relative)).has_value();
 }
 
@@ -101,14 +101,6 @@ std::string ListFirstFew(const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size() && i < kShown; ++i) out += (i ? ", " : "") + names[i];
   if (names.size() > kShown) out += " and " + std::to_string(names.size() - kShown) + " more";
   return out;
-}
-
-std::set<std::string> CommittedPaths(const std::optional<TableManifest>& manifest) {
-  std::set<std::string> paths;
-  if (manifest) {
-    for (const auto& file : manifest->files) paths.insert(file.path);
-  }
-  return paths;
 }
 
 }  // namespace
@@ -230,8 +222,7 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
       replaced_scope_entries_.push_back(entry);
     }
   }
-  // Before adoption: once adopted, foreign files would look committed.
-  ARROW_RETURN_NOT_OK(RefuseForeignContent(existing, replaced_scope_entries_));
+  ARROW_RETURN_NOT_OK(RefuseForeignContent(replaced_scope_entries_));
   TableManifest before;
   if (adopted) {
     ARROW_ASSIGN_OR_RAISE(before, AdoptManifest(listing, scopes));
@@ -316,11 +307,10 @@ arrow::Status CommitProtocol::DeleteReplacedFiles(const TableManifest& before,
   // Overwriting replaces everything visible in its scope that Sluice wrote (orphans of
   // failed writes included), and with replace_foreign_files also what it did not write,
   // as a directory overwrite does in Spark. What appeared after the check stays.
-  const std::set<std::string> committed = CommittedPaths(before);
   for (const auto& entry : replaced_scope_entries_) {
     const std::string relative = RelativeBelow(entry.info.path(), target_dir_);
     if (kept.count(entry.info.path()) > 0) continue;
-    if (!options_.replace_foreign_files && IsForeign(entry, relative, committed)) continue;
+    if (!options_.replace_foreign_files && IsForeign(entry, relative)) continue;
     replaced.insert(entry.info.path());
   }
   std::set<std::string> parents;
@@ -382,21 +372,19 @@ arrow::Status CommitProtocol::RefuseLinkedPublishDirs(
   return arrow::Status::OK();
 }
 
-arrow::Status CommitProtocol::RefuseForeignContent(
-    const std::optional<TableManifest>& committed, const std::vector<TreeEntry>& replaced) const {
+arrow::Status CommitProtocol::RefuseForeignContent(const std::vector<TreeEntry>& replaced) const {
   if (options_.replace_foreign_files) return arrow::Status::OK();
-  const std::set<std::string> committed_paths = CommittedPaths(committed);
   std::vector<std::string> foreign;
   for (const auto& entry : replaced) {
     const std::string relative = RelativeBelow(entry.info.path(), target_dir_);
-    if (IsForeign(entry, relative, committed_paths)) foreign.push_back(DescribeForeign(entry, relative));
+    if (IsForeign(entry, relative)) foreign.push_back(DescribeForeign(entry, relative));
   }
   if (foreign.empty()) return arrow::Status::OK();
   std::sort(foreign.begin(), foreign.end());
   return arrow::Status::IOError(
       "mode='", WriteModeName(options_.mode), "' would delete ", foreign.size(),
       foreign.size() == 1 ? " entry" : " entries", " of '", target_as_given_,
-      "' that Sluice did not write (in no Sluice manifest, not named like its data files): ",
+      "' that Sluice did not write (not named like its data files): ",
       ListFirstFew(foreign),
       "; move them away, or pass replace_foreign_files=True (CLI: --replace-foreign-files) to "
       "delete them (a symbolic link is removed, never what it points to)");

@@ -134,10 +134,10 @@ class CommitProtocol {
   std::vector<std::string> ReplacedScopes(const std::vector<StagedOutput>& files) const;
   /// The entries below `scopes`, links not followed.
   arrow::Result<std::vector<TreeEntry>> ListScopes(const std::vector<std::string>& scopes) const;
-  /// Refuses an overwrite whose `replaced` entries hold what Sluice did not write, unless
-  /// replace_foreign_files. `committed` is the manifest (nullopt: none yet).
-  arrow::Status RefuseForeignContent(const std::optional<TableManifest>& committed,
-                                     const std::vector<TreeEntry>& replaced) const;
+  /// Refuses an overwrite whose `replaced` entries hold what Sluice did not write (links,
+  /// files without a Sluice data file name, listed in a manifest or not), unless
+  /// replace_foreign_files.
+  arrow::Status RefuseForeignContent(const std::vector<TreeEntry>& replaced) const;
   /// Step 1 for a directory without a manifest: writes one listing its regular files.
   arrow::Result<TableManifest> AdoptManifest(const std::vector<TreeEntry>& listing,
                                              const std::vector<std::string>& scopes);
