@@ -224,6 +224,19 @@ def test_csv_bad_records_collected(csv_dir, block_size):
     assert sl.read_parquet(str(csv_dir.parent / (csv_dir.name + "_rejects"))).count() == 5
 
 
+@pytest.mark.parametrize("mode", ["error", "skip", "collect"])
+def test_csv_with_a_byte_order_mark_in_every_mode(tmp_path, mode):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbfid,v\n1,a\n2,b,extra\n3,c\n")
+    if mode == "error":
+        with pytest.raises(errors.SluiceValueError, match=r"excel\.csv: line 3"):
+            sl.read_csv(str(path)).to_arrow()
+        return
+    ds = sl.read_csv(str(path), on_bad_lines=mode)
+    assert ds.columns() == ["id", "v"]
+    assert ds.to_arrow().to_pylist() == [{"id": 1, "v": "a"}, {"id": 3, "v": "c"}]
+
+
 def test_csv_bad_records_without_header_and_with_skip_rows(tmp_path):
     path = tmp_path / "raw.csv"
     path.write_bytes(b"# exported\n1;a\n2\nx;b\n3;c\n")

@@ -138,6 +138,12 @@ class CsvRecordScreen : public RecordScreen {
     const bool valid = IsValidUtf8(record);
     if (header_pending_) {
       header_pending_ = false;
+      // Arrow drops a byte-order mark only at the very start of the stream, which the
+      // line-number column's name would now precede: drop it here (Excel writes one).
+      constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+      if (options_.number_lines && line_ == 1 && record.substr(0, 3) == kByteOrderMark) {
+        record.remove_prefix(kByteOrderMark.size());
+      }
       if (!valid && options_.encoding_errors == EncodingErrors::kStrict) {
         return arrow::Status::Invalid("line ", line_, ": the header is not valid UTF-8");
       }
