@@ -147,6 +147,12 @@ arrow::Result<bool> RemoveDirIfEmpty(arrow::fs::FileSystem* filesystem, const st
 
 void RemoveEmptyDirsUpTo(arrow::fs::FileSystem* filesystem, std::string dir,
                          const std::string& stop_at) {
+  if (IsLocalFileSystem(*filesystem) && dir.size() > stop_at.size() &&
+      dir.rfind(stop_at, 0) == 0) {
+    // Below a linked directory `dir` is somewhere else: not ours to remove.
+    auto linked = SymlinkedDirectoryOnPath(stop_at, dir);
+    if (!linked.ok() || !linked->empty()) return;
+  }
   while (!dir.empty() && dir.size() > stop_at.size() && dir.rfind(stop_at, 0) == 0) {
     auto empty = RemoveDirIfEmpty(filesystem, dir);
     if (!empty.ok() || !*empty) return;
