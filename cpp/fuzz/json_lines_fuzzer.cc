@@ -20,6 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   sluice::ReadJsonOptions options;
   options.include_paths = (options_byte & 1) != 0;
+  constexpr sluice::BadLineAction kActions[] = {
+      sluice::BadLineAction::kError, sluice::BadLineAction::kSkip,
+      sluice::BadLineAction::kCollect, sluice::BadLineAction::kError};
+  options.on_bad_lines = kActions[(options_byte >> 1) & 3];
+  options.encoding_errors = (options_byte & 8) != 0 ? sluice::EncodingErrors::kReplace
+                                                    : sluice::EncodingErrors::kStrict;
+  if ((options_byte & 16) != 0) options.block_size = 256;
   const std::string path =
       sluice::fuzz::PutInputFile(file, "input.jsonl", sluice::fuzz::MaxReadBytes(options_byte));
   auto source = sluice::io::MakeJsonSource({path}, options);

@@ -305,11 +305,19 @@ def main() -> None:
         # escaping (16), no quoting (32), read sizes (bits 6-7).
         delimiter = {b";": 1, b"\t": 2, b"|": 3}.get(
             next((d for d in (b";", b"\t", b"|") if d in sample), b","), 0)
-        for data in with_options(sample, [delimiter, delimiter | 4 | 8, delimiter | 16 | ONE_BYTE,
-                                          delimiter | 32 | THIRTEEN_BYTES]):
-            write(out, "csv", data)
+        # Before the options byte, the bad-record byte: on_bad_lines (bits 0-1: error,
+        # skip, collect), encoding_errors="replace" (4), empty strings kept (8), a
+        # 256-byte block (16).
+        for records in (0, 1, 2 | 4, 1 | 8 | 16):
+            for data in with_options(sample + bytes([records]),
+                                     [delimiter, delimiter | 4 | 8, delimiter | 16 | ONE_BYTE,
+                                      delimiter | 32 | THIRTEEN_BYTES]):
+                write(out, "csv", data)
     for sample in JSON_SAMPLES:
-        for data in with_options(sample, [UNLIMITED, 1 | ONE_BYTE, THIRTEEN_BYTES]):
+        # include_paths (1), on_bad_lines (bits 1-2: error, skip, collect),
+        # encoding_errors="replace" (8), a 256-byte block (16), read sizes (bits 6-7).
+        for data in with_options(sample, [UNLIMITED, 1 | ONE_BYTE, THIRTEEN_BYTES, 2, 4 | 8,
+                                          2 | 16 | THIRTEEN_BYTES]):
             write(out, "json_lines", data)
     for sample in TEXT_SAMPLES:
         for data in with_options(sample, [UNLIMITED, 1 | ONE_BYTE, 2 | THIRTEEN_BYTES]):
