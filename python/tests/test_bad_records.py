@@ -133,6 +133,33 @@ def test_json_backslash_before_a_line_break_does_not_hide_the_next_line(tmp_path
     assert line_3["reason"].startswith("JSON nested deeper than 1000 levels")
 
 
+@pytest.mark.parametrize("mode", ["error", "skip"])
+def test_json_values_outside_objects_and_byte_order_mark(tmp_path, mode):
+    # Arrow's parser crashes on a line that is just null (found by the json_lines fuzzer):
+    # every value outside an object is a bad record, found before Arrow sees it.
+    path = tmp_path / "null.jsonl"
+    path.write_text('null\n{"a": 1}\n')
+    if mode == "error":
+        with pytest.raises(errors.SluiceValueError, match=r"null\.jsonl: line 1: not a JSON object"):
+            sl.read_json(str(path)).to_arrow()
+    else:
+        assert sl.read_json(str(path), on_bad_lines=mode).to_arrow().to_pylist() == [{"a": 1}]
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b'\xef\xbb\xbf{"a": 1}\n{"a": 2}\n')
+    assert sl.read_json(str(bom), on_bad_lines=mode).to_arrow().to_pylist() == [{"a": 1}, {"a": 2}]
+
+
+def test_csv_ragged_rows_without_header_are_an_error_not_a_crash(tmp_path):
+    # Found by the csv fuzzer: explaining the error read the file numbered before its
+    # columns were known and looked for a line-number column that was not there.
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(b"a,b\n0\nA")
+    with pytest.raises(errors.SluiceValueError, match=r"ragged\.csv: .*2 columns, got 1"):
+        sl.read_csv(str(path), header=False).to_arrow()
+    assert sl.read_csv(str(path), header=False, on_bad_lines="skip").to_arrow().to_pylist() == [
+        {"f0": "a", "f1": "b"}]
+
+
 def test_json_nested_at_the_limit_reads(tmp_path):
     path = tmp_path / "limit.jsonl"
     path.write_text('{"a": 1}\n' + nested_line(1000) + "\n")

@@ -250,8 +250,8 @@ class NumberedCsvFileStream : public exec::BatchStream {
     ARROW_ASSIGN_OR_RAISE(auto good, ConvertValues(**next));
     // The screen and the parser run ahead of the rows: a refusal counts once the rows
     // have reached its line, so no earlier bad value is missed.
-    const auto& lines =
-        static_cast<const arrow::Int64Array&>(*(*next)->GetColumnByName(kLineColumn));
+    ARROW_ASSIGN_OR_RAISE(const arrow::Int64Array* line_numbers, LineNumbers(**next));
+    const auto& lines = *line_numbers;
     if (lines.length() > 0 &&
         lines.Value(lines.length() - 1) >= sink_->earliest_refusal_line()) {
       return sink_->earliest_refusal();
@@ -267,9 +267,19 @@ class NumberedCsvFileStream : public exec::BatchStream {
                                                 name) != judged_columns_.end();
   }
 
+  /// The physical line of each row, which the screen put in front of it.
+  static arrow::Result<const arrow::Int64Array*> LineNumbers(const arrow::RecordBatch& batch) {
+    const auto column = batch.GetColumnByName(kLineColumn);
+    if (!column || column->type_id() != arrow::Type::INT64) {
+      return arrow::Status::Invalid("the rows' line numbers are missing (", kLineColumn,
+                                    " is not an int64 column of the numbered read)");
+    }
+    return static_cast<const arrow::Int64Array*>(column.get());
+  }
+
   arrow::Result<exec::BatchPtr> ConvertValues(const arrow::RecordBatch& batch) {
-    const auto& lines =
-        static_cast<const arrow::Int64Array&>(*batch.GetColumnByName(kLineColumn));
+    ARROW_ASSIGN_OR_RAISE(const arrow::Int64Array* line_numbers, LineNumbers(batch));
+    const auto& lines = *line_numbers;
     // Row -> the first column (in file order) whose value did not convert, and why.
     std::map<int64_t, std::pair<std::string, std::string>> bad_rows;
     arrow::FieldVector fields;
@@ -348,6 +358,12 @@ arrow::Status ExplainRowError(const arrow::Status& status, const ListedFiles& li
                               const ListedFile& file, const CsvFormat& format) {
   // Bad input is Invalid; anything else (a read that failed) is reported as it is.
   if (!status.IsInvalid()) return status;
+  // Columns named f0, f1, ... by Arrow, before their number is known: a numbered read
+  // could not name its line column apart from them.
+  if (format.read.column_names.empty() && format.read.autogenerate_column_names &&
+      format.file_columns.empty()) {
+    return ExplainBlockSizeError(status, format);
+  }
   const bool conversion = status.message().find("conversion error") != std::string::npos;
   CsvFormat failing = format;
   failing.on_bad_lines = BadLineAction::kError;

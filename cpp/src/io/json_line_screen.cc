@@ -34,9 +34,17 @@ struct NestingState {
   int64_t line_breaks = 0;
 };
 
+bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/// What a scan found wrong at the offset it returns.
+enum class ScanFinding { kTooDeep, kNotAnObject };
+
 /// Scans `text` from `state`. Returns the offset of the bracket that goes deeper than
-/// `max_depth`, or npos. A line break ends a string (JSON strings cannot hold one).
-size_t ScanNesting(std::string_view text, int max_depth, NestingState* state) {
+/// `max_depth`, or of a value outside any object (JSON lines holds objects; Arrow's parser
+/// crashes on a line that is just `null`), and says which in `finding`; npos when neither.
+/// A line break ends a string (JSON strings cannot hold one).
+size_t ScanNesting(std::string_view text, int max_depth, NestingState* state,
+                   ScanFinding* finding) {
   const size_t size = text.size();
   size_t i = 0;
   while (i < size) {
@@ -67,14 +75,29 @@ size_t ScanNesting(std::string_view text, int max_depth, NestingState* state) {
     }
     for (; i < size; ++i) {
       const uint8_t byte_class = kByteClasses[static_cast<uint8_t>(text[i])];
-      if (byte_class == kPlain) continue;
+      if (byte_class == kPlain) {
+        if (state->depth != 0 || IsJsonWhitespace(text[i])) continue;
+        *finding = ScanFinding::kNotAnObject;
+        return i;
+      }
       if (byte_class == kOpen) {
-        if (++state->depth > max_depth) return i;
+        if (state->depth == 0 && text[i] != '{') {
+          *finding = ScanFinding::kNotAnObject;
+          return i;
+        }
+        if (++state->depth > max_depth) {
+          *finding = ScanFinding::kTooDeep;
+          return i;
+        }
       } else if (byte_class == kClose) {
         if (state->depth > 0) --state->depth;
       } else if (byte_class == kLineBreak) {
         if (text[i] == '\n' || i + 1 == size || text[i + 1] != '\n') ++state->line_breaks;
       } else {
+        if (state->depth == 0) {
+          *finding = ScanFinding::kNotAnObject;
+          return i;
+        }
         state->in_string = true;
         ++i;
         break;
@@ -82,6 +105,15 @@ size_t ScanNesting(std::string_view text, int max_depth, NestingState* state) {
     }
   }
   return std::string_view::npos;
+}
+
+constexpr char kNotAnObject[] = "not a JSON object";
+
+/// `text` without the UTF-8 byte-order mark it may start with (Arrow's parser skips one at
+/// the start of a file, as do most JSON readers).
+std::string_view WithoutByteOrderMark(std::string_view text) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  return text.substr(0, 3) == kByteOrderMark ? text.substr(3) : text;
 }
 
 std::string TooDeep(int max_depth) {
@@ -106,12 +138,17 @@ class JsonLinesScreen : public RecordScreen {
       end = last == std::string_view::npos ? 0 : last + 1;
     }
     const std::string_view lines = data.substr(0, end);
+    const std::string_view scanned_lines = line_ == 1 ? WithoutByteOrderMark(lines) : lines;
+    const size_t skipped = lines.size() - scanned_lines.size();
     NestingState scanned = nesting_;
     scanned.line_breaks = 0;
-    const size_t too_deep = ScanNesting(lines, max_depth_, &scanned);
-    if (too_deep != std::string_view::npos) {
-      return arrow::Status::Invalid("line ", line_ + CountLineBreaks(lines.substr(0, too_deep)),
-                                    ": ", TooDeep(max_depth_));
+    ScanFinding finding;
+    const size_t found = ScanNesting(scanned_lines, max_depth_, &scanned, &finding);
+    if (found != std::string_view::npos) {
+      return arrow::Status::Invalid("line ",
+                                    line_ + CountLineBreaks(lines.substr(0, skipped + found)), ": ",
+                                    finding == ScanFinding::kTooDeep ? TooDeep(max_depth_)
+                                                                     : kNotAnObject);
     }
     Screened screened{static_cast<int64_t>(end), nullptr};
     if (!IsValidUtf8(lines)) {
@@ -150,8 +187,6 @@ class JsonLinesScreen : public RecordScreen {
   int64_t line_ = 1;
 };
 
-bool IsJsonWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 class JsonRecordScreen : public RecordScreen {
  public:
   JsonRecordScreen(EncodingErrors encoding_errors, int max_depth,
@@ -187,6 +222,7 @@ class JsonRecordScreen : public RecordScreen {
 
  private:
   arrow::Status AddLine(std::string_view line, arrow::BufferBuilder* out) {
+    if (line_ == 1) line = WithoutByteOrderMark(line);
     if (IsBlankJsonLine(line)) return arrow::Status::OK();
     std::string repaired;
     if (!IsValidUtf8(line)) {
@@ -231,7 +267,7 @@ bool IsBlankJsonLine(std::string_view line) {
 std::string JsonLineDefect(std::string_view line, int max_depth) {
   size_t start = 0;
   while (start < line.size() && IsJsonWhitespace(line[start])) ++start;
-  if (start == line.size() || line[start] != '{') return "not a JSON object";
+  if (start == line.size() || line[start] != '{') return kNotAnObject;
   // Scan up to where the object closes; only whitespace may follow it.
   int64_t depth = 0;
   bool in_string = false;
