@@ -173,6 +173,21 @@ TEST(ParsePredicateDepthTest, ChainsOfAnyLengthNestingUpToTheLimit) {
                 parsed.status().message().find("nest more than 256 levels") != std::string::npos)
         << parsed.status().message().substr(0, 300);
   }
+  // % uses its left operand twice: 40 of them would write out 2^40 nodes.
+  std::string modulos = "a";
+  for (int i = 0; i < 40; ++i) modulos += " % 3";
+  auto parsed = ParsePredicate(modulos + " = 1");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("grows past 1000000"), std::string::npos)
+      << parsed.status().ToString();
+  Expression doubled = Col("a");
+  for (int i = 0; i < 40 && CheckExpressionDepth(doubled, "test").ok(); ++i) {
+    doubled = Modulo(doubled, Lit(int64_t{3}));
+  }
+  auto refused = Numbers(3).WithColumn("m", doubled);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("the limit is 1000000"), std::string::npos)
+      << refused.status().ToString();
 }
 
 }  // namespace

@@ -65,6 +65,12 @@ Expression AnyOf(std::vector<Expression> terms);
 /// still needs well under 1 MiB of stack in every one of those passes.
 constexpr int64_t kMaxExpressionDepth = 1000;
 
+/// The most calls, columns and literals an expression may have with its shared parts
+/// written out once per use: `a % b` (a - floor(a / b) * b) and BETWEEN use their operands
+/// twice, so a chain of 30 of them would make every recursive pass over the expression
+/// visit a billion nodes. 100,000 OR-ed comparisons are about 310,000.
+constexpr int64_t kMaxExpressionSize = 1000000;
+
 /// How deep parentheses, NOT and unary minus may nest in ParsePredicate's text. Each level
 /// recurses through a dozen parser frames, so the parser's own stack use, not the
 /// expression's depth, sets this limit: at 256 levels it stays under 2 MiB even in a
@@ -78,8 +84,9 @@ constexpr int64_t kMaxPredicateNesting = 256;
 /// Computed without recursion, so any expression can be measured.
 int64_t ExpressionDepth(const Expression& expr);
 
-/// OK, or Invalid("<context>: the expression is nested N levels deep; the limit is ...")
-/// when ExpressionDepth(expr) exceeds kMaxExpressionDepth.
+/// OK, or Invalid("<context>: the expression ... is nested N levels deep; the limit is ...")
+/// when ExpressionDepth(expr) exceeds kMaxExpressionDepth, or when its size with shared
+/// parts written out exceeds kMaxExpressionSize.
 arrow::Status CheckExpressionDepth(const Expression& expr, const std::string& context);
 
 /// `expr.ToString()`, shortened to about `max_chars` characters (with "... (N characters)")

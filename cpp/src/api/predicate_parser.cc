@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compute/expression_depth.h"
 #include "sluice/expression.h"
 
 namespace sluice {
@@ -137,7 +138,14 @@ class Parser {
     for (int64_t operand : operands) depth = std::max(depth, operand);
     depth += extra_levels;
     if (depth > kMaxExpressionDepth) return TooDeep(at);
+    // `a % b` and BETWEEN use an operand twice: nesting them doubles the expression.
+    if (compute::MeasureExpression(expr).size > kMaxExpressionSize) return TooLarge(at);
     return Parsed{std::move(expr), depth};
+  }
+  arrow::Status TooLarge(const Token& at) const {
+    return Error(at, "the expression grows past " + std::to_string(kMaxExpressionSize) +
+                         " calls, columns and literals (% and BETWEEN use their operands "
+                         "twice, so each level of them doubles it)");
   }
   arrow::Status TooDeep(const Token& at) const {
     return Error(at, "the expression nests more than " + std::to_string(kMaxExpressionDepth) +

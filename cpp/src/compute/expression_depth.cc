@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sluice/expression.h"
+
 namespace sluice::compute {
 
 namespace {
@@ -48,14 +50,18 @@ std::vector<const cp::Expression*> Operands(const cp::Expression::Call& call) {
 
 }  // namespace
 
-int64_t ExpressionDepth(const cp::Expression& expr) {
-  // Subexpressions may be shared (a DAG), so depths are remembered per call.
-  std::unordered_map<const cp::Expression::Call*, int64_t> depth_of;
-  auto known_depth = [&](const cp::Expression& e) -> int64_t {
+ExpressionShape MeasureExpression(const cp::Expression& expr) {
+  // Subexpressions may be shared (a DAG: a % b uses a twice), so each call is measured
+  // once; the sizes still count a shared subexpression once per use, as every recursive
+  // pass over the expression will, and saturate instead of overflowing.
+  constexpr int64_t kSaturated = int64_t{1} << 62;
+  std::unordered_map<const cp::Expression::Call*, ExpressionShape> shape_of;
+  auto known = [&](const cp::Expression& e) -> const ExpressionShape* {
+    static const ExpressionShape kLeaf{1, 1};  // a column or a literal
     const cp::Expression::Call* call = e.call();
-    if (!call) return 1;  // a column or a literal
-    auto found = depth_of.find(call);
-    return found == depth_of.end() ? -1 : found->second;
+    if (!call) return &kLeaf;
+    auto found = shape_of.find(call);
+    return found == shape_of.end() ? nullptr : &found->second;
   };
   struct Visit {
     const cp::Expression* expr;
@@ -65,7 +71,7 @@ int64_t ExpressionDepth(const cp::Expression& expr) {
   while (!stack.empty()) {
     Visit& visit = stack.back();
     const cp::Expression::Call* call = visit.expr->call();
-    if (known_depth(*visit.expr) >= 0) {
+    if (known(*visit.expr)) {
       stack.pop_back();
       continue;
     }
@@ -73,20 +79,27 @@ int64_t ExpressionDepth(const cp::Expression& expr) {
     if (!visit.operands_pushed) {
       visit.operands_pushed = true;
       for (const cp::Expression* operand : operands) {
-        if (known_depth(*operand) < 0) stack.push_back({operand, false});
+        if (!known(*operand)) stack.push_back({operand, false});
       }
       continue;
     }
-    int64_t deepest = 0;
-    for (const cp::Expression* operand : operands) deepest = std::max(deepest, known_depth(*operand));
     // A flattened chain of n terms is n - 1 calls deep; any other call one level.
     const int64_t levels =
         IsFlattenedByArrow(call->function_name) ? std::max<int64_t>(1, operands.size() - 1) : 1;
-    depth_of[call] = deepest + levels;
+    ExpressionShape shape{0, levels};
+    for (const cp::Expression* operand : operands) {
+      const ExpressionShape& operand_shape = *known(*operand);
+      shape.depth = std::max(shape.depth, operand_shape.depth);
+      shape.size = std::min(kSaturated, shape.size + operand_shape.size);
+    }
+    shape.depth += levels;
+    shape_of[call] = shape;
     stack.pop_back();
   }
-  return known_depth(expr);
+  return *known(expr);
 }
+
+int64_t ExpressionDepth(const cp::Expression& expr) { return MeasureExpression(expr).depth; }
 
 int64_t ExpressionSize(const cp::Expression& expr, int64_t stop_at) {
   int64_t size = 0;
@@ -104,15 +117,25 @@ int64_t ExpressionSize(const cp::Expression& expr, int64_t stop_at) {
 
 arrow::Status CheckExpressionDepth(const cp::Expression& expr, const std::string& context,
                                    int64_t max_depth) {
-  const int64_t depth = ExpressionDepth(expr);
-  if (depth <= max_depth) return arrow::Status::OK();
-  // Not expr.ToString(): it recurses as deep as the expression goes.
+  const ExpressionShape shape = MeasureExpression(expr);
+  // Not expr.ToString(): it recurses as deep, and takes as long, as the expression goes.
   const cp::Expression::Call* call = expr.call();
-  return arrow::Status::Invalid(
-      context, ": the expression (a call to '", call ? call->function_name : "", "') is nested ",
-      depth, " levels deep; the limit is ", max_depth,
-      " (a chain of + or * counts one level per term; build long AND / OR chains with & and | "
-      "or AllOf / AnyOf, which keep them shallow)");
+  const std::string outermost =
+      std::string("the expression (a call to '") + (call ? call->function_name : "") + "')";
+  if (shape.depth > max_depth) {
+    return arrow::Status::Invalid(
+        context, ": ", outermost, " is nested ", shape.depth, " levels deep; the limit is ",
+        max_depth,
+        " (a chain of + or * counts one level per term; build long AND / OR chains with & and | "
+        "or AllOf / AnyOf, which keep them shallow)");
+  }
+  if (shape.size > kMaxExpressionSize) {
+    return arrow::Status::Invalid(
+        context, ": ", outermost, " has ", shape.size, " calls, columns and literals once its "
+        "shared parts are written out (a % b and BETWEEN use their operands twice, so each "
+        "level of them doubles it); the limit is ", kMaxExpressionSize);
+  }
+  return arrow::Status::OK();
 }
 
 std::string DescribeExpression(const cp::Expression& expr, size_t max_chars) {

@@ -12,6 +12,18 @@
 
 namespace sluice::compute {
 
+/// How deep an expression goes (sluice::ExpressionDepth) and how many calls, columns and
+/// literals it has with its shared subexpressions written out once per use (what every
+/// recursive pass over it visits; saturates at 2^62).
+struct ExpressionShape {
+  int64_t depth;
+  int64_t size;
+};
+
+/// Measured without recursion, each shared subexpression once: linear in the expression's
+/// memory even when `size` is exponential in it.
+ExpressionShape MeasureExpression(const arrow::compute::Expression& expr);
+
 /// See sluice::ExpressionDepth (expression.h).
 int64_t ExpressionDepth(const arrow::compute::Expression& expr);
 
@@ -19,7 +31,8 @@ int64_t ExpressionDepth(const arrow::compute::Expression& expr);
 /// time they appear), counted without recursion and up to `stop_at`.
 int64_t ExpressionSize(const arrow::compute::Expression& expr, int64_t stop_at);
 
-/// OK, or Invalid naming `context`, the depth and the limit.
+/// OK, or Invalid naming `context` when the expression is deeper than `max_depth` or its
+/// written-out size passes sluice::kMaxExpressionSize.
 arrow::Status CheckExpressionDepth(const arrow::compute::Expression& expr,
                                    const std::string& context, int64_t max_depth);
 
