@@ -19,6 +19,7 @@
 #include "exec/executor.h"
 #include "io/compression.h"
 #include "io/file_listing.h"
+#include "io/screened_input_stream.h"
 #include "io/sources.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"
@@ -700,6 +701,89 @@ TEST_F(ReadersTest, ParquetCorruptOrTruncatedFilesNameTheFile) {
 }
 
 // ---- CSV ----------------------------------------------------------------------------
+
+// ---- the screened stream under the CSV and JSON readers ----------------------------
+
+/// Passes whole lines through unchanged.
+class WholeLines : public io::RecordScreen {
+ public:
+  arrow::Result<Screened> Screen(std::string_view data, bool final) override {
+    Screened screened;
+    screened.consumed = final ? static_cast<int64_t>(data.size())
+                              : static_cast<int64_t>(data.rfind('\n') + 1);
+    lines_ += io::CountLineBreaks(data.substr(0, screened.consumed));
+    return screened;
+  }
+  int64_t next_line() const override { return lines_ + 1; }
+
+ private:
+  int64_t lines_ = 0;
+};
+
+/// A stream that returns at most `max_read` bytes a read and counts its reads.
+class CountedShortReads : public arrow::io::InputStream {
+ public:
+  CountedShortReads(std::string data, int64_t max_read)
+      : input_(std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(std::move(data)))),
+        max_read_(max_read) {}
+  arrow::Status Close() override { return input_->Close(); }
+  bool closed() const override { return input_->closed(); }
+  arrow::Result<int64_t> Tell() const override { return input_->Tell(); }
+  arrow::Result<int64_t> Read(int64_t nbytes, void* out) override {
+    ++reads;
+    return input_->Read(std::min(nbytes, max_read_), out);
+  }
+  arrow::Result<std::shared_ptr<arrow::Buffer>> Read(int64_t nbytes) override {
+    ++reads;
+    return input_->Read(std::min(nbytes, max_read_));
+  }
+  int64_t reads = 0;
+
+ private:
+  std::shared_ptr<arrow::io::BufferReader> input_;
+  int64_t max_read_;
+};
+
+TEST(ScreenedInputStreamTest, EveryByteComesOutOnceInOrderWhateverTheReadSizes) {
+  std::string text;
+  for (int i = 0; text.size() < (3 << 20); ++i) text += "line " + std::to_string(i) + "\n";
+  text += "last line without a break";
+  for (int64_t max_read : {int64_t{1}, int64_t{7}, int64_t{4096}, int64_t{1} << 30}) {
+    auto input = std::make_shared<CountedShortReads>(text, max_read);
+    io::ScreenedInputStream screened(input, std::make_unique<WholeLines>(),
+                                     /*max_record_bytes=*/1 << 20, arrow::default_memory_pool());
+    std::string out;
+    int64_t fills = 0;
+    while (true) {
+      ASSERT_OK_AND_ASSIGN(auto buffer, screened.ReadRecords(1 << 20));
+      if (buffer->size() == 0) break;
+      ++fills;
+      // Whole lines only, except at the end of the file.
+      ASSERT_TRUE(buffer->ToString().back() == '\n' || out.size() + buffer->size() == text.size());
+      out += buffer->ToString();
+    }
+    EXPECT_EQ(out, text) << "reads of at most " << max_read << " bytes";
+    // Short reads are gathered into full reads: about one fill per megabyte, not per read.
+    EXPECT_LE(fills, 8) << "reads of at most " << max_read << " bytes";
+    if (max_read > (int64_t{1} << 20)) {
+      // A file read whole: the first fill grows from 64 KiB (5 reads up to 1 MiB), the
+      // others read a megabyte each.
+      EXPECT_LE(input->reads, 16);
+    }
+  }
+}
+
+TEST(ScreenedInputStreamTest, ASmallFileTakesOneSmallRead) {
+  auto input = std::make_shared<CountedShortReads>("a,b\n1,2\n", int64_t{1} << 30);
+  io::ScreenedInputStream screened(input, std::make_unique<WholeLines>(), 1 << 20,
+                                   arrow::default_memory_pool());
+  ASSERT_OK_AND_ASSIGN(auto first, screened.Read(1 << 20));
+  EXPECT_EQ(first->ToString(), "a,b\n1,2\n");
+  ASSERT_OK_AND_ASSIGN(auto end, screened.Read(1 << 20));
+  EXPECT_EQ(end->size(), 0);
+  // One read for the data, one that finds the end.
+  EXPECT_EQ(input->reads, 2);
+}
 
 TEST_F(ReadersTest, CsvInfersTypesFromTheFirstFileAndKeepsThem) {
   WriteFile(dir_.Join("csv/1.csv"), "id,name,score\n1,ann,1.5\n2,bob,\n");

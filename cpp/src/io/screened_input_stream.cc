@@ -16,8 +16,14 @@ int64_t CountLineBreaks(std::string_view text) {
 
 namespace {
 
-/// Reads at least this much from the underlying stream at a time.
+/// Reads at least this much from the underlying stream at a time (more when the caller
+/// asks for more or a long record is carried over).
 constexpr int64_t kMinReadBytes = 1 << 20;
+
+/// A file's first read gets this much room; the room doubles while reads fill it. A small
+/// file (most files of a partitioned dataset, every fuzzer input) then costs a small
+/// buffer instead of a megabyte that is allocated, poisoned and freed for a few bytes.
+constexpr int64_t kFirstReadRoomBytes = 64 << 10;
 
 }  // namespace
 
@@ -27,7 +33,8 @@ ScreenedInputStream::ScreenedInputStream(std::shared_ptr<arrow::io::InputStream>
     : input_(std::move(input)),
       screen_(std::move(screen)),
       max_record_bytes_(max_record_bytes),
-      pool_(pool) {}
+      pool_(pool),
+      read_room_(kFirstReadRoomBytes) {}
 
 arrow::Status ScreenedInputStream::Close() {
   closed_ = true;
@@ -72,13 +79,33 @@ arrow::Status ScreenedInputStream::Fill(int64_t nbytes) {
   const int64_t tail_length = tail_ ? tail_->size() : 0;
   // At least as much as is carried over, so a long record costs linear time in all.
   const int64_t want = std::max({nbytes, kMinReadBytes, tail_length});
-  ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateResizableBuffer(tail_length + want, pool_));
+  int64_t room = std::min(want, read_room_);
+  ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::AllocateResizableBuffer(tail_length + room, pool_));
   if (tail_length > 0) std::memcpy(buffer->mutable_data(), tail_->data(), tail_length);
-  ARROW_ASSIGN_OR_RAISE(int64_t read, input_->Read(want, buffer->mutable_data() + tail_length));
+  int64_t read = 0;
+  bool at_end = false;
+  while (true) {
+    const int64_t ask = room - read;
+    ARROW_ASSIGN_OR_RAISE(int64_t got,
+                          input_->Read(ask, buffer->mutable_data() + tail_length + read));
+    read += got;
+    if (got == 0) {
+      at_end = true;
+      break;
+    }
+    // A stream may read short before its end (a decompressor, a socket): go on until
+    // the room is full, or a file read one byte at a time costs a fill per byte.
+    if (read < room) continue;
+    if (room == want) break;
+    // Full: more is likely there, so grow the room, up to `want`.
+    room = std::min(want, 2 * room);
+    ARROW_RETURN_NOT_OK(buffer->Resize(tail_length + room, /*shrink_to_fit=*/false));
+  }
+  read_room_ = room;
   const int64_t size = tail_length + read;
   ARROW_RETURN_NOT_OK(buffer->Resize(size, /*shrink_to_fit=*/false));
   std::shared_ptr<arrow::Buffer> data = std::move(buffer);
-  const bool final = read == 0;
+  const bool final = at_end;
 
   ARROW_ASSIGN_OR_RAISE(
       auto screened,

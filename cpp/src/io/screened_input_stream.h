@@ -77,6 +77,8 @@ class ScreenedInputStream : public arrow::io::InputStream {
   int64_t ready_offset_ = 0;
   /// The start of a record whose end was not read yet.
   std::shared_ptr<arrow::Buffer> tail_;
+  /// How much the next fill reads before growing (see kFirstReadRoomBytes).
+  int64_t read_room_;
   bool finished_ = false;
   bool closed_ = false;
   int64_t position_ = 0;
