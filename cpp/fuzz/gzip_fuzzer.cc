@@ -25,7 +25,7 @@ arrow::Result<std::string> Decompress(const std::shared_ptr<arrow::Buffer>& comp
     input = sluice::fuzz::WithShortReads(std::move(input), compressed_read_bytes);
   }
   auto stream = sluice::io::MakeGzipInputStream("input.gz", std::move(input),
-                                                sluice::exec::MemoryBudget::Global());
+                                                sluice::exec::MemoryBudget::Process());
   std::string out;
   std::string piece(static_cast<size_t>(read_bytes), '\0');
   while (true) {

@@ -18,6 +18,7 @@ from .expressions import Expr, col, lit, when
 from . import catalog
 from .io import read_csv, read_json, read_parquet, read_table, read_text, vacuum
 from .job import job_args
+from .session import Session, current_session
 
 from importlib.metadata import PackageNotFoundError as _NotInstalled
 from importlib.metadata import version as _version
@@ -32,7 +33,7 @@ __all__ = [
     "Last", "Max", "Mean", "Min", "SluiceError", "Std", "Sum", "Var", "col", "configure",
     "current_config", "errors", "from_arrow", "from_items", "from_numpy", "from_pandas",
     "job_args", "lit", "range", "when", "read_csv", "read_json", "read_parquet", "read_table",
-    "read_text", "vacuum", "catalog",
+    "read_text", "vacuum", "catalog", "Session", "current_session",
 ]
 
 import atexit as _atexit

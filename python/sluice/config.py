@@ -1,4 +1,5 @@
-"""Process-wide engine settings: ``sl.configure(memory_limit="2GB", num_threads=8)``.
+"""Engine settings of the default session: ``sl.configure(memory_limit="2GB", num_threads=8)``
+(``sl.Session(...)`` makes another session with settings of its own).
 
 Environment variables set the defaults: SLUICE_MEMORY_LIMIT, SLUICE_NUM_THREADS,
 SLUICE_BATCH_ROWS, SLUICE_SPILL_DIR, SLUICE_PROGRESS (0 turns the progress line off),
@@ -34,16 +35,33 @@ def configure(*, memory_limit: Union[int, str, None] = None, num_threads: Option
     the AWS environment variables or profile. ``catalog`` is the SQLite file of the table
     catalog (default ~/.sluice/catalog.db). Unset values are kept; "" resets a text
     setting to its default."""
-    _sluice.configure(num_threads=num_threads,
-                      memory_limit_bytes=_bytes(memory_limit) if memory_limit is not None else None,
-                      batch_rows=batch_rows, progress=progress,
-                      spill_dir=os.fspath(spill_dir) if spill_dir is not None else None,
-                      s3_endpoint=s3_endpoint, s3_region=s3_region, s3_scheme=s3_scheme,
-                      catalog_path=os.fspath(catalog) if catalog is not None else None)
+    _sluice.configure(**_settings(
+        memory_limit=memory_limit, num_threads=num_threads, batch_rows=batch_rows,
+        progress=progress, spill_dir=spill_dir, s3_endpoint=s3_endpoint,
+        s3_region=s3_region, s3_scheme=s3_scheme, catalog=catalog))
+
+
+def _settings(*, memory_limit: Union[int, str, None] = None, num_threads: Optional[int] = None,
+              batch_rows: Optional[int] = None, progress: Optional[bool] = None,
+              spill_dir: Union[str, "os.PathLike[str]", None] = None,
+              s3_endpoint: Optional[str] = None, s3_region: Optional[str] = None,
+              s3_scheme: Optional[str] = None,
+              catalog: Union[str, "os.PathLike[str]", None] = None) -> Dict[str, Any]:
+    """The engine's names for the settings given (None: keep)."""
+    return dict(num_threads=num_threads,
+                memory_limit_bytes=_bytes(memory_limit) if memory_limit is not None else None,
+                batch_rows=batch_rows, progress=progress,
+                spill_dir=os.fspath(spill_dir) if spill_dir is not None else None,
+                s3_endpoint=s3_endpoint, s3_region=s3_region, s3_scheme=s3_scheme,
+                catalog_path=os.fspath(catalog) if catalog is not None else None)
 
 
 def current_config() -> Dict[str, Any]:
-    return dict(_sluice.current_config())
+    """The settings of the session in effect (``with sl.Session(...)``, else the default
+    session), defaults resolved."""
+    from .session import _native_session
+    native = _native_session()
+    return dict(native.config() if native is not None else _sluice.current_config())
 
 
 def _configure_from_environment() -> None:

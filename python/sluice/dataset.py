@@ -318,7 +318,7 @@ class Dataset:
         ``column`` (null when the record as a whole is bad), ``reason`` and ``record`` (its
         text; invalid UTF-8 shown as U+FFFD). Like ``stats()``, it belongs to the Dataset
         that ran: ``out = ds.filter(...); out.write_parquet(p); out.rejects()``."""
-        return Dataset(_sluice.from_arrow_stream(self._ds.rejects()))
+        return Dataset(_sluice.from_arrow_stream(self._ds.rejects(), session=self._ds.session()))
 
     # ------------------------------------------------------------------ consumption
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
@@ -550,7 +550,9 @@ def from_arrow(tables: Any) -> Dataset:
     if not hasattr(tables, "__arrow_c_stream__"):
         raise TypeError(f"from_arrow needs a pyarrow Table or an object with "
                         f"__arrow_c_stream__, got {type(tables).__name__}")
-    return Dataset(_sluice.from_arrow_stream(tables.__arrow_c_stream__()))
+    from .session import _native_session
+    return Dataset(_sluice.from_arrow_stream(tables.__arrow_c_stream__(),
+                                             session=_native_session()))
 
 
 def from_pandas(dfs: Union[pd.DataFrame, Sequence[pd.DataFrame]]) -> Dataset:
@@ -582,4 +584,5 @@ def from_numpy(arrays: Any) -> Dataset:
 
 def range(n: int) -> Dataset:  # noqa: A001 - Ray Data's name
     """Integers ``0..n-1`` in column ``id``."""
-    return Dataset(_sluice.range(int(n)))
+    from .session import _native_session
+    return Dataset(_sluice.range(int(n), session=_native_session()))

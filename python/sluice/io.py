@@ -10,6 +10,7 @@ import pyarrow as pa
 from . import _sluice
 from .dataset import Dataset
 from .expressions import Expr
+from .session import _native_session
 
 PathArg = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
 
@@ -45,7 +46,8 @@ def read_parquet(paths: PathArg, *, columns: Optional[Sequence[str]] = None,
         raise ValueError(f"partitioning must be 'hive' or None, got {partitioning!r}")
     return Dataset(_sluice.read_parquet(_paths(paths), list(columns or []),
                                         filter._expr if filter is not None else None,
-                                        partitioning == "hive", follow_symlinks))
+                                        partitioning == "hive", follow_symlinks,
+                                        session=_native_session()))
 
 
 def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = True,
@@ -102,7 +104,7 @@ def read_csv(paths: PathArg, *, delimiter: Optional[str] = None, header: bool = 
         _paths(paths), delimiter or ",", header, list(column_names or []), int(skip_rows),
         types, list(null_values or []), include_paths, quote_char or "", newlines_in_values,
         _block_size(block_size, read_options), empty_as_null, encoding_errors, on_bad_lines,
-        follow_symlinks))
+        follow_symlinks, session=_native_session()))
 
 
 def _block_size(block_size: Optional[int], read_options: Any = None) -> int:
@@ -137,7 +139,7 @@ def read_json(paths: PathArg, *, schema: Optional[pa.Schema] = None,
     capsule = schema.__arrow_c_schema__() if schema is not None else None
     return Dataset(_sluice.read_json(_paths(paths), capsule, include_paths,
                                      _block_size(block_size), encoding_errors, on_bad_lines,
-                                     follow_symlinks))
+                                     follow_symlinks, session=_native_session()))
 
 
 def read_text(paths: PathArg, *, include_paths: bool = False, drop_empty_lines: bool = True,
@@ -150,7 +152,8 @@ def read_text(paths: PathArg, *, include_paths: bool = False, drop_empty_lines: 
     if encoding.lower().replace("-", "") != "utf8":
         raise NotImplementedError("read_text reads UTF-8 only")
     return Dataset(_sluice.read_text(_paths(paths), include_paths, drop_empty_lines,
-                                     encoding_errors, follow_symlinks))
+                                     encoding_errors, follow_symlinks,
+                                     session=_native_session()))
 
 
 # Ray options that change nothing on one machine are accepted; anything else is an error
@@ -186,4 +189,5 @@ def read_table(name: str, *, filter: Optional[Union[Expr, str]] = None,
     from the catalog before any file is opened; the rest of the filter applies to rows.
     A string filter is SQL-style: ``"year = 2015 AND marketplace IN ('US','UK')"``."""
     from .catalog import _filter
-    return Dataset(_sluice.read_table(name, _filter(filter), list(columns or [])))
+    return Dataset(_sluice.read_table(name, _filter(filter), list(columns or []),
+                                      session=_native_session()))

@@ -192,6 +192,69 @@ class BatchIterator {
   std::shared_ptr<arrow::Schema> schema_;
 };
 
+/// The session a binding call names, or the default one.
+Session SessionOr(const Session* session) { return session ? *session : Session::Default(); }
+
+/// `base` with the settings given as keyword arguments (those of sl.configure) replaced.
+EngineConfig ApplySettings(EngineConfig config, const nb::kwargs& settings) {
+  for (auto [key, value] : settings) {
+    const std::string name = nb::cast<std::string>(key);
+    if (value.is_none()) continue;
+    if (name == "num_threads") {
+      config.num_threads = nb::cast<int>(value);
+    } else if (name == "memory_limit_bytes") {
+      config.memory_limit_bytes = nb::cast<int64_t>(value);
+    } else if (name == "batch_rows") {
+      config.batch_rows = nb::cast<int64_t>(value);
+    } else if (name == "progress") {
+      config.progress = nb::cast<bool>(value);
+    } else if (name == "spill_dir") {
+      config.spill_dir = nb::cast<std::string>(value);
+    } else if (name == "s3_endpoint") {
+      config.s3_endpoint = nb::cast<std::string>(value);
+    } else if (name == "s3_region") {
+      config.s3_region = nb::cast<std::string>(value);
+    } else if (name == "s3_scheme") {
+      config.s3_scheme = nb::cast<std::string>(value);
+    } else if (name == "catalog_path") {
+      config.catalog_path = nb::cast<std::string>(value);
+    } else {
+      throw nb::type_error(("unknown setting '" + name + "'").c_str());
+    }
+  }
+  return config;
+}
+
+nb::dict ConfigToDict(const EngineConfig& c) {
+  nb::dict d;
+  d["num_threads"] = c.num_threads;
+  d["memory_limit_bytes"] = c.memory_limit_bytes;
+  d["batch_rows"] = c.batch_rows;
+  d["progress"] = c.progress;
+  d["spill_dir"] = c.spill_dir;
+  d["s3_endpoint"] = c.s3_endpoint;
+  d["s3_region"] = c.s3_region;
+  d["s3_scheme"] = c.s3_scheme;
+  d["catalog_path"] = c.catalog_path;
+  return d;
+}
+
+nb::dict SessionStatsToDict(const SessionStats& s) {
+  nb::dict d;
+  d["executions_started"] = s.executions_started;
+  d["executions_running"] = s.executions_running;
+  d["executions_failed"] = s.executions_failed;
+  d["cpu_seconds"] = s.cpu_seconds;
+  d["rows_out"] = s.rows_out;
+  d["spilled_bytes"] = s.spilled_bytes;
+  d["bad_records_skipped"] = s.bad_records_skipped;
+  d["bad_records_collected"] = s.bad_records_collected;
+  d["memory_bytes"] = s.memory_bytes;
+  d["peak_memory_bytes"] = s.peak_memory_bytes;
+  d["memory_limit_bytes"] = s.memory_limit_bytes;
+  return d;
+}
+
 NB_MODULE(_sluice, m) {
   m.doc() = "Sluice engine binding (internal; use the sluice package)";
   Check(arrow::compute::Initialize());
@@ -203,44 +266,28 @@ NB_MODULE(_sluice, m) {
   RegisterStatusTranslation(errors);
 
   // ---- configuration
-  m.def(
-      "configure",
-      [](std::optional<int> num_threads, std::optional<int64_t> memory_limit_bytes,
-         std::optional<int64_t> batch_rows, std::optional<bool> progress,
-         std::optional<std::string> spill_dir, std::optional<std::string> s3_endpoint,
-         std::optional<std::string> s3_region, std::optional<std::string> s3_scheme,
-         std::optional<std::string> catalog_path) {
-        EngineConfig config = CurrentConfig();
-        EngineConfig requested = config;
-        if (num_threads) requested.num_threads = *num_threads;
-        if (memory_limit_bytes) requested.memory_limit_bytes = *memory_limit_bytes;
-        if (batch_rows) requested.batch_rows = *batch_rows;
-        if (progress) requested.progress = *progress;
-        if (spill_dir) requested.spill_dir = *spill_dir;
-        if (s3_endpoint) requested.s3_endpoint = *s3_endpoint;
-        if (s3_region) requested.s3_region = *s3_region;
-        if (s3_scheme) requested.s3_scheme = *s3_scheme;
-        if (catalog_path) requested.catalog_path = *catalog_path;
-        Check(Configure(requested));
-      },
-      "num_threads"_a = nb::none(), "memory_limit_bytes"_a = nb::none(),
-      "batch_rows"_a = nb::none(), "progress"_a = nb::none(), "spill_dir"_a = nb::none(),
-      "s3_endpoint"_a = nb::none(), "s3_region"_a = nb::none(), "s3_scheme"_a = nb::none(),
-      "catalog_path"_a = nb::none());
-  m.def("current_config", []() {
-    EngineConfig c = CurrentConfig();
-    nb::dict d;
-    d["num_threads"] = c.num_threads;
-    d["memory_limit_bytes"] = c.memory_limit_bytes;
-    d["batch_rows"] = c.batch_rows;
-    d["progress"] = c.progress;
-    d["spill_dir"] = c.spill_dir;
-    d["s3_endpoint"] = c.s3_endpoint;
-    d["s3_region"] = c.s3_region;
-    d["s3_scheme"] = c.s3_scheme;
-    d["catalog_path"] = c.catalog_path;
-    return d;
+  // Settings are per session; the module-level configure/current_config act on the
+  // default one (sl.configure), a Session object's methods on that session.
+  nb::class_<Session>(m, "Session")
+      .def_static(
+          "make", [](nb::kwargs settings) {
+            return ValueOrThrow(Session::Make(ApplySettings(EngineConfig{}, settings)));
+          })
+      .def_static("default", &Session::Default)
+      .def_prop_ro("id", &Session::id)
+      .def("configure",
+           [](Session& s, nb::kwargs settings) {
+             Check(s.Configure(ApplySettings(s.config(), settings)));
+           })
+      .def("config", [](const Session& s) { return ConfigToDict(s.config()); })
+      .def("stats", [](const Session& s) { return SessionStatsToDict(s.Stats()); })
+      .def("stats_text", [](const Session& s) { return DisplayText(s.Stats().ToString()); })
+      .def("cancel", &Session::Cancel);
+  m.def("configure", [](nb::kwargs settings) {
+    Session session = Session::Default();
+    Check(session.Configure(ApplySettings(session.config(), settings)));
   });
+  m.def("current_config", []() { return ConfigToDict(CurrentConfig()); });
   // Registered with atexit by the package: the AWS SDK must shut down before static
   // destructors run.
   m.def("release_process_resources", &ReleaseProcessResources);
@@ -261,13 +308,14 @@ NB_MODULE(_sluice, m) {
   m.def(
       "read_table",
       [](const std::string& name, std::optional<Expression> filter,
-         std::vector<std::string> columns) {
+         std::vector<std::string> columns, const Session* session) {
         ReadTableOptions options;
         options.filter = std::move(filter);
         options.columns = std::move(columns);
-        return WithoutGil([&] { return ReadTable(name, options); });
+        return WithoutGil([&] { return ReadTable(name, options, SessionOr(session)); });
       },
-      "name"_a, "filter"_a = nb::none(), "columns"_a = std::vector<std::string>{});
+      "name"_a, "filter"_a = nb::none(), "columns"_a = std::vector<std::string>{},
+      "session"_a.none() = nb::none());
   nb::class_<Catalog>(m, "Catalog")
       .def_static(
           "open",
@@ -545,6 +593,7 @@ NB_MODULE(_sluice, m) {
       .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
       .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); })
+      .def("session", [](const Dataset& d) { return d.session(); })
       .def("rejects",
            [](const Dataset& d) {
              auto table = ValueOrThrow(d.LastRejects());
@@ -556,16 +605,17 @@ NB_MODULE(_sluice, m) {
   m.def(
       "read_parquet",
       [](const std::vector<std::string>& paths, std::vector<std::string> columns,
-         std::optional<Expression> filter, bool hive_partitioning, bool follow_symlinks) {
+         std::optional<Expression> filter, bool hive_partitioning, bool follow_symlinks,
+         const Session* session) {
         ReadParquetOptions options;
         options.follow_symlinks = follow_symlinks;
         options.columns = std::move(columns);
         options.filter = std::move(filter);
         options.hive_partitioning = hive_partitioning;
-        return WithoutGil([&] { return Dataset::ReadParquet(paths, options); });
+        return WithoutGil([&] { return Dataset::ReadParquet(paths, options, SessionOr(session)); });
       },
       "paths"_a, "columns"_a, "filter"_a = nb::none(), "hive_partitioning"_a = true,
-      "follow_symlinks"_a = false);
+      "follow_symlinks"_a = false, "session"_a.none() = nb::none());
   m.def(
       "read_csv",
       [](const std::vector<std::string>& paths, const std::string& delimiter, bool header,
@@ -573,7 +623,7 @@ NB_MODULE(_sluice, m) {
          std::vector<std::string> null_values, bool include_paths, const std::string& quote_char,
          bool newlines_in_values, int32_t block_size, bool empty_as_null,
          const std::string& encoding_errors, const std::string& on_bad_lines,
-         bool follow_symlinks) {
+         bool follow_symlinks, const Session* session) {
         ReadCsvOptions options;
         options.follow_symlinks = follow_symlinks;
         options.block_size = block_size;
@@ -599,17 +649,17 @@ NB_MODULE(_sluice, m) {
           options.quote_char = quote_char[0];
         }
         options.newlines_in_values = newlines_in_values;
-        return WithoutGil([&] { return Dataset::ReadCsv(paths, options); });
+        return WithoutGil([&] { return Dataset::ReadCsv(paths, options, SessionOr(session)); });
       },
       "paths"_a, "delimiter"_a, "header"_a, "column_names"_a, "skip_rows"_a, "column_types"_a,
       "null_values"_a, "include_paths"_a, "quote_char"_a, "newlines_in_values"_a,
       "block_size"_a = 0, "empty_as_null"_a = true, "encoding_errors"_a = "strict",
-      "on_bad_lines"_a = "error", "follow_symlinks"_a = false);
+      "on_bad_lines"_a = "error", "follow_symlinks"_a = false, "session"_a.none() = nb::none());
   m.def(
       "read_json",
       [](const std::vector<std::string>& paths, nb::object schema_capsule, bool include_paths,
          int32_t block_size, const std::string& encoding_errors, const std::string& on_bad_lines,
-         bool follow_symlinks) {
+         bool follow_symlinks, const Session* session) {
         ReadJsonOptions options;
         options.follow_symlinks = follow_symlinks;
         options.block_size = block_size;
@@ -617,29 +667,39 @@ NB_MODULE(_sluice, m) {
         options.on_bad_lines = ValueOrThrow(ParseBadLineAction(on_bad_lines));
         if (!schema_capsule.is_none()) options.schema = ImportSchemaCapsule(schema_capsule);
         options.include_paths = include_paths;
-        return WithoutGil([&] { return Dataset::ReadJson(paths, options); });
+        return WithoutGil([&] { return Dataset::ReadJson(paths, options, SessionOr(session)); });
       },
       "paths"_a, "schema"_a = nb::none(), "include_paths"_a = false, "block_size"_a = 0,
-      "encoding_errors"_a = "strict", "on_bad_lines"_a = "error", "follow_symlinks"_a = false);
+      "encoding_errors"_a = "strict", "on_bad_lines"_a = "error", "follow_symlinks"_a = false,
+      "session"_a.none() = nb::none());
   m.def(
       "read_text",
       [](const std::vector<std::string>& paths, bool include_paths, bool drop_empty_lines,
-         const std::string& encoding_errors, bool follow_symlinks) {
+         const std::string& encoding_errors, bool follow_symlinks, const Session* session) {
         ReadTextOptions options;
         options.follow_symlinks = follow_symlinks;
         options.encoding_errors = ValueOrThrow(ParseEncodingErrors(encoding_errors));
         options.include_paths = include_paths;
         options.drop_empty_lines = drop_empty_lines;
-        return WithoutGil([&] { return Dataset::ReadText(paths, options); });
+        return WithoutGil([&] { return Dataset::ReadText(paths, options, SessionOr(session)); });
       },
       "paths"_a, "include_paths"_a = false, "drop_empty_lines"_a = false,
-      "encoding_errors"_a = "strict", "follow_symlinks"_a = false);
-  m.def("from_arrow_stream", [](nb::handle stream_capsule) {
-    auto reader = ImportStreamCapsule(stream_capsule);
-    auto table = WithoutGil([&] { return reader->ToTable(); });
-    return ValueOrThrow(Dataset::FromTable(std::move(table)));
-  });
-  m.def("range", [](int64_t n) { return ValueOrThrow(Dataset::Range(n)); });
+      "encoding_errors"_a = "strict", "follow_symlinks"_a = false,
+      "session"_a.none() = nb::none());
+  m.def(
+      "from_arrow_stream",
+      [](nb::handle stream_capsule, const Session* session) {
+        auto reader = ImportStreamCapsule(stream_capsule);
+        auto table = WithoutGil([&] { return reader->ToTable(); });
+        return ValueOrThrow(Dataset::FromTable(std::move(table), SessionOr(session)));
+      },
+      "stream"_a, "session"_a.none() = nb::none());
+  m.def(
+      "range",
+      [](int64_t n, const Session* session) {
+        return ValueOrThrow(Dataset::Range(n, SessionOr(session)));
+      },
+      "n"_a, "session"_a.none() = nb::none());
 }
 
 }  // namespace sluice::python

@@ -162,12 +162,14 @@ struct ReadTableOptions {
   /// before any file is opened.
   std::optional<Expression> filter;
   std::vector<std::string> columns;
-  /// Empty: EngineConfig::catalog_path.
+  /// Empty: the session's EngineConfig::catalog_path.
   std::string catalog_path;
 };
 
 /// A catalog table as a Dataset: its committed files (from the table's manifest) in the
 /// partitions the filter leaves, with the catalog's schema.
-arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions& options = {});
+/// Reads in `session` (its catalog unless options name one, its S3 settings).
+arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions& options = {},
+                                 const Session& session = Session::Default());
 
 }  // namespace sluice

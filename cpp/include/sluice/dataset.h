@@ -11,6 +11,7 @@
 
 #include "sluice/expression.h"
 #include "sluice/options.h"
+#include "sluice/session.h"
 #include "sluice/udf.h"
 
 namespace sluice {
@@ -56,7 +57,10 @@ struct OperatorStats {
 struct ExecutionStats {
   std::vector<OperatorStats> operators;
   double wall_seconds = 0;
+  /// The most memory the execution held at once.
   int64_t peak_memory_bytes = 0;
+  /// Rows delivered to the caller.
+  int64_t rows_out = 0;
   /// Spill bytes of all operators.
   int64_t spilled_bytes = 0;
   /// Bad records the CSV and JSON readers dropped (on_bad_lines "skip") and kept
@@ -68,24 +72,30 @@ struct ExecutionStats {
   std::string ToString() const;
 };
 
-/// A lazy, immutable dataset: a logical plan plus the entry points that run it. Every
-/// transformation returns a new Dataset and runs nothing; Count, ToTable, Execute and the
-/// Write* calls optimize the plan and run it on the streaming executor.
+/// A lazy, immutable dataset: a logical plan, the session it runs in, plus the entry
+/// points that run it. Every transformation returns a new Dataset (in the same session)
+/// and runs nothing; Count, ToTable, Execute and the Write* calls optimize the plan and
+/// run it on the streaming executor.
 class Dataset {
  public:
   /// Parquet files, directories (read recursively, hidden `_`/`.` entries skipped) or globs.
   static arrow::Result<Dataset> ReadParquet(const std::vector<std::string>& paths,
-                                            const ReadParquetOptions& options = {});
+                                            const ReadParquetOptions& options = {},
+                                            const Session& session = Session::Default());
   static arrow::Result<Dataset> ReadCsv(const std::vector<std::string>& paths,
-                                        const ReadCsvOptions& options = {});
+                                        const ReadCsvOptions& options = {},
+                                        const Session& session = Session::Default());
   static arrow::Result<Dataset> ReadJson(const std::vector<std::string>& paths,
-                                         const ReadJsonOptions& options = {});
+                                         const ReadJsonOptions& options = {},
+                                         const Session& session = Session::Default());
   /// One row per line in column "text".
   static arrow::Result<Dataset> ReadText(const std::vector<std::string>& paths,
-                                         const ReadTextOptions& options = {});
-  static arrow::Result<Dataset> FromTable(std::shared_ptr<arrow::Table> table);
+                                         const ReadTextOptions& options = {},
+                                         const Session& session = Session::Default());
+  static arrow::Result<Dataset> FromTable(std::shared_ptr<arrow::Table> table,
+                                          const Session& session = Session::Default());
   /// Integers 0..n-1 in column "id".
-  static arrow::Result<Dataset> Range(int64_t n);
+  static arrow::Result<Dataset> Range(int64_t n, const Session& session = Session::Default());
 
   arrow::Result<Dataset> Filter(Expression predicate) const;
   /// Computes `exprs` as columns `names`, in that order, and drops every other column.
@@ -156,10 +166,17 @@ class Dataset {
   arrow::Result<std::shared_ptr<arrow::Table>> LastRejects() const;
 
   const std::shared_ptr<const plan::PlanNode>& plan() const { return plan_; }
-  explicit Dataset(std::shared_ptr<const plan::PlanNode> plan);
+  /// The session the dataset was made in, which runs it.
+  const Session& session() const { return session_; }
+  explicit Dataset(std::shared_ptr<const plan::PlanNode> plan,
+                   Session session = Session::Default());
 
  private:
+  /// `node` built on this dataset, in its session.
+  arrow::Result<Dataset> Derive(arrow::Result<std::shared_ptr<const plan::PlanNode>> node) const;
+
   std::shared_ptr<const plan::PlanNode> plan_;
+  Session session_;
   std::shared_ptr<ExecutionStats> last_stats_;
 };
 

@@ -8,5 +8,6 @@
 #include "sluice/dataset.h"
 #include "sluice/expression.h"
 #include "sluice/options.h"
+#include "sluice/session.h"
 #include "sluice/udf.h"
 #include "sluice/vacuum.h"

@@ -213,9 +213,13 @@ arrow::Result<CrawlResult> Catalog::Crawl(const std::string& path, const std::st
   return catalog::CrawlTable(impl_->store.get(), path, table, format, follow_symlinks);
 }
 
-arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions& options) {
+arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions& options,
+                                 const Session& session) {
   ARROW_ASSIGN_OR_RAISE(catalog::TableName parsed, catalog::ParseTableName(name));
-  ARROW_ASSIGN_OR_RAISE(auto store, catalog::OpenCatalogStore(options.catalog_path));
+  ARROW_ASSIGN_OR_RAISE(auto store,
+                        catalog::OpenCatalogStore(options.catalog_path.empty()
+                                                      ? session.config().catalog_path
+                                                      : options.catalog_path));
   ARROW_ASSIGN_OR_RAISE(catalog::TableRecord record, store->GetTable(parsed));
   const TableInfo& table = record.info;
   if (!table.schema) {
@@ -223,7 +227,8 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
   }
 
   std::string dir;
-  ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(table.location, &dir));
+  ARROW_ASSIGN_OR_RAISE(auto filesystem,
+                        io::FileSystemFromUriOrPath(table.location, &dir, session.state()));
   ARROW_ASSIGN_OR_RAISE(auto manifest, io::ReadManifest(filesystem.get(), dir));
   if (manifest) ARROW_RETURN_NOT_OK(catalog::SyncWithManifest(store.get(), &record, *manifest));
 
@@ -257,7 +262,7 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
   } else {
     // Data registered by a crawl without a manifest: list the partitions left.
     for (const auto& partition : partitions) {
-      auto found = io::ListFiles({partition.location});
+      auto found = io::ListFiles({partition.location}, {false, session.state()});
       if (!found.ok()) {
         return found.status().WithMessage("table '", parsed.qualified(), "', partition '",
                                           partition.spec, "': ", found.status().message());
@@ -269,11 +274,11 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
     }
   }
 
-  Dataset dataset(nullptr);
+  Dataset dataset(nullptr, session);
   const bool listed_empty = listed.files.empty();
   if (listed_empty) {
     ARROW_ASSIGN_OR_RAISE(auto empty, arrow::Table::MakeEmpty(table.schema));
-    ARROW_ASSIGN_OR_RAISE(dataset, Dataset::FromTable(std::move(empty)));
+    ARROW_ASSIGN_OR_RAISE(dataset, Dataset::FromTable(std::move(empty), session));
   } else if (table.format == "parquet") {
     arrow::FieldVector partition_fields;
     for (const auto& column : table.partition_cols) {
@@ -289,14 +294,14 @@ arrow::Result<Dataset> ReadTable(const std::string& name, const ReadTableOptions
         auto source, io::MakeParquetSourceFromListing(std::move(listed), read_options,
                                                       arrow::schema(std::move(partition_fields))));
     ARROW_ASSIGN_OR_RAISE(auto node, plan::SourceNode::Make(std::move(source)));
-    dataset = Dataset(std::move(node));
+    dataset = Dataset(std::move(node), session);
   } else {
     // Text tables are read whole; the filter below still drops the other partitions' rows.
     const std::vector<std::string> paths = {table.location};
     if (table.format == "csv") {
-      ARROW_ASSIGN_OR_RAISE(dataset, Dataset::ReadCsv(paths));
+      ARROW_ASSIGN_OR_RAISE(dataset, Dataset::ReadCsv(paths, {}, session));
     } else {
-      ARROW_ASSIGN_OR_RAISE(dataset, Dataset::ReadJson(paths));
+      ARROW_ASSIGN_OR_RAISE(dataset, Dataset::ReadJson(paths, {}, session));
     }
   }
   if (table.format == "parquet" && !listed_empty) {

@@ -7,86 +7,17 @@
 #include <thread>
 #include <unistd.h>
 
-#include "exec/memory_budget.h"
+#include "exec/session_state.h"
 #include "io/filesystems.h"
 #include <sys/stat.h>
 
 namespace sluice {
 
-namespace {
-std::mutex g_mutex;
-EngineConfig g_config;
-
-int64_t PhysicalMemory() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page_size <= 0) return int64_t{8} << 30;
-  return static_cast<int64_t>(pages) * page_size;
-}
-
-EngineConfig Resolve(EngineConfig c) {
-  if (c.num_threads <= 0) c.num_threads = std::max(1u, std::thread::hardware_concurrency());
-  // Half of RAM: room for an in-memory sort of a few GB on a laptop, while leaving the
-  // rest to the OS page cache and the process around the engine (DuckDB takes 80%).
-  if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 2;
-  if (c.spill_dir.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    c.spill_dir = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";
-  }
-  if (c.catalog_path.empty()) {
-    const char* home = std::getenv("HOME");
-    c.catalog_path =
-        std::string(home != nullptr && *home != '\0' ? home : ".") + "/.sluice/catalog.db";
-  }
-  return c;
-}
-}  // namespace
-
 arrow::Status Configure(const EngineConfig& config) {
-  if (config.num_threads < 0) {
-    return arrow::Status::Invalid("num_threads must be >= 0, got ", config.num_threads);
-  }
-  if (config.memory_limit_bytes < 0) {
-    return arrow::Status::Invalid("memory_limit must be >= 0, got ", config.memory_limit_bytes);
-  }
-  if (config.batch_rows <= 0) {
-    return arrow::Status::Invalid("batch_rows must be positive, got ", config.batch_rows);
-  }
-  if (!config.spill_dir.empty()) {
-    // A missing directory is created at the first spill; one that cannot be a directory
-    // is reported now rather than in the middle of a large job.
-    struct stat info {};
-    if (stat(config.spill_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
-      return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
-    }
-  }
-  if (!config.s3_scheme.empty() && config.s3_scheme != "http" && config.s3_scheme != "https") {
-    return arrow::Status::Invalid("s3_scheme must be 'http' or 'https', got '", config.s3_scheme,
-                                  "'");
-  }
-  if (const auto sep = config.s3_endpoint.find("://"); sep != std::string::npos) {
-    const std::string scheme = config.s3_endpoint.substr(0, sep);
-    if (scheme != "http" && scheme != "https") {
-      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint,
-                                    "': the scheme must be http:// or https://");
-    }
-    if (!config.s3_scheme.empty() && config.s3_scheme != scheme) {
-      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint, "' says ", scheme,
-                                    " but s3_scheme is '", config.s3_scheme, "'");
-    }
-  }
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_config = config;
-  exec::MemoryBudget::Global()->set_limit(Resolve(g_config).memory_limit_bytes);
-  return arrow::Status::OK();
+  return exec::SessionState::Default()->Configure(config);
 }
 
-EngineConfig CurrentConfig() {
-  std::lock_guard<std::mutex> lock(g_mutex);
-  EngineConfig resolved = Resolve(g_config);
-  exec::MemoryBudget::Global()->set_limit(resolved.memory_limit_bytes);
-  return resolved;
-}
+EngineConfig CurrentConfig() { return exec::SessionState::Default()->config(); }
 
 void ReleaseProcessResources() { io::FinalizeFileSystems(); }
 

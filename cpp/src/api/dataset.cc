@@ -20,15 +20,18 @@ using plan::PlanNodePtr;
 
 namespace {
 
-arrow::Result<Dataset> FromSource(arrow::Result<std::shared_ptr<const plan::SourceSpec>> spec) {
+arrow::Result<Dataset> FromSource(arrow::Result<std::shared_ptr<const plan::SourceSpec>> spec,
+                                  const Session& session) {
   ARROW_ASSIGN_OR_RAISE(auto source, std::move(spec));
   ARROW_ASSIGN_OR_RAISE(auto node, plan::SourceNode::Make(std::move(source)));
-  return Dataset(std::move(node));
+  return Dataset(std::move(node), session);
 }
 
-arrow::Result<Dataset> Wrap(arrow::Result<PlanNodePtr> node) {
-  ARROW_ASSIGN_OR_RAISE(auto plan, std::move(node));
-  return Dataset(std::move(plan));
+/// Datasets combined into one plan must run in one session.
+arrow::Status CheckSameSession(const Session& a, const Session& b, const char* what) {
+  if (a.id() == b.id()) return arrow::Status::OK();
+  return arrow::Status::Invalid(what, ": the datasets belong to different sessions (", a.id(),
+                                " and ", b.id(), "); make them in one session");
 }
 
 }  // namespace
@@ -58,12 +61,22 @@ std::string ExecutionStats::ToString() const {
   return out.str();
 }
 
-Dataset::Dataset(std::shared_ptr<const plan::PlanNode> plan)
-    : plan_(std::move(plan)), last_stats_(std::make_shared<ExecutionStats>()) {}
+Dataset::Dataset(std::shared_ptr<const plan::PlanNode> plan, Session session)
+    : plan_(std::move(plan)),
+      session_(std::move(session)),
+      last_stats_(std::make_shared<ExecutionStats>()) {}
+
+arrow::Result<Dataset> Dataset::Derive(arrow::Result<PlanNodePtr> node) const {
+  ARROW_ASSIGN_OR_RAISE(auto plan, std::move(node));
+  return Dataset(std::move(plan), session_);
+}
 
 arrow::Result<Dataset> Dataset::ReadParquet(const std::vector<std::string>& paths,
-                                            const ReadParquetOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(Dataset ds, FromSource(io::MakeParquetSource(paths, options)));
+                                            const ReadParquetOptions& options,
+                                            const Session& session) {
+  ARROW_ASSIGN_OR_RAISE(Dataset ds, FromSource(io::MakeParquetSource(paths, options,
+                                                                     session.state()),
+                                               session));
   // The filter may read columns that are not selected.
   if (options.filter) {
     ARROW_ASSIGN_OR_RAISE(ds, ds.Filter(*options.filter));
@@ -74,29 +87,35 @@ arrow::Result<Dataset> Dataset::ReadParquet(const std::vector<std::string>& path
   return ds;
 }
 arrow::Result<Dataset> Dataset::ReadCsv(const std::vector<std::string>& paths,
-                                        const ReadCsvOptions& options) {
-  return FromSource(io::MakeCsvSource(paths, options));
+                                        const ReadCsvOptions& options,
+                                        const Session& session) {
+  return FromSource(io::MakeCsvSource(paths, options, session.state()), session);
 }
 arrow::Result<Dataset> Dataset::ReadJson(const std::vector<std::string>& paths,
-                                         const ReadJsonOptions& options) {
-  return FromSource(io::MakeJsonSource(paths, options));
+                                         const ReadJsonOptions& options,
+                                        const Session& session) {
+  return FromSource(io::MakeJsonSource(paths, options, session.state()), session);
 }
 arrow::Result<Dataset> Dataset::ReadText(const std::vector<std::string>& paths,
-                                         const ReadTextOptions& options) {
-  return FromSource(io::MakeTextSource(paths, options));
+                                         const ReadTextOptions& options,
+                                        const Session& session) {
+  return FromSource(io::MakeTextSource(paths, options, session.state()), session);
 }
-arrow::Result<Dataset> Dataset::FromTable(std::shared_ptr<arrow::Table> table) {
-  return FromSource(io::MakeTableSource(std::move(table)));
+arrow::Result<Dataset> Dataset::FromTable(std::shared_ptr<arrow::Table> table,
+                                          const Session& session) {
+  return FromSource(io::MakeTableSource(std::move(table)), session);
 }
-arrow::Result<Dataset> Dataset::Range(int64_t n) { return FromSource(io::MakeRangeSource(n)); }
+arrow::Result<Dataset> Dataset::Range(int64_t n, const Session& session) {
+  return FromSource(io::MakeRangeSource(n), session);
+}
 
 arrow::Result<Dataset> Dataset::Filter(Expression predicate) const {
-  return Wrap(plan::FilterNode::Make(plan_, std::move(predicate)));
+  return Derive(plan::FilterNode::Make(plan_, std::move(predicate)));
 }
 
 arrow::Result<Dataset> Dataset::Project(std::vector<Expression> exprs,
                                         std::vector<std::string> names) const {
-  return Wrap(plan::ProjectNode::Make(plan_, std::move(exprs), std::move(names)));
+  return Derive(plan::ProjectNode::Make(plan_, std::move(exprs), std::move(names)));
 }
 
 namespace {
@@ -186,20 +205,20 @@ arrow::Result<Dataset> Dataset::WithColumn(const std::string& name, Expression e
 
 arrow::Result<Dataset> Dataset::MapBatches(BatchFunctionFactory factory,
                                            MapBatchesOptions options) const {
-  return Wrap(plan::MapBatchesNode::Make(plan_, std::move(factory), std::move(options)));
+  return Derive(plan::MapBatchesNode::Make(plan_, std::move(factory), std::move(options)));
 }
 
 arrow::Result<Dataset> Dataset::Limit(int64_t n) const {
-  return Wrap(plan::LimitNode::Make(plan_, n));
+  return Derive(plan::LimitNode::Make(plan_, n));
 }
 
 arrow::Result<Dataset> Dataset::Sort(std::vector<SortKey> keys) const {
-  return Wrap(plan::SortNode::Make(plan_, std::move(keys)));
+  return Derive(plan::SortNode::Make(plan_, std::move(keys)));
 }
 
 arrow::Result<Dataset> Dataset::GroupByAggregate(std::vector<std::string> keys,
                                                  std::vector<Aggregate> aggregates) const {
-  return Wrap(plan::AggregateNode::Make(plan_, std::move(keys), std::move(aggregates)));
+  return Derive(plan::AggregateNode::Make(plan_, std::move(keys), std::move(aggregates)));
 }
 
 arrow::Result<Dataset> Dataset::Distinct(std::vector<std::string> columns) const {
@@ -222,17 +241,21 @@ arrow::Result<Dataset> Dataset::Distinct(std::vector<std::string> columns) const
 }
 
 arrow::Result<Dataset> Dataset::Repartition(int num_blocks, std::vector<std::string> keys) const {
-  return Wrap(plan::RepartitionNode::Make(plan_, num_blocks, std::move(keys)));
+  return Derive(plan::RepartitionNode::Make(plan_, num_blocks, std::move(keys)));
 }
 
 arrow::Result<Dataset> Dataset::Union(const std::vector<Dataset>& others) const {
   std::vector<PlanNodePtr> inputs = {plan_};
-  for (const auto& o : others) inputs.push_back(o.plan_);
-  return Wrap(plan::UnionNode::Make(std::move(inputs)));
+  for (const auto& o : others) {
+    ARROW_RETURN_NOT_OK(CheckSameSession(session_, o.session_, "union"));
+    inputs.push_back(o.plan_);
+  }
+  return Derive(plan::UnionNode::Make(std::move(inputs)));
 }
 
 arrow::Result<Dataset> Dataset::Join(const Dataset& right, JoinOptions options) const {
-  return Wrap(plan::JoinNode::Make(plan_, right.plan_, std::move(options)));
+  ARROW_RETURN_NOT_OK(CheckSameSession(session_, right.session_, "join"));
+  return Derive(plan::JoinNode::Make(plan_, right.plan_, std::move(options)));
 }
 
 arrow::Result<std::shared_ptr<arrow::Schema>> Dataset::Schema() const {
@@ -255,7 +278,7 @@ arrow::Result<int64_t> Dataset::Count() const {
   // Read nothing but what the filters need: prune every column above the sources.
   ARROW_ASSIGN_OR_RAISE(auto no_columns, plan::ProjectNode::Make(node, {}, {}));
   ARROW_ASSIGN_OR_RAISE(auto count_plan, optimizer::Optimize(no_columns));
-  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(count_plan, last_stats_));
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(count_plan, last_stats_, session_.state()));
   int64_t rows = 0;
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
@@ -273,7 +296,7 @@ arrow::Result<int64_t> Dataset::SizeBytes() const {
     ARROW_ASSIGN_OR_RAISE(auto bytes, source.spec()->SizeBytesFromMetadata(source.pushdown()));
     if (bytes) return *bytes;
   }
-  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_));
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_, session_.state()));
   int64_t bytes = 0;
   while (true) {
     std::shared_ptr<arrow::RecordBatch> batch;
@@ -291,26 +314,29 @@ arrow::Result<std::shared_ptr<arrow::Table>> Dataset::ToTable() const {
 
 arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Dataset::Execute() const {
   ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_));
+  ARROW_ASSIGN_OR_RAISE(auto reader, exec::PlanReader::Open(optimized, last_stats_, session_.state()));
   return reader;
 }
 
 arrow::Result<WriteResult> Dataset::WriteParquet(const std::string& path,
                                                  const WriteOptions& options) const {
   ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kParquet, options, last_stats_);
+  return io::WritePlan(optimized, path, io::FileFormat::kParquet, options, last_stats_,
+                       session_.state());
 }
 
 arrow::Result<WriteResult> Dataset::WriteCsv(const std::string& path,
                                              const WriteOptions& options) const {
   ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kCsv, options, last_stats_);
+  return io::WritePlan(optimized, path, io::FileFormat::kCsv, options, last_stats_,
+                       session_.state());
 }
 
 arrow::Result<WriteResult> Dataset::WriteJson(const std::string& path,
                                               const WriteOptions& options) const {
   ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kJson, options, last_stats_);
+  return io::WritePlan(optimized, path, io::FileFormat::kJson, options, last_stats_,
+                       session_.state());
 }
 
 arrow::Result<std::string> Dataset::Explain() const {

@@ -66,7 +66,7 @@ class ExecContext::ProgressLine {
       }
       if (op.spilled_bytes > 0) line << " spilled " << FormatByteSize(op.spilled_bytes);
     }
-    line << " | mem " << FormatByteSize(MemoryBudget::Global()->bytes_allocated());
+    line << " | mem " << FormatByteSize(ctx_->budget()->bytes_allocated());
     std::string text = line.str();
     if (text.size() > 200) text = text.substr(0, 197) + "...";
     std::fprintf(stderr, "\r\033[K%s", text.c_str());
@@ -82,13 +82,18 @@ class ExecContext::ProgressLine {
   std::thread thread_;
 };
 
-ExecContext::ExecContext(EngineConfig config)
-    : config_(std::move(config)),
-      pool_(MemoryBudget::Global()),
-      compute_context_(pool_, /*executor=*/nullptr, compute::EngineFunctionRegistry()),
-      start_(std::chrono::steady_clock::now()),
-      peak_at_start_(MemoryBudget::Global()->bytes_allocated()) {
-  MemoryBudget::Global()->ResetPeak();
+ExecContext::ExecContext(std::shared_ptr<SessionState> session)
+    : ExecContext(session, session->config()) {}
+
+ExecContext::ExecContext(EngineConfig config) : ExecContext(SessionState::Default(), config) {}
+
+ExecContext::ExecContext(std::shared_ptr<SessionState> session, EngineConfig config)
+    : session_(std::move(session)),
+      config_(ResolveConfig(std::move(config))),
+      budget_(MemoryBudget::MakeUnder(session_->budget())),
+      compute_context_(budget_, /*executor=*/nullptr, compute::EngineFunctionRegistry()),
+      start_(std::chrono::steady_clock::now()) {
+  session_->Started(this);
   if (config_.progress && isatty(STDERR_FILENO)) {
     progress_ = std::make_unique<ProgressLine>(this);
   }
@@ -98,6 +103,8 @@ ExecContext::~ExecContext() {
   progress_.reset();
   // Spill files go with the execution, whether it succeeded or not.
   spill_directory_.reset();
+  session_->Finished(this, Snapshot(), failed_.load());
+  budget_->Release();
 }
 
 spill::SpillDirectory* ExecContext::spill_directory() {
@@ -108,7 +115,9 @@ spill::SpillDirectory* ExecContext::spill_directory() {
   return spill_directory_.get();
 }
 
-arrow::io::IOContext ExecContext::io_context() const { return arrow::io::IOContext(pool_); }
+arrow::io::IOContext ExecContext::io_context() const {
+  return arrow::io::IOContext(budget_);
+}
 
 OperatorCounters* ExecContext::AddCounters(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -145,7 +154,8 @@ ExecutionStats ExecContext::Snapshot() const {
   }
   stats.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  stats.peak_memory_bytes = MemoryBudget::Global()->max_memory();
+  stats.peak_memory_bytes = budget_->max_memory();
+  stats.rows_out = rows_out_.load();
   return stats;
 }
 

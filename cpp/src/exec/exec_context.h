@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "exec/memory_budget.h"
+#include "exec/session_state.h"
 #include "exec/stream_operator.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"
@@ -19,21 +21,34 @@
 
 namespace sluice::exec {
 
-/// Everything one execution shares: the configuration snapshot, the memory pool, the
-/// cancellation flag and the per-operator counters behind stats() and the progress line.
+/// Everything one execution shares: its session, the session's settings as they were when
+/// it started, its memory budget (under the session's), the cancellation flag and the
+/// per-operator counters behind stats() and the progress line.
 class ExecContext {
  public:
+  explicit ExecContext(std::shared_ptr<SessionState> session);
+  /// In `session` with other settings (tests that vary threads or limits).
+  ExecContext(std::shared_ptr<SessionState> session, EngineConfig config);
+  /// In the default session with `config`.
   explicit ExecContext(EngineConfig config);
   ~ExecContext();
 
   const EngineConfig& config() const { return config_; }
-  arrow::MemoryPool* pool() const { return pool_; }
+  const std::shared_ptr<SessionState>& session() const { return session_; }
+  /// The execution's budget: HasRoom and claims check it and every budget above it.
+  MemoryBudget* budget() { return budget_; }
+  arrow::MemoryPool* pool() { return budget_; }
   arrow::compute::ExecContext* compute_context() { return &compute_context_; }
   arrow::io::IOContext io_context() const;
 
   /// Registers an operator's counters under a display name; order is plan order.
   OperatorCounters* AddCounters(const std::string& name);
   ExecutionStats Snapshot() const;
+
+  /// Rows delivered to the caller.
+  void AddRowsOut(int64_t rows) { rows_out_.fetch_add(rows); }
+  /// The execution ended with an error (its session counts it as failed).
+  void MarkFailed() { failed_.store(true); }
 
   /// Bad records the readers dropped (on_bad_lines "skip") and kept ("collect").
   void AddSkippedRecords(int64_t count) { bad_records_skipped_.fetch_add(count); }
@@ -46,15 +61,25 @@ class ExecContext {
   /// Set when the consumer stops early or a worker fails; long loops check it.
   void Cancel() { cancelled_.store(true); }
   bool cancelled() const { return cancelled_.load(); }
+  /// Cancelled from outside (Session::Cancel): like Cancel(), and the execution's
+  /// output then ends with Status::Cancelled instead of just stopping.
+  void RequestCancel() {
+    cancel_requested_.store(true);
+    cancelled_.store(true);
+  }
+  bool cancel_requested() const { return cancel_requested_.load(); }
 
  private:
+  std::shared_ptr<SessionState> session_;
   EngineConfig config_;
-  arrow::MemoryPool* pool_;
+  MemoryBudget* const budget_;  // released, not deleted: results may outlive the execution
   arrow::compute::ExecContext compute_context_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> failed_{false};
+  std::atomic<int64_t> rows_out_{0};
   std::atomic<int64_t> bad_records_skipped_{0};
   std::chrono::steady_clock::time_point start_;
-  int64_t peak_at_start_ = 0;
   mutable std::mutex mutex_;
   // deque: counters are referenced by pointer while more are added.
   std::deque<std::pair<std::string, OperatorCounters>> counters_;

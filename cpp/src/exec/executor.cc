@@ -98,9 +98,11 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
 }
 
 arrow::Result<std::shared_ptr<PlanReader>> PlanReader::Open(
-    const plan::PlanNodePtr& plan, std::shared_ptr<ExecutionStats> stats_out) {
+    const plan::PlanNodePtr& plan, std::shared_ptr<ExecutionStats> stats_out,
+    std::shared_ptr<SessionState> session) {
   std::shared_ptr<PlanReader> reader(new PlanReader());
-  reader->ctx_ = std::make_unique<ExecContext>(CurrentConfig());
+  reader->ctx_ = std::make_unique<ExecContext>(session ? std::move(session)
+                                                       : SessionState::Default());
   reader->stats_out_ = std::move(stats_out);
   ARROW_ASSIGN_OR_RAISE(auto tasks, BuildTaskSource(reader->ctx_.get(), plan));
   ARROW_ASSIGN_OR_RAISE(reader->runner_,
@@ -133,6 +135,7 @@ arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
   } else {
     auto result = runner_->Next();
     if (!result.ok()) {
+      ctx_->MarkFailed();
       PublishStats();
       ctx_->Cancel();
       finished_ = true;
@@ -147,14 +150,17 @@ arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
   }
   if (!next->schema()->Equals(*schema_, /*check_metadata=*/false)) {
     if (next->num_columns() == 0 && schema_->num_fields() == 0) {
+      ctx_->AddRowsOut(next->num_rows());
       *batch = std::move(next);
       return arrow::Status::OK();
     }
+    ctx_->MarkFailed();
     return arrow::Status::TypeError(
         "a batch's schema differs from the dataset's; make the user function return the "
         "same columns and types for every batch.\nexpected: ",
         schema_->ToString(), "\ngot: ", next->schema()->ToString());
   }
+  ctx_->AddRowsOut(next->num_rows());
   *batch = std::move(next);
   return arrow::Status::OK();
 }

@@ -22,9 +22,11 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
 class PlanReader : public arrow::RecordBatchReader {
  public:
   /// Optimizes nothing: pass an optimized plan. `stats_out`, if given, receives the
-  /// execution counters when the reader finishes or is destroyed.
+  /// execution counters when the reader finishes or is destroyed. Runs in `session`
+  /// (null: the default session).
   static arrow::Result<std::shared_ptr<PlanReader>> Open(
-      const plan::PlanNodePtr& plan, std::shared_ptr<ExecutionStats> stats_out = nullptr);
+      const plan::PlanNodePtr& plan, std::shared_ptr<ExecutionStats> stats_out = nullptr,
+      std::shared_ptr<SessionState> session = nullptr);
   ~PlanReader() override;
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }

@@ -6,6 +6,17 @@ namespace sluice::exec {
 
 MemoryBudget::MemoryBudget(arrow::MemoryPool* upstream) : upstream_(upstream) {}
 
+MemoryBudget::MemoryBudget(MemoryBudget* parent) : parent_(parent), upstream_(parent) {}
+
+MemoryBudget* MemoryBudget::MakeUnder(MemoryBudget* parent) { return new MemoryBudget(parent); }
+
+void MemoryBudget::Release() { Unref(); }
+
+void MemoryBudget::Unref() {
+  // Nothing may touch the budget after the decrement but the one that reached zero.
+  if (refs_.fetch_sub(1) == 1) delete this;
+}
+
 namespace {
 /// jemalloc when Arrow has it: it hands freed memory back to the system steadily, while
 /// the wheel's default (mimalloc) keeps per-thread pages that inflated the resident size
@@ -22,7 +33,7 @@ arrow::MemoryPool* UpstreamPool() {
 }
 }  // namespace
 
-MemoryBudget* MemoryBudget::Global() {
+MemoryBudget* MemoryBudget::Process() {
   // Leaked on purpose: buffers may outlive static destruction order at exit.
   static auto* pool = new MemoryBudget(UpstreamPool());
   return pool;
@@ -30,10 +41,25 @@ MemoryBudget* MemoryBudget::Global() {
 
 bool MemoryBudget::HasRoom(double fraction) const {
   const int64_t limit = limit_.load();
-  return limit <= 0 || allocated_.load() < static_cast<int64_t>(limit * fraction);
+  if (limit > 0 && allocated_.load() >= static_cast<int64_t>(limit * fraction)) return false;
+  return parent_ == nullptr || parent_->HasRoom(fraction);
 }
 
 bool MemoryBudget::TryReserve(int64_t bytes, bool force) {
+  if (!TryReserveHere(bytes, force)) return false;
+  if (parent_ != nullptr && !parent_->TryReserve(bytes, force)) {
+    reserved_.fetch_sub(bytes);
+    return false;
+  }
+  return true;
+}
+
+void MemoryBudget::Unreserve(int64_t bytes) {
+  reserved_.fetch_sub(bytes);
+  if (parent_ != nullptr) parent_->Unreserve(bytes);
+}
+
+bool MemoryBudget::TryReserveHere(int64_t bytes, bool force) {
   const int64_t limit = limit_.load();
   if (force || limit <= 0) {
     reserved_.fetch_add(bytes);
@@ -74,7 +100,12 @@ void MemoryBudget::Track(int64_t delta) {
 }
 
 arrow::Status MemoryBudget::Allocate(int64_t size, int64_t alignment, uint8_t** out) {
-  ARROW_RETURN_NOT_OK(upstream_->Allocate(size, alignment, out));
+  refs_.fetch_add(1);
+  arrow::Status allocated = upstream_->Allocate(size, alignment, out);
+  if (!allocated.ok()) {
+    Unref();
+    return allocated;
+  }
   Track(size);
   total_.fetch_add(size);
   count_.fetch_add(1);
@@ -93,6 +124,7 @@ arrow::Status MemoryBudget::Reallocate(int64_t old_size, int64_t new_size, int64
 void MemoryBudget::Free(uint8_t* buffer, int64_t size, int64_t alignment) {
   upstream_->Free(buffer, size, alignment);
   Track(-size);
+  Unref();
 }
 
 }  // namespace sluice::exec

@@ -9,19 +9,32 @@
 
 namespace sluice::exec {
 
-/// The process-wide memory pool. Every engine allocation goes through it so the bytes
-/// the executor holds are known; producers wait in WaitForRoom() while the budget is
-/// exhausted, which is what keeps streaming pipelines inside the budget.
+/// A memory pool that counts what goes through it, with an optional limit. Budgets nest:
+/// an execution's budget sits under its session's, which sits under the process's, and
+/// every allocation counts at each level (so an execution knows its own peak, a session
+/// its own use, and the process the total). Producers hold back while a budget on the
+/// chain has no room, which is what keeps streaming pipelines inside it.
+///
+/// Lifetime: a buffer keeps a raw pointer to its pool and may outlive the execution or
+/// the session that allocated it (a table handed to the caller). So a budget is made on
+/// the heap, its owner calls Release() instead of deleting it, and it deletes itself
+/// when the owner has released it and its last buffer is freed.
 class MemoryBudget : public arrow::MemoryPool {
  public:
-  explicit MemoryBudget(arrow::MemoryPool* upstream);
+  /// A budget under `parent`: allocations and claims count in both. Owned by the caller
+  /// until it calls Release().
+  static MemoryBudget* MakeUnder(MemoryBudget* parent);
+  /// The owner is done with the budget; it goes once its buffers are freed.
+  void Release();
 
-  /// The pool all engine code allocates from.
-  static MemoryBudget* Global();
+  /// The process's budget, under which every session's sits (no limit of its own).
+  static MemoryBudget* Process();
 
+  /// 0: no limit of its own (the budgets above it still apply).
   void set_limit(int64_t bytes) { limit_.store(bytes); }
   int64_t limit() const { return limit_.load(); }
-  /// True while allocated bytes are under `fraction` of the limit.
+  MemoryBudget* parent() const { return parent_; }
+  /// True while allocated bytes are under `fraction` of the limit, here and above.
   bool HasRoom(double fraction = 0.75) const;
   void ResetPeak() { peak_.store(bytes_allocated()); }
 
@@ -31,8 +44,9 @@ class MemoryBudget : public arrow::MemoryPool {
   /// allocations elsewhere: batches in flight come and go, and counting them would cut
   /// a sort's runs to a batch or two whenever readers are busy.)
   /// `force` grants it regardless (an operator holding nothing may always take a batch).
+  /// The claim must fit here and in every budget above.
   bool TryReserve(int64_t bytes, bool force);
-  void Unreserve(int64_t bytes) { reserved_.fetch_sub(bytes); }
+  void Unreserve(int64_t bytes);
   int64_t reserved() const { return reserved_.load(); }
   /// The share of the limit operators may hold; the rest is for batches in flight
   /// between operators, readers' and writers' buffers and the operators' working memory
@@ -50,8 +64,16 @@ class MemoryBudget : public arrow::MemoryPool {
   std::string backend_name() const override { return upstream_->backend_name(); }
 
  private:
+  explicit MemoryBudget(arrow::MemoryPool* upstream);
+  explicit MemoryBudget(MemoryBudget* parent);
+  ~MemoryBudget() override = default;
   void Track(int64_t delta);
+  bool TryReserveHere(int64_t bytes, bool force);
+  /// Drops one reference (the owner's or a buffer's); the last one deletes the budget.
+  void Unref();
 
+  MemoryBudget* parent_ = nullptr;
+  /// Where allocations go: the parent, or the system allocator for the process budget.
   arrow::MemoryPool* upstream_;
   std::atomic<int64_t> limit_{0};
   std::atomic<int64_t> allocated_{0};
@@ -59,6 +81,8 @@ class MemoryBudget : public arrow::MemoryPool {
   std::atomic<int64_t> total_{0};
   std::atomic<int64_t> count_{0};
   std::atomic<int64_t> reserved_{0};
+  /// The owner (until Release) plus one per buffer not yet freed.
+  std::atomic<int64_t> refs_{1};
 };
 
 /// One operator's claim on the memory budget, grown before it buffers more rows and

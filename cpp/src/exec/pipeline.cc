@@ -352,7 +352,7 @@ arrow::Status PipelineRunner::Deliver(int64_t index, BatchPtr batch) {
   // drains it.
   producer_cv_.wait(lock, [&] {
     return Stopped(index) || (index == head_ && outputs_[index].batches.empty()) ||
-           (buffered_bytes_ < max_buffered_bytes_ && MemoryBudget::Global()->HasRoom());
+           (buffered_bytes_ < max_buffered_bytes_ && ctx_->budget()->HasRoom());
   });
   if (Stopped(index)) return arrow::Status::OK();
   outputs_[index].batches.push_back(std::move(batch));
@@ -370,6 +370,14 @@ void PipelineRunner::SetError(int64_t index, arrow::Status status) {
 arrow::Result<BatchPtr> PipelineRunner::Next() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
+    if (ctx_->cancel_requested()) {
+      // Cut short from outside: what was made so far is not the result.
+      if (!cancelled_) {
+        lock.unlock();
+        Cancel();
+      }
+      return arrow::Status::Cancelled("the execution was cancelled (Session.cancel)");
+    }
     if (parent_stopped_ && parent_stopped_->load()) {
       // Whoever reads this pipeline's output is gone: stop rather than finish the work.
       if (!cancelled_) {

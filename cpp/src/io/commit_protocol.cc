@@ -117,7 +117,8 @@ arrow::Result<std::unique_ptr<CommitProtocol>> CommitProtocol::Begin(const std::
 
   // A relative path is relative to the working directory, as for any other file API.
   ARROW_ASSIGN_OR_RAISE(commit->filesystem_,
-                        FileSystemFromUriOrPath(NormalizeUriOrPath(trimmed), &commit->target_dir_));
+                        FileSystemFromUriOrPath(NormalizeUriOrPath(trimmed), &commit->target_dir_,
+                                                commit->options_.session));
   arrow::fs::FileSystem* fs = commit->filesystem_.get();
 
   ARROW_ASSIGN_OR_RAISE(auto info, fs->GetFileInfo(commit->target_dir_));

@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "exec/session_state.h"
 #include "io/commit_lock.h"
 #include "io/local_tree_walk.h"
 #include "io/table_manifest.h"
@@ -70,6 +71,9 @@ using CommittedHook = std::function<arrow::Status(const std::optional<TableManif
 
 struct CommitOptions {
   WriteMode mode = WriteMode::kError;
+  /// Whose S3 settings and memory budget the target is opened with (null: the default
+  /// session's).
+  std::shared_ptr<exec::SessionState> session;
   /// Recorded in the manifest; an append with other partition columns than the
   /// committed files have is refused.
   std::vector<std::string> partition_cols;

@@ -503,8 +503,9 @@ class CsvSource : public plan::SourceSpec {
 }  // namespace
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeCsvSource(
-    const std::vector<std::string>& paths, const ReadCsvOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
+    const std::vector<std::string>& paths, const ReadCsvOptions& options,
+    std::shared_ptr<exec::SessionState> session) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks, std::move(session)}));
   ARROW_ASSIGN_OR_RAISE(CsvFormat format, FormatFromOptions(options));
 
   // The first block of the first file with rows decides the types of the columns not

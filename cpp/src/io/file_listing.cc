@@ -192,9 +192,10 @@ class FileCollector {
 
 /// Resolves the filesystem of one path and checks it is the one of the earlier paths.
 arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
-                                     const std::string& uri_or_path) {
+                                     const std::string& uri_or_path,
+                                     const std::shared_ptr<exec::SessionState>& session) {
   std::string fs_path;
-  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFromUriOrPath(uri_or_path, &fs_path));
+  ARROW_ASSIGN_OR_RAISE(auto fs, FileSystemFromUriOrPath(uri_or_path, &fs_path, session));
   if (!*filesystem) {
     *filesystem = std::move(fs);
   } else if (!(*filesystem)->Equals(*fs)) {
@@ -208,7 +209,7 @@ arrow::Result<std::string> ResolveOn(std::shared_ptr<FileSystem>* filesystem,
 
 arrow::Status ExpandPlainPath(const std::string& user_path, const std::string& path,
                               std::shared_ptr<FileSystem>* filesystem, FileCollector* collector) {
-  ARROW_ASSIGN_OR_RAISE(std::string fs_path, ResolveOn(filesystem, path));
+  ARROW_ASSIGN_OR_RAISE(std::string fs_path, ResolveOn(filesystem, path, collector->options().session));
   ARROW_ASSIGN_OR_RAISE(FileInfo info, (*filesystem)->GetFileInfo(fs_path));
   switch (info.type()) {
     case FileType::File:
@@ -258,7 +259,7 @@ arrow::Status ExpandGlob(const std::string& user_path, const std::string& path, 
   if (fixed_dir.empty() || (is_uri && fixed_dir.back() == '/')) fixed_dir += '/';
   const std::vector<std::string> pattern = SplitSegments(location.substr(slash + 1));
 
-  ARROW_ASSIGN_OR_RAISE(std::string fs_dir, ResolveOn(filesystem, fixed_dir + query));
+  ARROW_ASSIGN_OR_RAISE(std::string fs_dir, ResolveOn(filesystem, fixed_dir + query, collector->options().session));
   ARROW_ASSIGN_OR_RAISE(FileInfo dir_info, (*filesystem)->GetFileInfo(fs_dir));
   if (dir_info.type() != FileType::Directory) {
     return arrow::Status::IOError("No files match ", user_path, ": no such directory ", fixed_dir);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "exec/batch_stream.h"
+#include "exec/session_state.h"
 
 namespace sluice::io {
 
@@ -45,6 +46,9 @@ struct ListOptions {
   /// it. Links inside that directory are always followed; cycles (`a -> .`) are entered
   /// once, and a file reached under several paths is listed once, under its own path.
   bool follow_symlinks = false;
+  /// Whose S3 settings and memory budget the files are opened with (null: the default
+  /// session's).
+  std::shared_ptr<exec::SessionState> session;
 };
 
 /// Expands `paths` into data files. Each path may be

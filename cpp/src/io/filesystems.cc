@@ -16,9 +16,17 @@ namespace sluice::io {
 
 namespace {
 
+/// An S3 filesystem shared by the calls of one session with the same settings, so its
+/// connection pool is reused. Each session has its own: the filesystem reads into the
+/// session's budget. Entries of sessions that are gone are dropped at the next lookup.
+struct SharedS3FileSystem {
+  std::weak_ptr<exec::SessionState> session;
+  std::shared_ptr<arrow::fs::FileSystem> filesystem;
+};
+
 std::mutex g_s3_mutex;
-std::map<std::string, std::shared_ptr<arrow::fs::FileSystem>>& SharedS3FileSystems() {
-  static auto* filesystems = new std::map<std::string, std::shared_ptr<arrow::fs::FileSystem>>();
+std::map<std::string, SharedS3FileSystem>& SharedS3FileSystems() {
+  static auto* filesystems = new std::map<std::string, SharedS3FileSystem>();
   return *filesystems;
 }
 
@@ -43,8 +51,7 @@ std::vector<std::string> SplitQuery(const std::string& query) {
 
 /// `uri` with the configured endpoint, scheme and region added to its query where the URI
 /// does not set them itself.
-std::string WithConfiguredS3Settings(const std::string& uri) {
-  const EngineConfig config = CurrentConfig();
+std::string WithConfiguredS3Settings(const std::string& uri, const EngineConfig& config) {
   const size_t question = uri.find('?');
   const std::string location = uri.substr(0, question);
   std::vector<std::string> params =
@@ -75,9 +82,10 @@ std::string WithConfiguredS3Settings(const std::string& uri) {
   return result;
 }
 
-arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(const std::string& uri,
-                                                                      std::string* out_path) {
-  const std::string configured = WithConfiguredS3Settings(uri);
+arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(
+    const std::string& uri, std::string* out_path,
+    const std::shared_ptr<exec::SessionState>& session) {
+  const std::string configured = WithConfiguredS3Settings(uri, session->config());
   {
     // S3Options builds the SDK's credential chain, which needs the SDK started.
     std::lock_guard<std::mutex> lock(g_s3_mutex);
@@ -91,31 +99,38 @@ arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> S3FileSystemFor(const std:
   const char* key_id = std::getenv("AWS_ACCESS_KEY_ID");
   const char* profile = std::getenv("AWS_PROFILE");
   const std::string cache_key =
-      options.region + "|" + options.endpoint_override + "|" + options.scheme + "|" +
+      std::to_string(session->id()) + "|" + options.region + "|" + options.endpoint_override + "|" + options.scheme + "|" +
       (key_id ? key_id : "") + "|" + (profile ? profile : "") + "|" +
       configured.substr(configured.find('?') == std::string::npos ? configured.size()
                                                                   : configured.find('?'));
   std::lock_guard<std::mutex> lock(g_s3_mutex);
   auto& shared = SharedS3FileSystems();
-  if (auto it = shared.find(cache_key); it != shared.end()) return it->second;
+  for (auto it = shared.begin(); it != shared.end();) {
+    it = it->second.session.expired() ? shared.erase(it) : std::next(it);
+  }
+  if (auto it = shared.find(cache_key); it != shared.end()) return it->second.filesystem;
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::fs::FileSystem> filesystem,
-                        arrow::fs::S3FileSystem::Make(options, BudgetedIOContext()));
-  shared.emplace(cache_key, filesystem);
+                        arrow::fs::S3FileSystem::Make(options, BudgetedIOContext(session)));
+  shared.emplace(cache_key, SharedS3FileSystem{session, filesystem});
   return filesystem;
 }
 
 }  // namespace
 
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFromUriOrPath(
-    const std::string& uri_or_path, std::string* out_path) {
-  if (uri_or_path.rfind("s3://", 0) == 0) return S3FileSystemFor(uri_or_path, out_path);
+    const std::string& uri_or_path, std::string* out_path,
+    const std::shared_ptr<exec::SessionState>& session_or_null) {
+  const std::shared_ptr<exec::SessionState>& session =
+      session_or_null ? session_or_null : exec::SessionState::Default();
+  if (uri_or_path.rfind("s3://", 0) == 0) return S3FileSystemFor(uri_or_path, out_path, session);
+  const arrow::io::IOContext io_context = BudgetedIOContext(session);
   ARROW_ASSIGN_OR_RAISE(
-      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, BudgetedIOContext(), out_path));
+      auto fs, arrow::fs::FileSystemFromUriOrPath(uri_or_path, io_context, out_path));
   // Arrow makes local filesystems with its default IO context whatever it is given, so
   // every buffer read from a local file would land outside the budget.
-  if (fs->io_context().pool() != BudgetedIOContext().pool() && IsLocalFileSystem(*fs)) {
+  if (fs->io_context().pool() != io_context.pool() && IsLocalFileSystem(*fs)) {
     const auto& local = static_cast<const arrow::fs::LocalFileSystem&>(*fs);
-    fs = std::make_shared<arrow::fs::LocalFileSystem>(local.options(), BudgetedIOContext());
+    fs = std::make_shared<arrow::fs::LocalFileSystem>(local.options(), io_context);
   }
   return fs;
 }

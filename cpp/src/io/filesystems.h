@@ -12,13 +12,18 @@
 #include <memory>
 #include <string>
 
+#include "exec/session_state.h"
+
 namespace sluice::io {
 
 /// The filesystem of `uri_or_path` (an absolute local path or a URI) and, in `out_path`,
 /// the path on it ("bucket/key" for S3). S3 filesystems are shared between calls with the
 /// same settings, so their connection pools are reused.
+/// The S3 settings (endpoint, region, scheme) and the memory budget are the session's
+/// (null: the default session).
 arrow::Result<std::shared_ptr<arrow::fs::FileSystem>> FileSystemFromUriOrPath(
-    const std::string& uri_or_path, std::string* out_path);
+    const std::string& uri_or_path, std::string* out_path,
+    const std::shared_ptr<exec::SessionState>& session = nullptr);
 
 /// A user's path as FileSystemFromUriOrPath takes it: URIs as given, local paths made
 /// absolute (against the working directory) and normalized; trailing '/' dropped.

@@ -447,8 +447,9 @@ arrow::Result<std::shared_ptr<arrow::Schema>> InferJsonSchema(const ListedFiles&
 }  // namespace
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeJsonSource(
-    const std::vector<std::string>& paths, const ReadJsonOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
+    const std::vector<std::string>& paths, const ReadJsonOptions& options,
+    std::shared_ptr<exec::SessionState> session) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks, std::move(session)}));
   if (options.block_size < 0) return arrow::Status::Invalid("block_size must be >= 0");
   JsonFormat format;
   format.parse = arrow::json::ParseOptions::Defaults();

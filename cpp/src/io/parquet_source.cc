@@ -760,8 +760,9 @@ arrow::Result<std::shared_ptr<ds::HivePartitioning>> PartitioningFor(
 }  // namespace
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
-    const std::vector<std::string>& paths, const ReadParquetOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
+    const std::vector<std::string>& paths, const ReadParquetOptions& options,
+    std::shared_ptr<exec::SessionState> session) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks, std::move(session)}));
   return MakeParquetSourceFromListing(std::move(listed), options, nullptr);
 }
 

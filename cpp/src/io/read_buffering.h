@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "exec/memory_budget.h"
+#include "exec/session_state.h"
 #include "sluice/config.h"
 
 namespace sluice::io {
@@ -23,9 +24,10 @@ inline int32_t ReaderBlockBytes(const EngineConfig& config, int64_t max_bytes) {
 }
 
 /// The IO context file systems are opened with, so the buffers they read land in the
-/// budgeted pool.
-inline arrow::io::IOContext BudgetedIOContext() {
-  return arrow::io::IOContext(exec::MemoryBudget::Global());
+/// session's budget (null: the default session's).
+inline arrow::io::IOContext BudgetedIOContext(
+    const std::shared_ptr<exec::SessionState>& session = nullptr) {
+  return arrow::io::IOContext((session ? session : exec::SessionState::Default())->budget());
 }
 
 }  // namespace sluice::io

@@ -14,8 +14,12 @@
 
 namespace sluice::io {
 
+// The file sources list their paths when they are made, with the S3 settings and the
+// memory budget of `session` (null: the default session).
+
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSource(
-    const std::vector<std::string>& paths, const ReadParquetOptions& options);
+    const std::vector<std::string>& paths, const ReadParquetOptions& options,
+    std::shared_ptr<exec::SessionState> session = nullptr);
 /// A Parquet source over files already listed (a table's committed files). A non-null
 /// `partition_schema` gives the Hive partition columns and their types (empty: none)
 /// instead of inferring them from the directory names.
@@ -43,11 +47,14 @@ struct ParquetInventory {
 arrow::Result<ParquetInventory> InspectParquetFiles(const ListedFiles& listed);
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeCsvSource(
-    const std::vector<std::string>& paths, const ReadCsvOptions& options);
+    const std::vector<std::string>& paths, const ReadCsvOptions& options,
+    std::shared_ptr<exec::SessionState> session = nullptr);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeJsonSource(
-    const std::vector<std::string>& paths, const ReadJsonOptions& options);
+    const std::vector<std::string>& paths, const ReadJsonOptions& options,
+    std::shared_ptr<exec::SessionState> session = nullptr);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTextSource(
-    const std::vector<std::string>& paths, const ReadTextOptions& options);
+    const std::vector<std::string>& paths, const ReadTextOptions& options,
+    std::shared_ptr<exec::SessionState> session = nullptr);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTableSource(
     std::shared_ptr<arrow::Table> table);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeRangeSource(int64_t n);

@@ -290,8 +290,9 @@ class TextSource : public plan::SourceSpec {
 }  // namespace
 
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTextSource(
-    const std::vector<std::string>& paths, const ReadTextOptions& options) {
-  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks}));
+    const std::vector<std::string>& paths, const ReadTextOptions& options,
+    std::shared_ptr<exec::SessionState> session) {
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks, std::move(session)}));
   return std::make_shared<const TextSource>(std::make_shared<const ListedFiles>(std::move(listed)),
                                             options);
 }

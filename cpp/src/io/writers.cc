@@ -366,9 +366,10 @@ arrow::Result<WriteResult> RunAndCommit(exec::ExecContext* ctx, const plan::Plan
 
 arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::string& path,
                                      FileFormat format, const WriteOptions& options,
-                                     std::shared_ptr<ExecutionStats> stats_out) {
+                                     std::shared_ptr<ExecutionStats> stats_out,
+                                     std::shared_ptr<exec::SessionState> session) {
   if (!plan) return arrow::Status::Invalid("write: the plan is null");
-  exec::ExecContext ctx(CurrentConfig());
+  exec::ExecContext ctx(session ? std::move(session) : exec::SessionState::Default());
   auto result = [&]() -> arrow::Result<WriteResult> {
     // Everything that can be checked before running is checked before anything is created.
     ARROW_ASSIGN_OR_RAISE(auto format_spec,
@@ -384,8 +385,11 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
     commit_options.mode = options.mode;
     commit_options.partition_cols = options.partition_cols;
     commit_options.replace_foreign_files = options.replace_foreign_files;
+    commit_options.session = ctx.session();
     std::string target = path;
     WriteOptions effective = options;
+    // The session's catalog unless the call names one.
+    if (effective.catalog_path.empty()) effective.catalog_path = ctx.config().catalog_path;
     if (options.table) {
       if (format != FileFormat::kParquet) {
         return arrow::Status::NotImplemented(
@@ -393,7 +397,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
             "write_parquet(..., table=...)");
       }
       ARROW_ASSIGN_OR_RAISE(auto table_write,
-                            catalog::PrepareTableWrite(path, "parquet", options, plan->schema()));
+                            catalog::PrepareTableWrite(path, "parquet", effective, plan->schema()));
       target = table_write.location;
       effective.partition_cols = commit_options.partition_cols = table_write.partition_cols;
       if (plan->schema()) {

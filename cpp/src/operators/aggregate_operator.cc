@@ -213,10 +213,12 @@ class GroupBy {
     while (true) {
       // What the chunk's hash table adds to the allocations since it started is what it
       // costs; a quarter of the budget, or the whole budget in all, ends it.
-      const int64_t start = exec::MemoryBudget::Global()->bytes_allocated();
-      auto over_budget = [limit, start](int64_t batches) {
-        const int64_t now = exec::MemoryBudget::Global()->bytes_allocated();
-        return batches >= 4 && (now - start > limit / 4 || now > limit);
+      // (The execution's own allocations for the chunk; the session's for the whole.)
+      exec::MemoryBudget* budget = ctx_->budget();
+      const int64_t start = budget->bytes_allocated();
+      auto over_budget = [limit, start, budget](int64_t batches) {
+        const int64_t now = budget->bytes_allocated();
+        return batches >= 4 && (now - start > limit / 4 || !budget->HasRoom(1.0));
       };
       auto reader = std::make_shared<exec::BatchStreamReader>(input, input_schema_,
                                                               RowsIn(counters_), over_budget);

@@ -21,7 +21,7 @@ ExternalSorter::ExternalSorter(exec::ExecContext* ctx, std::vector<SortKey> keys
       keys_(std::move(keys)),
       counters_(counters),
       reservation_(std::make_unique<exec::MemoryReservation>(
-          exec::MemoryBudget::Global(), counters ? &counters->peak_reserved_bytes : nullptr)) {}
+          ctx->budget(), counters ? &counters->peak_reserved_bytes : nullptr)) {}
 
 arrow::Result<std::unique_ptr<ExternalSorter>> ExternalSorter::Make(
     exec::ExecContext* ctx, std::shared_ptr<arrow::Schema> schema, std::vector<SortKey> keys,

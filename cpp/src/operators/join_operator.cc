@@ -384,7 +384,7 @@ class JoinTaskSource : public exec::TaskSource {
         right_schema_(join.inputs().at(1)->schema()),
         label_(join.ToString()),
         counters_(counters),
-        reservation_(exec::MemoryBudget::Global(),
+        reservation_(ctx->budget(),
                      counters ? &counters->peak_reserved_bytes : nullptr) {
     if (join.spec()) planned_ = *join.spec();
   }

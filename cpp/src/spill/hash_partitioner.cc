@@ -53,7 +53,7 @@ arrow::Result<std::unique_ptr<HashPartitioner>> HashPartitioner::Make(
   partitioner->counters_ = counters;
   partitioner->stem_ = std::move(stem);
   partitioner->reservation_ = std::make_unique<exec::MemoryReservation>(
-      exec::MemoryBudget::Global(), counters ? &counters->peak_reserved_bytes : nullptr);
+      ctx->budget(), counters ? &counters->peak_reserved_bytes : nullptr);
   partitioner->partitions_.resize(num_partitions);
   partitioner->writers_.resize(num_partitions);
   return partitioner;

@@ -1,0 +1,147 @@
+#include "exec/session_state.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+#include "exec/exec_context.h"
+
+namespace sluice::exec {
+
+namespace {
+
+int64_t PhysicalMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return int64_t{8} << 30;
+  return static_cast<int64_t>(pages) * page_size;
+}
+
+constexpr uint64_t kDefaultSessionId = 1;
+std::atomic<uint64_t> g_next_session_id{kDefaultSessionId + 1};
+
+}  // namespace
+
+arrow::Status ValidateConfig(const EngineConfig& config) {
+  if (config.num_threads < 0) {
+    return arrow::Status::Invalid("num_threads must be >= 0, got ", config.num_threads);
+  }
+  if (config.memory_limit_bytes < 0) {
+    return arrow::Status::Invalid("memory_limit must be >= 0, got ", config.memory_limit_bytes);
+  }
+  if (config.batch_rows <= 0) {
+    return arrow::Status::Invalid("batch_rows must be positive, got ", config.batch_rows);
+  }
+  if (!config.spill_dir.empty()) {
+    // A missing directory is created at the first spill; one that cannot be a directory
+    // is reported now rather than in the middle of a large job.
+    struct stat info {};
+    if (stat(config.spill_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
+      return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
+    }
+  }
+  if (!config.s3_scheme.empty() && config.s3_scheme != "http" && config.s3_scheme != "https") {
+    return arrow::Status::Invalid("s3_scheme must be 'http' or 'https', got '", config.s3_scheme,
+                                  "'");
+  }
+  if (const auto sep = config.s3_endpoint.find("://"); sep != std::string::npos) {
+    const std::string scheme = config.s3_endpoint.substr(0, sep);
+    if (scheme != "http" && scheme != "https") {
+      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint,
+                                    "': the scheme must be http:// or https://");
+    }
+    if (!config.s3_scheme.empty() && config.s3_scheme != scheme) {
+      return arrow::Status::Invalid("s3_endpoint '", config.s3_endpoint, "' says ", scheme,
+                                    " but s3_scheme is '", config.s3_scheme, "'");
+    }
+  }
+  return arrow::Status::OK();
+}
+
+EngineConfig ResolveConfig(EngineConfig c) {
+  if (c.num_threads <= 0) c.num_threads = std::max(1u, std::thread::hardware_concurrency());
+  // Half of RAM: room for an in-memory sort of a few GB on a laptop, while leaving the
+  // rest to the OS page cache and the process around the engine (DuckDB takes 80%).
+  if (c.memory_limit_bytes <= 0) c.memory_limit_bytes = PhysicalMemory() / 2;
+  if (c.spill_dir.empty()) {
+    const char* tmpdir = std::getenv("TMPDIR");
+    c.spill_dir = (tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp";
+  }
+  if (c.catalog_path.empty()) {
+    const char* home = std::getenv("HOME");
+    c.catalog_path =
+        std::string(home != nullptr && *home != '\0' ? home : ".") + "/.sluice/catalog.db";
+  }
+  return c;
+}
+
+SessionState::SessionState(uint64_t id)
+    : id_(id), budget_(MemoryBudget::MakeUnder(MemoryBudget::Process())) {}
+
+SessionState::~SessionState() { budget_->Release(); }
+
+arrow::Result<std::shared_ptr<SessionState>> SessionState::Make(const EngineConfig& config) {
+  std::shared_ptr<SessionState> session(new SessionState(g_next_session_id.fetch_add(1)));
+  ARROW_RETURN_NOT_OK(session->Configure(config));
+  return session;
+}
+
+const std::shared_ptr<SessionState>& SessionState::Default() {
+  // Leaked on purpose: executions may still run in it while statics are destroyed.
+  static auto* session = [] {
+    auto* made = new std::shared_ptr<SessionState>(new SessionState(kDefaultSessionId));
+    (*made)->budget_->set_limit(ResolveConfig({}).memory_limit_bytes);
+    return made;
+  }();
+  return *session;
+}
+
+arrow::Status SessionState::Configure(const EngineConfig& config) {
+  ARROW_RETURN_NOT_OK(ValidateConfig(config));
+  std::lock_guard<std::mutex> lock(mutex_);
+  config_ = config;
+  budget_->set_limit(ResolveConfig(config_).memory_limit_bytes);
+  return arrow::Status::OK();
+}
+
+EngineConfig SessionState::config() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ResolveConfig(config_);
+}
+
+void SessionState::Started(ExecContext* ctx) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_.insert(ctx);
+  ++totals_.executions_started;
+}
+
+void SessionState::Finished(ExecContext* ctx, const ExecutionStats& stats, bool failed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  running_.erase(ctx);
+  if (failed) ++totals_.executions_failed;
+  for (const auto& op : stats.operators) totals_.cpu_seconds += op.cpu_seconds;
+  totals_.rows_out += stats.rows_out;
+  totals_.spilled_bytes += stats.spilled_bytes;
+  totals_.bad_records_skipped += stats.bad_records_skipped;
+  totals_.bad_records_collected += stats.bad_records_collected;
+}
+
+void SessionState::CancelRunning() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (ExecContext* ctx : running_) ctx->RequestCancel();
+}
+
+SessionStats SessionState::Stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SessionStats stats = totals_;
+  stats.executions_running = static_cast<int64_t>(running_.size());
+  stats.memory_bytes = budget_->bytes_allocated();
+  stats.peak_memory_bytes = budget_->max_memory();
+  stats.memory_limit_bytes = budget_->limit();
+  return stats;
+}
+
+}  // namespace sluice::exec
