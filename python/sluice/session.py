@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextvars
 import os
-from typing import Any, Callable, Dict, List, Optional, Union
+import threading
+from typing import Any, Callable, Dict, Optional, Union
 
 from . import _sluice
 from .config import _settings
@@ -40,14 +41,14 @@ class Session:
             memory_limit=memory_limit, num_threads=num_threads, batch_rows=batch_rows,
             progress=progress, spill_dir=spill_dir, s3_endpoint=s3_endpoint,
             s3_region=s3_region, s3_scheme=s3_scheme, catalog=catalog))
-        self._tokens: List[contextvars.Token] = []
+        self._entered = threading.local()  # per thread: the tokens of open `with` blocks
 
     @classmethod
     def default(cls) -> "Session":
         """The default session (the one ``sl.configure`` sets)."""
         session = cls.__new__(cls)
         session._native = _sluice.Session.default()
-        session._tokens = []
+        session._entered = threading.local()
         return session
 
     @property
@@ -73,16 +74,17 @@ class Session:
 
     def cancel(self) -> None:
         """Cancel every job running in this session now: each raises
-        ``sluice.errors.CancelledError`` (a write leaves its target as it was). Other
+        ``sluice.errors.SluiceCancelled`` (a write leaves its target as it was). Other
         sessions and later jobs are not affected."""
         self._native.cancel()
 
     def __enter__(self) -> "Session":
-        self._tokens.append(_current.set(self))
+        tokens = self._entered.__dict__.setdefault("tokens", [])
+        tokens.append(_current.set(self))
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _current.reset(self._tokens.pop())
+        _current.reset(self._entered.tokens.pop())
 
     def __repr__(self) -> str:
         config = self.config()
@@ -94,8 +96,11 @@ class Session:
     def _in_session(name: str) -> Callable[..., Any]:  # type: ignore[misc]
         def call(self: "Session", *args: Any, **kwargs: Any) -> Any:
             import sluice
-            with self:
+            token = _current.set(self)
+            try:
                 return getattr(sluice, name)(*args, **kwargs)
+            finally:
+                _current.reset(token)
         call.__name__ = name
         call.__doc__ = f"``sl.{name}`` in this session."
         return call

@@ -13,6 +13,9 @@ namespace {
 /// large enough that IPC framing and compression stay efficient.
 constexpr int64_t kMinSpillBatchBytes = 256 << 10;
 constexpr int kMaxFanIn = 64;
+/// Working memory of sorting one row: a uint64 index, and as much again while the
+/// parallel sort merges its sorted chunks.
+constexpr int64_t kSortBytesPerRow = 16;
 }  // namespace
 
 ExternalSorter::ExternalSorter(exec::ExecContext* ctx, std::vector<SortKey> keys,
@@ -48,9 +51,13 @@ arrow::Status ExternalSorter::Add(exec::BatchPtr batch) {
   ARROW_ASSIGN_OR_RAISE(batch, exec::BatchUnderSchema(batch, schema_));
   if (batch->num_rows() == 0) return arrow::Status::OK();
   const int64_t bytes = exec::BatchReferencedBytes(*batch);
-  if (!reservation_->TryGrow(bytes)) {
+  // Sorting the buffered rows needs memory of its own: the sort indices and the scratch
+  // of the parallel merge of sorted chunks. Claimed with the rows, so a run is cut while
+  // sorting it still fits the budget (for narrow rows that is most of the cost).
+  const int64_t claim = bytes + kSortBytesPerRow * batch->num_rows();
+  if (!reservation_->TryGrow(claim)) {
     ARROW_RETURN_NOT_OK(SpillRun());
-    reservation_->TryGrow(bytes);  // an empty reservation is always granted
+    reservation_->TryGrow(claim);  // an empty reservation is always granted
   }
   total_rows_ += batch->num_rows();
   total_bytes_ += bytes;
