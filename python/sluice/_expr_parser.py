@@ -1,5 +1,8 @@
-"""Parses Ray Data's string predicates (``ds.filter(expr="x > 1 and s == 'US'")``) into
-native expressions. Only a safe subset of Python syntax is accepted; nothing is eval'd."""
+"""The filter text every call accepts (``ds.filter(expr=...)``, ``read_parquet(filter=...)``,
+``read_table(filter=...)``, ``sl.catalog.list_partitions(...)``): SQL-style
+(``year = 2015 AND marketplace IN ('US','UK')``, parsed by the engine) or Ray Data's
+Python-style (``x > 1 and s == 'US'``, a safe subset of Python syntax; nothing is eval'd).
+A text both accept means the same in both."""
 
 from __future__ import annotations
 
@@ -18,6 +21,28 @@ _BINARY = {
     ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
     ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
 }
+
+
+def parse_filter(text: str) -> Expr:
+    """``text`` as a filter. Python-style is tried first, so ``s == "US"`` compares column
+    ``s`` with a string, as in Ray Data; SQL-style is used when Python cannot read the text
+    or the Python reading names no column (``"status" = 'on'`` names column ``status`` in
+    SQL). When neither reads it, the error gives the SQL parser's reason (with the
+    position) and Python's."""
+    try:
+        python_reading = parse_predicate(text)
+        if python_reading._expr.referenced_columns():
+            return python_reading
+        python_error: Exception = ValueError("it names no column")
+    except (ValueError, TypeError) as error:
+        python_error = error
+    from . import _sluice
+    from .errors import SluiceValueError
+    try:
+        return Expr(_sluice.parse_predicate(text))
+    except ValueError as sql_error:
+        raise SluiceValueError(f"{sql_error} (nor is it a Python-style filter: "
+                               f"{python_error})") from None
 
 
 def parse_predicate(text: str) -> Expr:

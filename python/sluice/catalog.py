@@ -22,15 +22,19 @@ FilterArg = Union[Expr, str, None]
 
 
 def _open() -> Any:
-    return _sluice.Catalog.open("")
+    """The catalog of the session in effect (``with sl.Session(catalog=...)``)."""
+    from .config import current_config
+    return _sluice.Catalog.open(current_config()["catalog_path"])
 
 
 def _filter(value: FilterArg) -> Any:
-    """SQL-style text ("year = 2015 AND marketplace IN ('US','UK')") or an expression."""
+    """Filter text (SQL-style "year = 2015 AND marketplace IN ('US','UK')" or Python-style,
+    as every call that takes a filter) or an expression."""
     if value is None:
         return None
     if isinstance(value, str):
-        return _sluice.parse_predicate(value)
+        from ._expr_parser import parse_filter
+        return parse_filter(value)._expr
     if isinstance(value, Expr):
         return value._expr
     raise TypeError("filter must be a string such as 'year = 2015' or an expression such as "

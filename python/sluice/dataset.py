@@ -12,7 +12,7 @@ import pyarrow as pa
 from . import _field_names
 from . import _sluice
 from . import _udf
-from ._expr_parser import parse_predicate
+from ._expr_parser import parse_filter
 from .aggregate import AggregateFn, Count, Max, Mean, Min, Std, Sum
 from .expressions import Expr
 
@@ -89,13 +89,14 @@ class Dataset:
     def filter(self, fn: Optional[ExprOrFn] = None, *, expr: Optional[Union[str, Expr]] = None
                ) -> "Dataset":
         """Keep rows where the predicate holds: a native expression (runs in C++ and is
-        pushed into readers), a string such as ``"total_votes > 0"``, or ``fn(row) ->
-        bool`` (a Python function over row dicts, as in Ray Data)."""
+        pushed into readers), filter text (SQL-style ``"year = 2015 AND stars IN (4, 5)"``
+        or Python-style ``"total_votes > 0 and stars == 5"``, as every call that takes a
+        filter), or ``fn(row) -> bool`` (a Python function over row dicts, as in Ray Data)."""
         predicate = expr if expr is not None else fn
         if predicate is None:
             raise TypeError("filter needs a function or an expression")
         if isinstance(predicate, str):
-            predicate = parse_predicate(predicate)
+            predicate = parse_filter(predicate)
         if isinstance(predicate, Expr):
             return Dataset(self._ds.filter(predicate._expr))
         if not callable(predicate):

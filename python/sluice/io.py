@@ -37,8 +37,8 @@ def read_parquet(paths: PathArg, *, columns: Optional[Sequence[str]] = None,
     ``follow_symlinks=True`` (the same for every reader)."""
     _reject_unknown("read_parquet", _ray_only)
     if isinstance(filter, str):
-        from ._expr_parser import parse_predicate
-        filter = parse_predicate(filter)
+        from ._expr_parser import parse_filter
+        filter = parse_filter(filter)
     if filter is not None and not isinstance(filter, Expr):
         raise TypeError("read_parquet(filter=...) takes an expression such as "
                         "sl.col('year') == 2015")

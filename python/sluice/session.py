@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import threading
 from typing import Any, Callable, Dict, Optional, Union
 
 from . import _sluice
@@ -23,6 +22,9 @@ from .config import _settings
 
 _current: contextvars.ContextVar[Optional["Session"]] = contextvars.ContextVar(
     "sluice_session", default=None)
+# The sessions that `with` blocks replaced, innermost last: kept in the context itself, so
+# threads and asyncio tasks (each with a context of its own) nest independently.
+_replaced: contextvars.ContextVar[tuple] = contextvars.ContextVar("sluice_replaced", default=())
 
 
 class Session:
@@ -41,14 +43,12 @@ class Session:
             memory_limit=memory_limit, num_threads=num_threads, batch_rows=batch_rows,
             progress=progress, spill_dir=spill_dir, s3_endpoint=s3_endpoint,
             s3_region=s3_region, s3_scheme=s3_scheme, catalog=catalog))
-        self._entered = threading.local()  # per thread: the tokens of open `with` blocks
 
     @classmethod
     def default(cls) -> "Session":
         """The default session (the one ``sl.configure`` sets)."""
         session = cls.__new__(cls)
         session._native = _sluice.Session.default()
-        session._entered = threading.local()
         return session
 
     @property
@@ -79,12 +79,14 @@ class Session:
         self._native.cancel()
 
     def __enter__(self) -> "Session":
-        tokens = self._entered.__dict__.setdefault("tokens", [])
-        tokens.append(_current.set(self))
+        _replaced.set(_replaced.get() + (_current.get(),))
+        _current.set(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _current.reset(self._entered.tokens.pop())
+        replaced = _replaced.get()
+        _replaced.set(replaced[:-1])
+        _current.set(replaced[-1])
 
     def __repr__(self) -> str:
         config = self.config()

@@ -170,3 +170,28 @@ def test_many_short_queries_from_eight_threads_match_duckdb(duck):
     with ThreadPoolExecutor(8) as pool:
         assert all(pool.map(query, range(96)))
     assert sum(s.stats()["executions_started"] for s in sessions[1:]) == 64
+
+
+def test_with_blocks_nest_per_thread_and_per_asyncio_task():
+    import asyncio
+
+    first, second = sl.Session(progress=False), sl.Session(progress=False)
+
+    async def inside(session, ready, other_ready):
+        with session:
+            ready.set()
+            await other_ready.wait()  # the other task enters its block meanwhile
+            assert sl.current_session() is session
+            with first:
+                assert sl.current_session() is first
+            assert sl.current_session() is session
+            ds = sl.range(5)
+        assert sl.current_session().id == 1
+        return ds._ds.session().id
+
+    async def main():
+        a, b = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(inside(first, a, b), inside(second, b, a))
+
+    assert asyncio.run(main()) == [first.id, second.id]
+    assert sl.current_session().id == 1

@@ -159,12 +159,13 @@ arrow::Status ApplyManifest(CatalogStore* store, TableRecord* record,
 arrow::Result<std::shared_ptr<arrow::Schema>> SchemaOfWrittenFiles(
     const std::string& location, const std::optional<io::TableManifest>& before,
     const io::TableManifest& after, const std::vector<std::string>& partition_cols,
-    const std::shared_ptr<arrow::Schema>& table_schema) {
+    const std::shared_ptr<arrow::Schema>& table_schema,
+    const std::shared_ptr<exec::SessionState>& session) {
   const std::vector<const io::ManifestFile*> added_files = FilesAddedBy(before, after);
   if (added_files.empty()) return table_schema;
   const io::ManifestFile* added = added_files.back();
   std::string dir;
-  ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir));
+  ARROW_ASSIGN_OR_RAISE(auto filesystem, io::FileSystemFromUriOrPath(location, &dir, session));
   arrow::dataset::ParquetFileFormat format;
   ARROW_ASSIGN_OR_RAISE(
       auto schema, format.Inspect(arrow::dataset::FileSource(dir + "/" + added->path, filesystem)));
@@ -274,9 +275,9 @@ std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogSto
   return std::make_unique<CatalogCommitLock>(std::move(store), std::move(key), timeout_seconds);
 }
 
-arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const std::string& format,
-                                                const WriteOptions& options,
-                                                const std::shared_ptr<arrow::Schema>& schema) {
+arrow::Result<TableWritePlan> PrepareTableWrite(
+    const std::string& path, const std::string& format, const WriteOptions& options,
+    const std::shared_ptr<arrow::Schema>& schema, std::shared_ptr<exec::SessionState> session) {
   ARROW_ASSIGN_OR_RAISE(TableName name, ParseTableName(*options.table));
   ARROW_ASSIGN_OR_RAISE(auto store, OpenCatalogStore(options.catalog_path));
   ARROW_ASSIGN_OR_RAISE(auto existing, store->FindTable(name));
@@ -340,7 +341,7 @@ arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const s
     }
     return EvolveSchema(table.schema, schema, name.qualified(), nullptr).status();
   };
-  plan.on_committed = [store, name, format, schema, partition_cols, location, mode](
+  plan.on_committed = [store, name, format, schema, partition_cols, location, mode, session](
                           const std::optional<io::TableManifest>& before,
                           const io::TableManifest& after) -> arrow::Status {
     std::shared_ptr<arrow::Schema> write_schema = schema;
@@ -348,7 +349,7 @@ arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const s
       ARROW_ASSIGN_OR_RAISE(auto found, store->FindTable(name));
       ARROW_ASSIGN_OR_RAISE(write_schema,
                             SchemaOfWrittenFiles(location, before, after, partition_cols,
-                                                 found ? found->info.schema : nullptr));
+                                                 found ? found->info.schema : nullptr, session));
     }
     return store->InTransaction([&]() -> arrow::Status {
       DatabaseInfo database;

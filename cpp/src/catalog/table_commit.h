@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "catalog/catalog_store.h"
+#include "exec/session_state.h"
 #include "io/commit_lock.h"
 #include "io/commit_protocol.h"
 #include "io/table_manifest.h"
@@ -64,10 +65,11 @@ struct TableWritePlan {
 
 /// Checks a write of rows of `schema` (null: not known before running) to `options.table`
 /// and prepares its lock and registration. `path` may be empty for an existing table or
-/// a database with a location.
-arrow::Result<TableWritePlan> PrepareTableWrite(const std::string& path, const std::string& format,
-                                                const WriteOptions& options,
-                                                const std::shared_ptr<arrow::Schema>& schema);
+/// a database with a location. The written files are opened with `session`'s settings.
+arrow::Result<TableWritePlan> PrepareTableWrite(
+    const std::string& path, const std::string& format, const WriteOptions& options,
+    const std::shared_ptr<arrow::Schema>& schema,
+    std::shared_ptr<exec::SessionState> session = nullptr);
 
 /// The catalog lock row for `key`, polled until `timeout_seconds`.
 std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogStore> store,

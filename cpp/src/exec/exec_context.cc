@@ -93,18 +93,24 @@ ExecContext::ExecContext(std::shared_ptr<SessionState> session, EngineConfig con
       budget_(MemoryBudget::MakeUnder(session_->budget())),
       compute_context_(budget_, /*executor=*/nullptr, compute::EngineFunctionRegistry()),
       start_(std::chrono::steady_clock::now()) {
-  session_->Started(this);
   if (config_.progress && isatty(STDERR_FILENO)) {
     progress_ = std::make_unique<ProgressLine>(this);
   }
+  // Last: once registered, the session may cancel it, so it must be whole.
+  session_->Started(this);
 }
 
 ExecContext::~ExecContext() {
   progress_.reset();
   // Spill files go with the execution, whether it succeeded or not.
   spill_directory_.reset();
-  session_->Finished(this, Snapshot(), failed_.load());
+  Finish();
   budget_->Release();
+}
+
+void ExecContext::Finish() {
+  if (finished_.exchange(true)) return;
+  session_->Finished(this, Snapshot(), failed_.load());
 }
 
 spill::SpillDirectory* ExecContext::spill_directory() {
@@ -116,7 +122,9 @@ spill::SpillDirectory* ExecContext::spill_directory() {
 }
 
 arrow::io::IOContext ExecContext::io_context() const {
-  return arrow::io::IOContext(budget_);
+  // The session's budget, not the execution's: Arrow's IO threads may still complete a
+  // read (a Parquet pre-buffer) after the execution that asked for it has ended.
+  return arrow::io::IOContext(session_->budget());
 }
 
 OperatorCounters* ExecContext::AddCounters(const std::string& name) {

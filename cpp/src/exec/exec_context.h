@@ -49,6 +49,10 @@ class ExecContext {
   void AddRowsOut(int64_t rows) { rows_out_.fetch_add(rows); }
   /// The execution ended with an error (its session counts it as failed).
   void MarkFailed() { failed_.store(true); }
+  /// The caller has all it will get (end of stream, error or close): the session stops
+  /// counting the execution as running and adds its figures. Idempotent; the destructor
+  /// calls it too.
+  void Finish();
 
   /// Bad records the readers dropped (on_bad_lines "skip") and kept ("collect").
   void AddSkippedRecords(int64_t count) { bad_records_skipped_.fetch_add(count); }
@@ -77,6 +81,7 @@ class ExecContext {
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> cancel_requested_{false};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> finished_{false};
   std::atomic<int64_t> rows_out_{0};
   std::atomic<int64_t> bad_records_skipped_{0};
   std::chrono::steady_clock::time_point start_;

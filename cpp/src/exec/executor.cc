@@ -104,18 +104,25 @@ arrow::Result<std::shared_ptr<PlanReader>> PlanReader::Open(
   reader->ctx_ = std::make_unique<ExecContext>(session ? std::move(session)
                                                        : SessionState::Default());
   reader->stats_out_ = std::move(stats_out);
-  ARROW_ASSIGN_OR_RAISE(auto tasks, BuildTaskSource(reader->ctx_.get(), plan));
-  ARROW_ASSIGN_OR_RAISE(reader->runner_,
-                        PipelineRunner::Start(reader->ctx_.get(), std::move(tasks)));
-  reader->schema_ = plan->schema();
-  if (!reader->schema_) {
-    // The plan's output is only known once a user function has run.
-    ARROW_ASSIGN_OR_RAISE(reader->peeked_, reader->runner_->Next());
-    if (!reader->peeked_) {
-      return arrow::Status::Invalid(
-          "the plan produced no rows, so the output schema of its user function is unknown");
+  arrow::Status started = [&]() -> arrow::Status {
+    ARROW_ASSIGN_OR_RAISE(auto tasks, BuildTaskSource(reader->ctx_.get(), plan));
+    ARROW_ASSIGN_OR_RAISE(reader->runner_,
+                          PipelineRunner::Start(reader->ctx_.get(), std::move(tasks)));
+    reader->schema_ = plan->schema();
+    if (!reader->schema_) {
+      // The plan's output is only known once a user function has run.
+      ARROW_ASSIGN_OR_RAISE(reader->peeked_, reader->runner_->Next());
+      if (!reader->peeked_) {
+        return arrow::Status::Invalid(
+            "the plan produced no rows, so the output schema of its user function is unknown");
+      }
+      reader->schema_ = reader->peeked_->schema();
     }
-    reader->schema_ = reader->peeked_->schema();
+    return arrow::Status::OK();
+  }();
+  if (!started.ok()) {
+    reader->ctx_->MarkFailed();
+    return started;
   }
   return reader;
 }
@@ -124,6 +131,7 @@ PlanReader::~PlanReader() { ARROW_UNUSED(Close()); }
 
 void PlanReader::PublishStats() {
   if (stats_out_ && ctx_) *stats_out_ = ctx_->Snapshot();
+  if (ctx_) ctx_->Finish();
 }
 
 arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {

@@ -81,7 +81,10 @@ EngineConfig ResolveConfig(EngineConfig c) {
 SessionState::SessionState(uint64_t id)
     : id_(id), budget_(MemoryBudget::MakeUnder(MemoryBudget::Process())) {}
 
-SessionState::~SessionState() { budget_->Release(); }
+// The budget is not released: filesystems and Arrow's IO threads hold it as a raw pool
+// and may complete a read (a Parquet pre-buffer) after the session is gone. One small
+// object per session stays behind.
+SessionState::~SessionState() = default;
 
 arrow::Result<std::shared_ptr<SessionState>> SessionState::Make(const EngineConfig& config) {
   std::shared_ptr<SessionState> session(new SessionState(g_next_session_id.fetch_add(1)));

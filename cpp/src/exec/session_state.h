@@ -54,7 +54,7 @@ class SessionState {
   explicit SessionState(uint64_t id);
 
   const uint64_t id_;
-  MemoryBudget* const budget_;  // released, not deleted: buffers may outlive the session
+  MemoryBudget* const budget_;  // never deleted: IO threads may outlive the session
   mutable std::mutex mutex_;
   EngineConfig config_;      // as given; guarded by mutex_
   std::set<ExecContext*> running_;  // guarded by mutex_

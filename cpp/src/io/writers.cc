@@ -397,7 +397,8 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
             "write_parquet(..., table=...)");
       }
       ARROW_ASSIGN_OR_RAISE(auto table_write,
-                            catalog::PrepareTableWrite(path, "parquet", effective, plan->schema()));
+                            catalog::PrepareTableWrite(path, "parquet", effective, plan->schema(),
+                                                       ctx.session()));
       target = table_write.location;
       effective.partition_cols = commit_options.partition_cols = table_write.partition_cols;
       if (plan->schema()) {
@@ -411,6 +412,7 @@ arrow::Result<WriteResult> WritePlan(const plan::PlanNodePtr& plan, const std::s
     ARROW_ASSIGN_OR_RAISE(auto commit, CommitProtocol::Begin(target, std::move(commit_options)));
     return RunAndCommit(&ctx, plan, target, format_spec, effective, commit.get());
   }();
+  if (!result.ok()) ctx.MarkFailed();
   if (stats_out) *stats_out = ctx.Snapshot();
   return result;
 }
