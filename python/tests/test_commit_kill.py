@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -92,18 +93,29 @@ def run_kill_trials(target, filesystem, root, env, seed):
 
     outcomes = Counter()
     phases = Counter()
+    # The write's duration as the writers report it, and how far the kill window is
+    # stretched past it. A write takes ~20 ms locally, so on a loaded machine later writes
+    # may take twice as long as the first: every write that finishes before its kill
+    # reports its time, and after five kills in a row that landed before the commit point
+    # the window grows by a third.
+    durations = [duration]
+    stretch = 1.0
+    kills_before_commit = 0
     for trial in range(1, TRIALS + 1):
         mode = MODES[trial % len(MODES)]
         new_state = expected_after(state, trial, mode)
         process = start_writer(target, trial, mode, env)
+        window = statistics.median(durations[-5:]) * stretch
         # Half the kills anywhere in the write, half near its end, where the commit runs
         # (renames are quick next to the pipeline).
         if trial % 2:
-            time.sleep(rng.uniform(0, 1.2 * duration))
+            time.sleep(rng.uniform(0, 1.2 * window))
         else:
-            time.sleep(rng.uniform(0.7 * duration, 1.2 * duration))
+            time.sleep(rng.uniform(0.7 * window, 1.2 * window))
         process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=60)
+        out, _ = process.communicate(timeout=60)
+        if "done " in out:
+            durations.append(json.loads(out.split("done ", 1)[1])["seconds"])
 
         visible, manifest, staging = storage_state(filesystem, root)
         seen = read_rows(target)
@@ -117,7 +129,11 @@ def run_kill_trials(target, filesystem, root, env, seed):
         if seen == new_state:
             outcomes["new"] += 1
             state = new_state
+            kills_before_commit = 0
         else:
+            kills_before_commit += 1
+            if kills_before_commit % 5 == 0:
+                stretch *= 4 / 3
             assert seen == state, (
                 f"trial {trial} ({mode}): the reader saw neither the old table "
                 f"({len(state)} rows) nor the new one ({len(new_state)} rows) but "
@@ -134,6 +150,7 @@ def run_kill_trials(target, filesystem, root, env, seed):
     assert not staging, staging
     assert visible == manifest, f"orphans: {sorted(visible - manifest)[:5]}"
     report = {"trials": TRIALS, "seed": seed, "write_seconds": round(duration, 3),
+              "last_window_seconds": round(statistics.median(durations[-5:]) * stretch, 3),
               "outcomes": dict(outcomes), "phases": dict(phases)}
     print(f"\nkill test on {target}: {json.dumps(report)}")
     return outcomes, phases
