@@ -10,6 +10,7 @@ set(SLUICE_FUZZ_INSTRUMENTED_SOURCES
   "${CMAKE_CURRENT_LIST_DIR}/../src/compute/engine_functions.cc"
   "${CMAKE_CURRENT_LIST_DIR}/../src/compute/expression_depth.cc"
   "${CMAKE_CURRENT_LIST_DIR}/../src/compute/kleene_chains.cc"
+  "${CMAKE_CURRENT_LIST_DIR}/../src/compute/python_modulo.cc"
   "${CMAKE_CURRENT_LIST_DIR}/../src/compute/substring_search.cc"
   "${CMAKE_CURRENT_LIST_DIR}/../src/exec/memory_budget.cc"
   "${CMAKE_CURRENT_LIST_DIR}/../src/io/bad_records.cc"

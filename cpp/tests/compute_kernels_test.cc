@@ -6,11 +6,13 @@
 #include <arrow/compute/api.h>
 #include <arrow/json/from_string.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 
 #include "compute/engine_functions.h"
 #include "compute/gather_rows.h"
+#include "compute/python_modulo.h"
 #include "compute/parallel_sort.h"
 #include "test_data.h"
 
@@ -197,6 +199,45 @@ std::shared_ptr<arrow::RecordBatch> Decoded(const std::shared_ptr<arrow::RecordB
     columns.push_back(column);
   }
   return arrow::RecordBatch::Make(arrow::schema(fields), batch->num_rows(), columns);
+}
+
+TEST(PythonModuloKernel, GivesPythonsRemainderForArraysScalarsAndNulls) {
+  cp::ExecContext context(arrow::default_memory_pool(), nullptr, compute::EngineFunctionRegistry());
+  // Expected values are what CPython prints for float(a) % float(b).
+  ASSERT_OK_AND_ASSIGN(auto dividends, arrow::json::ArrayFromJSONString(
+                                           arrow::float64(),
+                                           "[7, -7, 7, -7, 6, -0.0, 5.5, -5, 5, 1, null, 3]"));
+  ASSERT_OK_AND_ASSIGN(auto divisors, arrow::json::ArrayFromJSONString(
+                                          arrow::float64(),
+                                          "[3, 3, -3, -3, -3, 5, 2, Inf, Inf, 0, 2, null]"));
+  ASSERT_OK_AND_ASSIGN(auto result, cp::CallFunction(compute::kPythonModuloFunction,
+                                                     {dividends, divisors}, &context));
+  const auto array = std::static_pointer_cast<arrow::DoubleArray>(result.make_array());
+  const arrow::DoubleArray& values = *array;
+  const std::vector<double> expected = {1, 2, -2, -1, -0.0, 0.0, 1.5, INFINITY, 5};
+  ASSERT_EQ(values.length(), 12);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(values.Value(i), expected[i]) << "row " << i;
+    EXPECT_EQ(std::signbit(values.Value(i)), std::signbit(expected[i])) << "row " << i;
+  }
+  EXPECT_TRUE(std::isnan(values.Value(9)));  // x % 0 is NaN, as in pandas
+  EXPECT_TRUE(values.IsNull(10) && values.IsNull(11));
+
+  // A scalar on either side stands for every row.
+  ASSERT_OK_AND_ASSIGN(auto by_scalar, cp::CallFunction(compute::kPythonModuloFunction,
+                                                        {dividends->Slice(0, 2), arrow::Datum(-4.0)},
+                                                        &context));
+  ASSERT_OK_AND_ASSIGN(auto expected_by_scalar,
+                       arrow::json::ArrayFromJSONString(arrow::float64(), "[-1, -3]"));
+  EXPECT_TRUE(by_scalar.make_array()->Equals(*expected_by_scalar)) << by_scalar.ToString();
+  ASSERT_OK_AND_ASSIGN(auto of_scalar, cp::CallFunction(compute::kPythonModuloFunction,
+                                                        {arrow::Datum(10.0), divisors->Slice(0, 3)},
+                                                        &context));
+  ASSERT_OK_AND_ASSIGN(auto expected_of_scalar,
+                       arrow::json::ArrayFromJSONString(arrow::float64(), "[1, 1, -2]"));
+  EXPECT_TRUE(of_scalar.make_array()->Equals(*expected_of_scalar)) << of_scalar.ToString();
+  // Only Sluice's registry has it: pyarrow in the same process sees Arrow's untouched.
+  EXPECT_FALSE(cp::GetFunctionRegistry()->GetFunction(compute::kPythonModuloFunction).ok());
 }
 
 TEST(GatherRows, MatchesTakeOverTheConcatenatedSources) {

@@ -270,6 +270,9 @@ TEST_F(EngineTest, ByteSizesParse) {
   EXPECT_EQ(ParseByteSize("512 MiB").ValueOrDie(), int64_t{512} << 20);
   EXPECT_EQ(ParseByteSize("100").ValueOrDie(), 100);
   EXPECT_FALSE(ParseByteSize("12 parsecs").ok());
+  EXPECT_FALSE(ParseByteSize(".").ok());
+  EXPECT_FALSE(ParseByteSize("1.2.3 GB").ok());
+  EXPECT_FALSE(ParseByteSize("99999999999 TB").ok());
 }
 
 }  // namespace

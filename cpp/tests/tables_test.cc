@@ -17,7 +17,6 @@
 #include "io/table_manifest.h"
 #include "io/table_vacuum.h"
 #include "io/write_owner.h"
-#include "io/writers.h"
 #include "plan/logical_plan.h"
 #include "sluice/catalog.h"
 #include "sluice/dataset.h"

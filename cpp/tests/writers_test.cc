@@ -1,8 +1,9 @@
-// Tests of io::WritePlan: every format written from in-memory plans and read back with
+// Tests of the file sink (io/file_sink.h, run by exec::RunWrite under a WriteNode): every
+// format written from in-memory plans and read back with
 // Arrow's own readers (not Sluice's), partitioning, rollover, compression, write modes and
 // the staging/commit protocol, plus exact output of the JSON lines encoder.
 
-#include "io/writers.h"
+#include "io/file_sink.h"
 
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
@@ -24,6 +25,7 @@
 #include <thread>
 
 #include "exec/batch_stream.h"
+#include "exec/write_execution.h"
 #include "io/commit_lock.h"
 #include "io/json_lines_encoder.h"
 #include "io/sources.h"
@@ -252,10 +254,13 @@ class WritersTest : public ::testing::Test {
     ASSERT_OK(Configure(config));
   }
 
+  /// Writes `plan` as `format` through a WriteNode over the file sink, as Dataset::Write.
   arrow::Result<WriteResult> Write(const plan::PlanNodePtr& plan, const fs::path& path,
-                                   io::FileFormat format, const WriteOptions& options = {},
+                                   const std::string& format, const WriteOptions& options = {},
                                    std::shared_ptr<ExecutionStats> stats = nullptr) {
-    return io::WritePlan(plan, path.string(), format, options, std::move(stats));
+    ARROW_ASSIGN_OR_RAISE(auto sink, io::MakeFileSink(path.string(), format, options));
+    ARROW_ASSIGN_OR_RAISE(auto write, plan::WriteNode::Make(plan, std::move(sink)));
+    return exec::RunWrite(write, std::move(stats));
   }
 
   testing::TempDir temp_;
@@ -439,7 +444,7 @@ TEST_F(WritersTest, ParquetRoundTripManyTypesKeepsOrder) {
   auto input = ManyTypesTable(400);  // 1200 rows, 12 tasks
   const fs::path out = temp_.path() / "out";
   auto stats = std::make_shared<ExecutionStats>();
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, {}, stats));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "parquet", {}, stats));
 
   EXPECT_EQ(result.rows, input->num_rows());
   const auto files = DataFiles(out);
@@ -465,7 +470,7 @@ TEST_F(WritersTest, ParquetRoundTripManyTypesKeepsOrder) {
 
   bool found_write_counters = false;
   for (const auto& op : stats->operators) {
-    if (op.name == "Write(parquet)") {
+    if (op.name.rfind("WriteParquet[", 0) == 0) {
       found_write_counters = true;
       EXPECT_EQ(op.rows_in, input->num_rows());
     }
@@ -487,7 +492,7 @@ TEST_F(WritersTest, CsvRoundTripWithNullsAndQuoting) {
   auto input =
       arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(100, rows)).ValueOrDie();
   const fs::path out = temp_.path() / "csv";
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kCsv));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "csv"));
   EXPECT_EQ(result.rows, 300);
   EXPECT_EQ(DataFiles(out).size(), 3u);
   auto actual = ReadAll(out, [&](const fs::path& p) { return ReadCsvFile(p, schema); });
@@ -502,7 +507,7 @@ TEST_F(WritersTest, CsvDelimiterAndNoHeader) {
   WriteOptions options;
   options.delimiter = ';';
   options.header = false;
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kCsv, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "csv", options));
   ASSERT_EQ(result.files.size(), 1u);
   EXPECT_EQ(ReadRaw(result.files[0]), "1;\"x;y\"\n2;\"z\"\n");
   auto actual = ReadCsvFile(result.files[0], schema, ';', /*header=*/false);
@@ -532,7 +537,7 @@ TEST_F(WritersTest, JsonRoundTripWithNestedValues) {
   auto input =
       arrow::ConcatenateTables(std::vector<std::shared_ptr<arrow::Table>>(70, rows)).ValueOrDie();
   const fs::path out = temp_.path() / "json";
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kJson));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "json"));
   EXPECT_EQ(result.rows, 210);
   for (const auto& file : result.files) EXPECT_TRUE(file.ends_with(".json")) << file;
   auto actual = ReadAll(out, [&](const fs::path& p) { return ReadJsonFile(p, schema); });
@@ -546,7 +551,7 @@ TEST_F(WritersTest, PartitionedLayoutEscapesValuesAndDropsColumns) {
   const fs::path out = temp_.path() / "sales";
   WriteOptions options;
   options.partition_cols = {"category", "market"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "parquet", options));
   EXPECT_EQ(result.rows, 240);
 
   std::set<std::string> dirs;
@@ -592,7 +597,7 @@ TEST_F(WritersTest, ManyPartitionsPerTask) {
   const fs::path out = temp_.path() / "many";
   WriteOptions options;
   options.partition_cols = {"category", "market"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kJson, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "json", options));
   EXPECT_EQ(result.rows, 20000);
 
   // Read every file back, restore the partition columns from the path and compare.
@@ -633,7 +638,7 @@ TEST_F(WritersTest, UnorderedPartitionedWriteKeepsOneFilePerPartitionPerWorker) 
   const fs::path out = temp_.path() / "lanes";
   WriteOptions options;
   options.partition_cols = {"category", "market"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "parquet", options));
   EXPECT_EQ(result.rows, 20000);
   std::map<std::string, int> files_per_dir;
   int64_t rows = 0;
@@ -655,7 +660,7 @@ TEST_F(WritersTest, SortedPartitionedWriteKeepsOrderWithinEachPartition) {
   WriteOptions options;
   options.partition_cols = {"market"};
   options.max_rows_per_file = 1500;
-  ASSERT_OK_AND_ASSIGN(auto result, Write(sorted, out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(sorted, out, "parquet", options));
   EXPECT_EQ(result.rows, 30000);
   std::map<std::string, int64_t> last_id;  // DataFiles lists files in name order
   int64_t rows = 0;
@@ -694,7 +699,7 @@ TEST_F(WritersTest, PartitionByComputedColumnOfUserFunction) {
   const fs::path out = temp_.path() / "parity";
   WriteOptions options;
   options.partition_cols = {"parity"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(map, out, io::FileFormat::kCsv, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(map, out, "csv", options));
   EXPECT_EQ(result.rows, 1000);
   std::set<std::string> dirs;
   for (const auto& file : DataFiles(out)) dirs.insert(fs::path(file).parent_path().string());
@@ -703,7 +708,7 @@ TEST_F(WritersTest, PartitionByComputedColumnOfUserFunction) {
 
   // A partition column the function does not produce is reported when the batch arrives.
   options.partition_cols = {"nope"};
-  auto missing = Write(map, temp_.path() / "missing", io::FileFormat::kCsv, options);
+  auto missing = Write(map, temp_.path() / "missing", "csv", options);
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.status().IsKeyError()) << missing.status().ToString();
   EXPECT_FALSE(fs::exists(temp_.path() / "missing"));
@@ -724,7 +729,7 @@ TEST_F(WritersTest, PartitionValuesOfOtherTypes) {
   const fs::path out = temp_.path() / "typed";
   WriteOptions options;
   options.partition_cols = {"name", "flag", "day"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(dict_input), out, io::FileFormat::kJson, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(dict_input), out, "json", options));
   std::vector<std::string> dirs;
   for (const auto& file : DataFiles(out)) dirs.push_back(fs::path(file).parent_path().string());
   EXPECT_EQ(dirs, (std::vector<std::string>{"name=a/flag=false/day=__HIVE_DEFAULT_PARTITION__",
@@ -764,7 +769,7 @@ TEST_F(WritersTest, ManyPartitionsWithSmallMemoryBudgetKeepsEveryRow) {
   const fs::path out = temp_.path() / "budget";
   WriteOptions options;
   options.partition_cols = {"key"};
-  ASSERT_OK_AND_ASSIGN(auto result, Write(map, out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(map, out, "parquet", options));
   EXPECT_EQ(result.rows, 20000);
   const auto files = DataFiles(out);
   EXPECT_GT(files.size(), 100u);  // some partitions continued in a second file
@@ -794,7 +799,7 @@ TEST_F(WritersTest, MissingOrInvalidPartitionColumns) {
   const fs::path out = temp_.path() / "bad";
   WriteOptions options;
   options.partition_cols = {"region"};
-  auto missing = Write(Source(input), out, io::FileFormat::kParquet, options);
+  auto missing = Write(Source(input), out, "parquet", options);
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.status().IsKeyError());
   EXPECT_NE(missing.status().message().find("'region'"), std::string::npos);
@@ -803,12 +808,12 @@ TEST_F(WritersTest, MissingOrInvalidPartitionColumns) {
   EXPECT_FALSE(fs::exists(out));
 
   options.partition_cols = {"id", "category", "market", "value"};
-  auto all = Write(Source(input), out, io::FileFormat::kParquet, options);
+  auto all = Write(Source(input), out, "parquet", options);
   ASSERT_FALSE(all.ok());
   EXPECT_NE(all.status().message().find("at least one column"), std::string::npos);
 
   options.partition_cols = {"market", "market"};
-  EXPECT_FALSE(Write(Source(input), out, io::FileFormat::kParquet, options).ok());
+  EXPECT_FALSE(Write(Source(input), out, "parquet", options).ok());
   EXPECT_FALSE(fs::exists(out));
 }
 
@@ -822,7 +827,7 @@ TEST_F(WritersTest, MaxRowsPerFileRollsOver) {
   const fs::path out = temp_.path() / "rolled";
   WriteOptions options;
   options.max_rows_per_file = 1000;
-  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "parquet", options));
   const auto files = DataFiles(out);
   ASSERT_EQ(files.size(), 3u);
   std::vector<int64_t> rows;
@@ -834,7 +839,7 @@ TEST_F(WritersTest, MaxRowsPerFileRollsOver) {
   ASSERT_TRUE(ReadAll(out, ReadParquetFile)->Equals(*input));
 
   options.max_rows_per_file = 0;
-  EXPECT_FALSE(Write(Source(input), temp_.path() / "zero", io::FileFormat::kParquet, options).ok());
+  EXPECT_FALSE(Write(Source(input), temp_.path() / "zero", "parquet", options).ok());
 }
 
 TEST_F(WritersTest, FileNamesSortInTaskOrderForSortedOutput) {
@@ -845,7 +850,7 @@ TEST_F(WritersTest, FileNamesSortInTaskOrderForSortedOutput) {
   const fs::path out = temp_.path() / "sorted";
   WriteOptions options;
   options.max_rows_per_file = 700;
-  ASSERT_OK_AND_ASSIGN(auto result, Write(sorted, out, io::FileFormat::kCsv, options));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(sorted, out, "csv", options));
   EXPECT_GT(result.files.size(), 40u);
   auto actual = ReadAll(out, [&](const fs::path& p) { return ReadCsvFile(p, input->schema()); });
   ASSERT_EQ(actual->num_rows(), 30000);
@@ -904,7 +909,7 @@ TEST_F(WritersTest, FileNamesFollowTaskOrderNotOpenOrder) {
   auto source =
       plan::SourceNode::Make(std::make_shared<SlowFirstTaskSource>(800, 100)).ValueOrDie();
   const fs::path out = temp_.path() / "ordered";
-  ASSERT_OK_AND_ASSIGN(auto result, Write(source, out, io::FileFormat::kJson));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(source, out, "json"));
   ASSERT_EQ(result.files.size(), 8u);
   auto actual = ReadAll(out, [](const fs::path& p) {
     return ReadJsonFile(p, arrow::schema({arrow::field("id", arrow::int64())}));
@@ -921,7 +926,7 @@ TEST_F(WritersTest, TasksWithoutRowsWriteNoFiles) {
       plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{150}))))
           .ValueOrDie();
   const fs::path out = temp_.path() / "filtered";
-  ASSERT_OK_AND_ASSIGN(auto result, Write(filtered, out, io::FileFormat::kParquet));
+  ASSERT_OK_AND_ASSIGN(auto result, Write(filtered, out, "parquet"));
   const auto files = DataFiles(out);
   ASSERT_EQ(files.size(), 2u);
   EXPECT_TRUE(files[0].starts_with("part-00000-")) << files[0];
@@ -931,7 +936,7 @@ TEST_F(WritersTest, TasksWithoutRowsWriteNoFiles) {
   // A write without any rows publishes nothing but the marker.
   auto none = plan::FilterNode::Make(Source(input), Less(Col("id"), Lit(arrow::Datum(int64_t{0}))))
                   .ValueOrDie();
-  ASSERT_OK_AND_ASSIGN(auto empty, Write(none, temp_.path() / "empty", io::FileFormat::kCsv));
+  ASSERT_OK_AND_ASSIGN(auto empty, Write(none, temp_.path() / "empty", "csv"));
   EXPECT_TRUE(empty.files.empty());
   EXPECT_EQ(empty.rows, 0);
   EXPECT_TRUE(fs::exists(temp_.path() / "empty" / "_SUCCESS"));
@@ -951,7 +956,7 @@ TEST_F(WritersTest, ParquetCompressionCodecs) {
     const fs::path out = temp_.path() / ("c_" + name);
     WriteOptions options;
     options.compression = name;
-    ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, io::FileFormat::kParquet, options));
+    ASSERT_OK_AND_ASSIGN(auto result, Write(Source(input), out, "parquet", options));
     auto reader = parquet::ParquetFileReader::OpenFile(result.files[0]);
     // lz4 is written as Parquet's LZ4_RAW codec; Arrow maps both to its LZ4 variants.
     const auto written = reader->metadata()->RowGroup(0)->ColumnChunk(0)->compression();
@@ -967,7 +972,7 @@ TEST_F(WritersTest, ParquetCompressionCodecs) {
 
   WriteOptions bad;
   bad.compression = "lzma";
-  auto result = Write(Source(input), temp_.path() / "bad", io::FileFormat::kParquet, bad);
+  auto result = Write(Source(input), temp_.path() / "bad", "parquet", bad);
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(result.status().IsInvalid());
   EXPECT_NE(result.status().message().find("snappy, zstd, gzip, lz4, brotli, none"),
@@ -984,14 +989,14 @@ TEST_F(WritersTest, CsvAndJsonCompression) {
     WriteOptions options;
     options.compression = name;
     const fs::path csv_out = temp_.path() / ("csv_" + name);
-    ASSERT_OK_AND_ASSIGN(auto csv, Write(Source(input), csv_out, io::FileFormat::kCsv, options));
+    ASSERT_OK_AND_ASSIGN(auto csv, Write(Source(input), csv_out, "csv", options));
     for (const auto& file : csv.files) EXPECT_TRUE(file.ends_with(".csv" + suffix)) << file;
     auto csv_back =
         ReadAll(csv_out, [&](const fs::path& p) { return ReadCsvFile(p, input->schema()); });
     ASSERT_TRUE(csv_back->Equals(*input));
 
     const fs::path json_out = temp_.path() / ("json_" + name);
-    ASSERT_OK_AND_ASSIGN(auto json, Write(Source(input), json_out, io::FileFormat::kJson, options));
+    ASSERT_OK_AND_ASSIGN(auto json, Write(Source(input), json_out, "json", options));
     for (const auto& file : json.files) EXPECT_TRUE(file.ends_with(".json" + suffix)) << file;
     auto json_back =
         ReadAll(json_out, [&](const fs::path& p) { return ReadJsonFile(p, input->schema()); });
@@ -1003,7 +1008,7 @@ TEST_F(WritersTest, CsvAndJsonCompression) {
   }
   WriteOptions bad;
   bad.compression = "snappy";
-  auto result = Write(Source(input), temp_.path() / "bad", io::FileFormat::kCsv, bad);
+  auto result = Write(Source(input), temp_.path() / "bad", "csv", bad);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("none, gzip, zstd, bz2"), std::string::npos)
       << result.status().ToString();
@@ -1016,7 +1021,7 @@ TEST_F(WritersTest, ModeErrorRefusesNonEmptyTargetAndLeavesItUntouched) {
   const fs::path out = temp_.path() / "target";
   testing::WriteFile((out / "existing.txt").string(), "keep me");
   const auto before = Snapshot(out);
-  auto result = Write(Source(input), out, io::FileFormat::kParquet);
+  auto result = Write(Source(input), out, "parquet");
   ASSERT_FALSE(result.ok());
   EXPECT_TRUE(result.status().IsIOError());
   EXPECT_NE(result.status().message().find("already exists and is not empty"), std::string::npos)
@@ -1028,7 +1033,7 @@ TEST_F(WritersTest, ModeErrorRefusesNonEmptyTargetAndLeavesItUntouched) {
   const fs::path hidden_only = temp_.path() / "hidden_only";
   testing::WriteFile((hidden_only / "_SUCCESS").string(), "");
   testing::WriteFile((hidden_only / ".hidden").string(), "");
-  ASSERT_OK(Write(Source(input), hidden_only, io::FileFormat::kParquet).status());
+  ASSERT_OK(Write(Source(input), hidden_only, "parquet").status());
   EXPECT_EQ(DataFiles(hidden_only).size(), 2u);
 
   // A file where the directory should be is refused in every mode.
@@ -1036,17 +1041,17 @@ TEST_F(WritersTest, ModeErrorRefusesNonEmptyTargetAndLeavesItUntouched) {
   WriteOptions overwrite;
   overwrite.mode = WriteMode::kOverwrite;
   EXPECT_FALSE(
-      Write(Source(input), temp_.path() / "plain_file", io::FileFormat::kCsv, overwrite).ok());
+      Write(Source(input), temp_.path() / "plain_file", "csv", overwrite).ok());
   EXPECT_EQ(ReadRaw(temp_.path() / "plain_file"), "x");
 }
 
 TEST_F(WritersTest, ModeAppendAddsFiles) {
   auto input = SalesTable(200);
   const fs::path out = temp_.path() / "appended";
-  ASSERT_OK_AND_ASSIGN(auto first, Write(Source(input), out, io::FileFormat::kParquet));
+  ASSERT_OK_AND_ASSIGN(auto first, Write(Source(input), out, "parquet"));
   WriteOptions options;
   options.mode = WriteMode::kAppend;
-  ASSERT_OK_AND_ASSIGN(auto second, Write(Source(input), out, io::FileFormat::kParquet, options));
+  ASSERT_OK_AND_ASSIGN(auto second, Write(Source(input), out, "parquet", options));
   const auto files = DataFiles(out);
   EXPECT_EQ(files.size(), first.files.size() + second.files.size());
   auto all = ReadAll(out, ReadParquetFile);
@@ -1059,7 +1064,7 @@ TEST_F(WritersTest, ModeOverwriteReplacesVisibleContents) {
   const fs::path out = temp_.path() / "replaced";
   WriteOptions partitioned;
   partitioned.partition_cols = {"market"};
-  ASSERT_OK(Write(Source(SalesTable(300)), out, io::FileFormat::kParquet, partitioned).status());
+  ASSERT_OK(Write(Source(SalesTable(300)), out, "parquet", partitioned).status());
   testing::WriteFile((out / "notes.txt").string(), "old");
   testing::WriteFile((out / ".keep").string(), "hidden");
 
@@ -1067,14 +1072,14 @@ TEST_F(WritersTest, ModeOverwriteReplacesVisibleContents) {
   WriteOptions options;
   options.mode = WriteMode::kOverwrite;
   // notes.txt is not Sluice's: replacing it takes the explicit option.
-  auto refused = Write(Source(replacement), out, io::FileFormat::kParquet, options);
+  auto refused = Write(Source(replacement), out, "parquet", options);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("notes.txt"), std::string::npos)
       << refused.status().ToString();
   EXPECT_TRUE(fs::exists(out / "notes.txt"));
   options.replace_foreign_files = true;
   ASSERT_OK_AND_ASSIGN(auto result,
-                       Write(Source(replacement), out, io::FileFormat::kParquet, options));
+                       Write(Source(replacement), out, "parquet", options));
   const auto files = DataFiles(out);
   for (const auto& file : files) EXPECT_TRUE(file.starts_with("part-")) << file;
   EXPECT_EQ(files.size(), result.files.size());
@@ -1093,12 +1098,12 @@ TEST_F(WritersTest, ModeOverwritePartitionsReplacesOnlyWrittenPartitions) {
   options.partition_cols = {"k"};
   auto first =
       TableFromJson(schema, R"([{"k": "a", "v": 1}, {"k": "b", "v": 2}, {"k": "b", "v": 3}])");
-  ASSERT_OK(Write(Source(first), out, io::FileFormat::kParquet, options).status());
+  ASSERT_OK(Write(Source(first), out, "parquet", options).status());
   const auto a_files = DataFiles(out / "k=a");
 
   options.mode = WriteMode::kOverwritePartitions;
   auto second = TableFromJson(schema, R"([{"k": "b", "v": 20}, {"k": "c", "v": 30}])");
-  ASSERT_OK(Write(Source(second), out, io::FileFormat::kParquet, options).status());
+  ASSERT_OK(Write(Source(second), out, "parquet", options).status());
 
   EXPECT_EQ(DataFiles(out / "k=a"), a_files);  // untouched
   auto values_in = [&](const std::string& dir) {
@@ -1134,7 +1139,7 @@ TEST_F(WritersTest, FailingPipelineLeavesTargetAsItWas) {
   const fs::path out = temp_.path() / "precious";
   WriteOptions partitioned;
   partitioned.partition_cols = {"market"};
-  ASSERT_OK(Write(Source(SalesTable(300)), out, io::FileFormat::kParquet, partitioned).status());
+  ASSERT_OK(Write(Source(SalesTable(300)), out, "parquet", partitioned).status());
   const auto before = Snapshot(out);
 
   for (WriteMode mode :
@@ -1143,7 +1148,7 @@ TEST_F(WritersTest, FailingPipelineLeavesTargetAsItWas) {
     WriteOptions options = partitioned;
     options.mode = mode;
     auto stats = std::make_shared<ExecutionStats>();
-    auto result = Write(FailOnThirdBatch(Source(SalesTable(2000))), out, io::FileFormat::kParquet,
+    auto result = Write(FailOnThirdBatch(Source(SalesTable(2000))), out, "parquet",
                         options, stats);
     ASSERT_FALSE(result.ok());
     EXPECT_NE(result.status().message().find("third batch is bad"), std::string::npos)
@@ -1154,7 +1159,7 @@ TEST_F(WritersTest, FailingPipelineLeavesTargetAsItWas) {
 
   // A failed write to a new directory does not leave the directory behind.
   const fs::path fresh = temp_.path() / "new" / "nested";
-  auto result = Write(FailOnThirdBatch(Source(SalesTable(2000))), fresh, io::FileFormat::kJson);
+  auto result = Write(FailOnThirdBatch(Source(SalesTable(2000))), fresh, "json");
   ASSERT_FALSE(result.ok());
   EXPECT_FALSE(fs::exists(temp_.path() / "new"));
 }
@@ -1166,7 +1171,7 @@ TEST_F(WritersTest, CommitFailureRestoresReplacedFiles) {
   WriteOptions options;
   options.partition_cols = {"k"};
   ASSERT_OK(Write(Source(TableFromJson(schema, R"([{"k": "a", "v": 1}])")), out,
-                  io::FileFormat::kParquet, options)
+                  "parquet", options)
                 .status());
   // A plain file where the commit needs the directory k=b: publishing k=a succeeds, then
   // k=b fails and everything is undone, including the replaced k=a file and _SUCCESS.
@@ -1174,7 +1179,7 @@ TEST_F(WritersTest, CommitFailureRestoresReplacedFiles) {
   const auto before = Snapshot(out);
   options.mode = WriteMode::kOverwritePartitions;
   auto result = Write(Source(TableFromJson(schema, R"([{"k": "a", "v": 2}, {"k": "b", "v": 3}])")),
-                      out, io::FileFormat::kParquet, options);
+                      out, "parquet", options);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("a file with that name exists"), std::string::npos)
       << result.status().ToString();
@@ -1189,7 +1194,7 @@ TEST_F(WritersTest, FormatErrorNamesTheFile) {
   auto schema = arrow::schema({arrow::field("l", arrow::list(arrow::int64()))});
   auto input = TableFromJson(schema, R"([{"l": [1]}])");
   const fs::path out = temp_.path() / "lists";
-  auto result = Write(Source(input), out, io::FileFormat::kCsv);
+  auto result = Write(Source(input), out, "csv");
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("writing '"), std::string::npos)
       << result.status().ToString();
@@ -1201,7 +1206,7 @@ TEST_F(WritersTest, FormatErrorNamesTheFile) {
 TEST_F(WritersTest, RelativeTargetPath) {
   const fs::path previous = fs::current_path();
   fs::current_path(temp_.path());
-  auto result = Write(Source(SalesTable(10)), "relative/out", io::FileFormat::kJson);
+  auto result = Write(Source(SalesTable(10)), "relative/out", "json");
   fs::current_path(previous);
   ASSERT_OK(result.status());
   ASSERT_EQ(result->files.size(), 1u);

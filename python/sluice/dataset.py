@@ -415,8 +415,8 @@ class Dataset:
     def write_parquet(self, path: Union[str, os.PathLike, None] = None, *,
                       partition_cols: Optional[Sequence[str]] = None, mode: str = "error",
                       compression: str = "snappy", max_rows_per_file: Optional[int] = None,
-                      table: Optional[str] = None, replace_foreign_files: bool = False
-                      ) -> Dict[str, Any]:
+                      table: Optional[str] = None, replace_foreign_files: bool = False,
+                      explain: bool = False) -> Dict[str, Any]:
         """Write Parquet files under directory ``path`` (Hive ``key=value/`` directories
         for ``partition_cols``). Files are staged and published only if the whole write
         succeeds. Returns ``{"files": [...], "rows": n, "bytes": n}``.
@@ -429,32 +429,37 @@ class Dataset:
         ``mode="overwrite"`` (and ``"overwrite_partitions"``, within the partitions it
         writes) refuses a directory holding files Sluice did not write or symbolic links,
         naming them; ``replace_foreign_files=True`` deletes those files and removes the
-        links (never what they point to). See docs/commit-protocol.md."""
+        links (never what they point to). See docs/commit-protocol.md.
+
+        ``explain=True`` (every ``write_*`` takes it) writes nothing and returns the plan
+        of the write as ``explain()`` shows it, with the write at its root."""
         if path is None and table is None:
             raise ValueError("write_parquet needs a path, a table, or both")
         return self._ds.write("parquet", os.fspath(path) if path is not None else "", mode,
                               list(partition_cols or []), compression, max_rows_per_file,
-                              table=table, replace_foreign_files=replace_foreign_files)
+                              table=table, replace_foreign_files=replace_foreign_files,
+                              explain=explain)
 
     def write_csv(self, path: Union[str, os.PathLike], *,
                   partition_cols: Optional[Sequence[str]] = None, mode: str = "error",
                   compression: str = "none", max_rows_per_file: Optional[int] = None,
                   delimiter: str = ",", header: bool = True,
-                  replace_foreign_files: bool = False) -> Dict[str, Any]:
-        """Write CSV files; modes and ``replace_foreign_files`` as in write_parquet."""
+                  replace_foreign_files: bool = False, explain: bool = False) -> Dict[str, Any]:
+        """Write CSV files; modes, ``replace_foreign_files`` and ``explain`` as in
+        write_parquet."""
         return self._ds.write("csv", os.fspath(path), mode, list(partition_cols or []),
                               compression, max_rows_per_file, delimiter, header,
-                              replace_foreign_files=replace_foreign_files)
+                              replace_foreign_files=replace_foreign_files, explain=explain)
 
     def write_json(self, path: Union[str, os.PathLike], *,
                    partition_cols: Optional[Sequence[str]] = None, mode: str = "error",
                    compression: str = "none", max_rows_per_file: Optional[int] = None,
-                   replace_foreign_files: bool = False) -> Dict[str, Any]:
-        """Write JSON lines (one object per row); modes and ``replace_foreign_files`` as in
-        write_parquet."""
+                   replace_foreign_files: bool = False, explain: bool = False) -> Dict[str, Any]:
+        """Write JSON lines (one object per row); modes, ``replace_foreign_files`` and
+        ``explain`` as in write_parquet."""
         return self._ds.write("json", os.fspath(path), mode, list(partition_cols or []),
                               compression, max_rows_per_file,
-                              replace_foreign_files=replace_foreign_files)
+                              replace_foreign_files=replace_foreign_files, explain=explain)
 
     def __repr__(self) -> str:
         try:

@@ -13,9 +13,10 @@ and the SLUICE_* environment variables set.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from . import _sluice
 from .config import _settings
@@ -25,6 +26,21 @@ _current: contextvars.ContextVar[Optional["Session"]] = contextvars.ContextVar(
 # The sessions that `with` blocks replaced, innermost last: kept in the context itself, so
 # threads and asyncio tasks (each with a context of its own) nest independently.
 _replaced: contextvars.ContextVar[tuple] = contextvars.ContextVar("sluice_replaced", default=())
+# [session id, callback, native session, native listener] of add_listener. Callbacks are
+# compared with ==: `events.append` is a new object each time it is written.
+_listeners: List[list] = []
+
+
+def _find_listener(session_id: int, callback: Callable) -> Optional[list]:
+    return next((entry for entry in _listeners
+                 if entry[0] == session_id and entry[1] == callback), None)
+
+
+def _stop_all_listeners() -> None:
+    # Before the interpreter goes away: each listener's thread needs the GIL to deliver.
+    while _listeners:
+        entry = _listeners.pop()
+        _sluice.remove_event_listener(entry[2], entry[3])
 
 
 class Session:
@@ -38,11 +54,12 @@ class Session:
                  spill_dir: Union[str, "os.PathLike[str]", None] = None,
                  s3_endpoint: Optional[str] = None, s3_region: Optional[str] = None,
                  s3_scheme: Optional[str] = None,
-                 catalog: Union[str, "os.PathLike[str]", None] = None) -> None:
+                 catalog: Union[str, "os.PathLike[str]", None] = None,
+                 log: Optional[str] = None) -> None:
         self._native = _sluice.Session.make(**_settings(
             memory_limit=memory_limit, num_threads=num_threads, batch_rows=batch_rows,
             progress=progress, spill_dir=spill_dir, s3_endpoint=s3_endpoint,
-            s3_region=s3_region, s3_scheme=s3_scheme, catalog=catalog))
+            s3_region=s3_region, s3_scheme=s3_scheme, catalog=catalog, log=log))
 
     @classmethod
     def default(cls) -> "Session":
@@ -71,6 +88,37 @@ class Session:
 
     def stats_text(self) -> str:
         return self._native.stats_text()
+
+    def add_listener(self, callback: Callable[[Dict[str, Any]], None], *,
+                     progress: bool = True) -> Callable[[Dict[str, Any]], None]:
+        """Call ``callback(event)`` for every event of the jobs this session starts from
+        now on, and its warnings (docs/events.md): a dict with "event"
+        ("execution_started", "operator_started", "progress", "operator_finished",
+        "warning", "execution_finished"), "session", "execution", "time", "seconds" and
+        the event's figures, as in the JSON lines log. Callbacks run in order on one
+        thread of their own, never on the engine's workers, so a slow callback delays
+        only later callbacks; an exception in one is reported as unraisable and the
+        rest keep coming. ``progress=False`` leaves out the progress ticks. Returns
+        ``callback`` (usable as a decorator)."""
+        import json
+
+        if _find_listener(self.id, callback) is not None:
+            raise ValueError(f"{callback!r} already listens to session {self.id}")
+        handle = _sluice.add_event_listener(
+            self._native, lambda line: callback(json.loads(line)), progress)
+        if not _listeners:
+            atexit.register(_stop_all_listeners)
+        _listeners.append([self.id, callback, self._native, handle])
+        return callback
+
+    def remove_listener(self, callback: Callable[[Dict[str, Any]], None]) -> None:
+        """Stop calling ``callback``, once it has got the events already sent to it (so
+        after a job returns, removing its listener delivers all of the job's events)."""
+        entry = _find_listener(self.id, callback)
+        if entry is None:
+            raise ValueError(f"{callback!r} does not listen to session {self.id}")
+        _listeners.remove(entry)
+        _sluice.remove_event_listener(entry[2], entry[3])
 
     def cancel(self) -> None:
         """Cancel every job running in this session now: each raises

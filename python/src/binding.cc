@@ -18,6 +18,7 @@
 #include "display_text.h"
 #include "python_udf.h"
 #include "sluice/sluice.h"
+#include "event_listeners.h"
 #include "status_translation.h"
 
 namespace nb = nanobind;
@@ -104,6 +105,7 @@ nb::dict StatsToDict(const ExecutionStats& stats) {
   out["operators"] = ops;
   out["wall_seconds"] = stats.wall_seconds;
   out["peak_memory_bytes"] = stats.peak_memory_bytes;
+  out["rows_out"] = stats.rows_out;
   out["spilled_bytes"] = stats.spilled_bytes;
   out["bad_records_skipped"] = stats.bad_records_skipped;
   out["bad_records_collected"] = stats.bad_records_collected;
@@ -218,6 +220,8 @@ EngineConfig ApplySettings(EngineConfig config, const nb::kwargs& settings) {
       config.s3_scheme = nb::cast<std::string>(value);
     } else if (name == "catalog_path") {
       config.catalog_path = nb::cast<std::string>(value);
+    } else if (name == "log") {
+      config.log = nb::cast<std::string>(value);
     } else {
       throw nb::type_error(("unknown setting '" + name + "'").c_str());
     }
@@ -236,6 +240,7 @@ nb::dict ConfigToDict(const EngineConfig& c) {
   d["s3_region"] = c.s3_region;
   d["s3_scheme"] = c.s3_scheme;
   d["catalog_path"] = c.catalog_path;
+  d["log"] = c.log;
   return d;
 }
 
@@ -283,6 +288,7 @@ NB_MODULE(_sluice, m) {
       .def("stats", [](const Session& s) { return SessionStatsToDict(s.Stats()); })
       .def("stats_text", [](const Session& s) { return DisplayText(s.Stats().ToString()); })
       .def("cancel", &Session::Cancel);
+  RegisterEventListeners(m);
   m.def("configure", [](nb::kwargs settings) {
     Session session = Session::Default();
     Check(session.Configure(ApplySettings(session.config(), settings)));
@@ -561,7 +567,7 @@ NB_MODULE(_sluice, m) {
              const std::string& mode, std::vector<std::string> partition_cols,
              const std::string& compression, std::optional<int64_t> max_rows_per_file,
              const std::string& delimiter, bool header, std::optional<std::string> table,
-             bool replace_foreign_files) {
+             bool replace_foreign_files, bool explain) -> nb::object {
             WriteOptions options;
             options.table = std::move(table);
             options.replace_foreign_files = replace_foreign_files;
@@ -575,12 +581,10 @@ NB_MODULE(_sluice, m) {
             }
             options.delimiter = delimiter[0];
             options.header = header;
-            WriteResult result = WithoutGil([&]() -> arrow::Result<WriteResult> {
-              if (format == "parquet") return d.WriteParquet(path, options);
-              if (format == "csv") return d.WriteCsv(path, options);
-              if (format == "json") return d.WriteJson(path, options);
-              return arrow::Status::Invalid("unknown format '", format, "'");
-            });
+            if (explain) {
+              return nb::str(DisplayText(ValueOrThrow(d.ExplainWrite(format, path, options))).c_str());
+            }
+            WriteResult result = WithoutGil([&] { return d.Write(format, path, options); });
             nb::dict out;
             out["files"] = result.files;
             out["rows"] = result.rows;
@@ -589,7 +593,7 @@ NB_MODULE(_sluice, m) {
           },
           "format"_a, "path"_a, "mode"_a, "partition_cols"_a, "compression"_a,
           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true,
-          "table"_a = nb::none(), "replace_foreign_files"_a = false)
+          "table"_a = nb::none(), "replace_foreign_files"_a = false, "explain"_a = false)
       .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
       .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); })

@@ -193,11 +193,12 @@ def test_explain_and_stats(table):
     ds = sl.from_arrow(table).filter(sl.col("k") > 3).select_columns(["id"])
     text = ds.explain_string()
     assert "Optimized plan" in text and "Filter" in text
-    ds.to_arrow()
+    result = ds.to_arrow()
     stats = ds.stats()
     assert "rows out" in stats and "Filter" in stats
     ops = ds.stats_dict()["operators"]
     assert ops[0]["rows_out"] == table.num_rows
+    assert ds.stats_dict()["rows_out"] == result.num_rows < table.num_rows
 
 
 def test_write_round_trips_and_modes(table, tmp_path):
@@ -257,3 +258,21 @@ def test_count_when_no_column_is_needed():
     ds = sl.from_items([{"a": 1}, {"a": 2}, {"a": 3}])
     assert ds.filter(sl.lit(True)).count() == 3
     assert ds.filter(sl.lit(False)).count() == 0
+
+
+def test_a_write_is_a_plan_node_that_explain_shows(table, tmp_path):
+    ds = sl.from_arrow(table).filter(sl.col("k") > 3)
+    target = tmp_path / "out"
+    text = ds.write_parquet(target, partition_cols=["k"], mode="overwrite", explain=True)
+    optimized = text.split("== Optimized plan ==")[1]
+    lines = optimized.strip().splitlines()
+    assert lines[0] == (f"WriteParquet[{target} mode=overwrite partition_cols=[k] "
+                        "compression=snappy]"), text
+    assert lines[1].strip() == "+- Filter((k > 3))"  # the plan below the write
+    assert not target.exists()  # explaining writes nothing
+    assert "WriteJson[" in ds.write_json(target, compression="gzip", explain=True)
+    with pytest.raises(sl.SluiceError, match="unknown compression"):
+        ds.write_csv(target, compression="lzma")  # checked when the write runs
+    written = ds.write_parquet(target, partition_cols=["k"], mode="overwrite")
+    assert written["rows"] == sum(1 for k in table["k"].to_pylist() if k > 3)
+    assert ds.stats_dict()["operators"][-1]["name"].startswith("WriteParquet[")

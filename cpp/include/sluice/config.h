@@ -7,7 +7,7 @@
 
 namespace sluice {
 
-/// Process-wide engine settings. One memory budget and one worker count per process.
+/// A session's engine settings (sluice/session.h); Configure() sets the default session's.
 struct EngineConfig {
   /// Worker threads per pipeline; 0 means one per hardware core.
   int num_threads = 0;
@@ -32,9 +32,12 @@ struct EngineConfig {
   std::string s3_scheme;
   /// The SQLite file of the table catalog; empty means ~/.sluice/catalog.db.
   std::string catalog_path;
+  /// A structured log of the session's execution events (sluice/events.h): "json:PATH"
+  /// appends one JSON object per event to PATH; empty means none.
+  std::string log;
 };
 
-/// Replaces the process-wide configuration. Invalid values give Status::Invalid.
+/// Replaces the default session's configuration. Invalid values give Status::Invalid.
 arrow::Status Configure(const EngineConfig& config);
 
 /// The configuration in force, with defaults resolved (num_threads and memory_limit_bytes

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/execution_stats.h"
 #include "sluice/expression.h"
 #include "sluice/options.h"
 #include "sluice/session.h"
@@ -37,41 +38,6 @@ struct Aggregate {
   std::string output_name;
 };
 
-/// Per-operator counters of the last execution of a Dataset.
-struct OperatorStats {
-  std::string name;
-  int64_t rows_in = 0;
-  int64_t rows_out = 0;
-  int64_t batches_out = 0;
-  int64_t bytes_out = 0;
-  /// Time spent inside the operator (for a source: reading and decoding), summed over
-  /// worker threads.
-  double cpu_seconds = 0;
-  /// Bytes written to spill files (compressed) because the operator outgrew its share of
-  /// the memory budget; 0 when it ran in memory.
-  int64_t spilled_bytes = 0;
-  /// The most memory the operator had reserved from the budget at once.
-  int64_t peak_reserved_bytes = 0;
-};
-
-struct ExecutionStats {
-  std::vector<OperatorStats> operators;
-  double wall_seconds = 0;
-  /// The most memory the execution held at once.
-  int64_t peak_memory_bytes = 0;
-  /// Rows delivered to the caller.
-  int64_t rows_out = 0;
-  /// Spill bytes of all operators.
-  int64_t spilled_bytes = 0;
-  /// Bad records the CSV and JSON readers dropped (on_bad_lines "skip") and kept
-  /// (on_bad_lines "collect"; see Dataset::LastRejects).
-  int64_t bad_records_skipped = 0;
-  int64_t bad_records_collected = 0;
-  /// The collected bad records, in no particular order (Dataset::LastRejects sorts them).
-  std::vector<std::shared_ptr<arrow::RecordBatch>> rejects;
-  std::string ToString() const;
-};
-
 /// A lazy, immutable dataset: a logical plan, the session it runs in, plus the entry
 /// points that run it. Every transformation returns a new Dataset (in the same session)
 /// and runs nothing; Count, ToTable, Execute and the Write* calls optimize the plan and
@@ -92,6 +58,12 @@ class Dataset {
   static arrow::Result<Dataset> ReadText(const std::vector<std::string>& paths,
                                          const ReadTextOptions& options = {},
                                          const Session& session = Session::Default());
+  /// Files of `format` (a name or alias, sluice/formats.h) with that format's options:
+  /// the same as the Read* call of the format.
+  static arrow::Result<Dataset> Read(const std::string& format,
+                                     const std::vector<std::string>& paths,
+                                     const ReadOptions& options,
+                                     const Session& session = Session::Default());
   static arrow::Result<Dataset> FromTable(std::shared_ptr<arrow::Table> table,
                                           const Session& session = Session::Default());
   /// Integers 0..n-1 in column "id".
@@ -149,6 +121,10 @@ class Dataset {
   /// Runs the plan and streams its output in order.
   arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Execute() const;
 
+  /// Writes the rows as files of `format` ("parquet", "csv", "json": a format that can
+  /// be written, by name or alias) under `path`, atomically (docs/commit-protocol.md).
+  arrow::Result<WriteResult> Write(const std::string& format, const std::string& path,
+                                   const WriteOptions& options = {}) const;
   arrow::Result<WriteResult> WriteParquet(const std::string& path,
                                           const WriteOptions& options = {}) const;
   arrow::Result<WriteResult> WriteCsv(const std::string& path,
@@ -159,6 +135,10 @@ class Dataset {
 
   /// The optimized plan, one operator per line.
   arrow::Result<std::string> Explain() const;
+  /// Explain() of that write: the plan with the write at its root. Runs nothing and
+  /// creates nothing; the options are checked when the write runs.
+  arrow::Result<std::string> ExplainWrite(const std::string& format, const std::string& path,
+                                          const WriteOptions& options = {}) const;
   /// Counters of the last execution started from this Dataset (empty before any).
   ExecutionStats LastStats() const;
   /// The bad records the last execution's readers collected (on_bad_lines "collect"),

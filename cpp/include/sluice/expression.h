@@ -66,9 +66,9 @@ Expression AnyOf(std::vector<Expression> terms);
 constexpr int64_t kMaxExpressionDepth = 1000;
 
 /// The most calls, columns and literals an expression may have with its shared parts
-/// written out once per use: `a % b` (a - floor(a / b) * b) and BETWEEN use their operands
-/// twice, so a chain of 30 of them would make every recursive pass over the expression
-/// visit a billion nodes. 100,000 OR-ed comparisons are about 310,000.
+/// written out once per use: BETWEEN uses its operand twice, and so does `e + e` built in
+/// code, so 30 levels of them would make every recursive pass over the expression visit a
+/// billion nodes. 100,000 OR-ed comparisons are about 310,000.
 constexpr int64_t kMaxExpressionSize = 1000000;
 
 /// How deep parentheses, NOT and unary minus may nest in ParsePredicate's text. Each level

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "sluice/expression.h"
@@ -112,6 +113,10 @@ struct ReadTextOptions {
   bool follow_symlinks = false;
   EncodingErrors encoding_errors = EncodingErrors::kStrict;
 };
+
+/// Read options of any format (Dataset::Read); each format's reader takes its own
+/// alternative (DefaultReadOptions in sluice/formats.h gives it).
+using ReadOptions = std::variant<ReadParquetOptions, ReadCsvOptions, ReadJsonOptions, ReadTextOptions>;
 
 /// Which rows a join keeps (Dataset::Join). Null keys never match, as in SQL.
 enum class JoinType {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "sluice/config.h"
+#include "sluice/events.h"
 
 namespace sluice {
 
@@ -59,6 +60,12 @@ class Session {
   void Cancel();
   /// A number that tells sessions apart (the default session's is 1).
   uint64_t id() const;
+
+  /// `listener` gets the events (sluice/events.h) of the executions that start from now
+  /// on, and the session's warnings. Executions already running keep the listeners they
+  /// started with, so a removed listener may still get their remaining events.
+  void AddListener(std::shared_ptr<ExecutionListener> listener);
+  void RemoveListener(const ExecutionListener* listener);
 
   const std::shared_ptr<exec::SessionState>& state() const { return state_; }
   explicit Session(std::shared_ptr<exec::SessionState> state) : state_(std::move(state)) {}

@@ -3,13 +3,10 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
-#include <thread>
-#include <unistd.h>
+#include <limits>
 
 #include "exec/session_state.h"
 #include "io/filesystems.h"
-#include <sys/stat.h>
 
 namespace sluice {
 
@@ -28,7 +25,13 @@ arrow::Result<int64_t> ParseByteSize(const std::string& text) {
   while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
     ++i;
   if (i == start) return arrow::Status::Invalid("cannot read a size from '", text, "'");
-  const double number = std::stod(text.substr(start, i - start));
+  // strtod, not stod: a lone "." or "1.2.3" is bad input to report, not an exception.
+  const std::string digits = text.substr(start, i - start);
+  char* end = nullptr;
+  const double number = std::strtod(digits.c_str(), &end);
+  if (end != digits.c_str() + digits.size()) {
+    return arrow::Status::Invalid("cannot read a size from '", text, "'");
+  }
   std::string unit;
   for (; i < text.size(); ++i) {
     if (!std::isspace(static_cast<unsigned char>(text[i]))) {
@@ -50,7 +53,12 @@ arrow::Result<int64_t> ParseByteSize(const std::string& text) {
     return arrow::Status::Invalid("unknown size unit '", unit, "' in '", text,
                                   "'; use B, KB, MB, GB or TB");
   }
-  return static_cast<int64_t>(number * scale);
+  const double bytes = number * scale;
+  // Casting a double past int64's range is undefined behaviour.
+  if (!(bytes < static_cast<double>(std::numeric_limits<int64_t>::max()))) {
+    return arrow::Status::Invalid("size '", text, "' is too large");
+  }
+  return static_cast<int64_t>(bytes);
 }
 
 std::string FormatByteSize(int64_t bytes) {

@@ -10,7 +10,9 @@
 #include "exec/executor.h"
 #include "io/bad_records.h"
 #include "io/sources.h"
-#include "io/writers.h"
+#include "exec/write_execution.h"
+#include "formats/file_formats.h"
+#include "io/file_sink.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 
@@ -101,6 +103,21 @@ arrow::Result<Dataset> Dataset::ReadText(const std::vector<std::string>& paths,
                                         const Session& session) {
   return FromSource(io::MakeTextSource(paths, options, session.state()), session);
 }
+arrow::Result<Dataset> Dataset::Read(const std::string& format,
+                                     const std::vector<std::string>& paths,
+                                     const ReadOptions& options, const Session& session) {
+  ARROW_ASSIGN_OR_RAISE(const formats::FileFormat* found, formats::FindFileFormat(format));
+  if (found->default_read_options.index() != options.index()) {
+    return arrow::Status::Invalid("read: ", found->name,
+                                  " files take their own options (DefaultReadOptions)");
+  }
+  // Parquet's columns and filter are applied as ReadParquet applies them.
+  if (const auto* parquet = std::get_if<ReadParquetOptions>(&options)) {
+    return ReadParquet(paths, *parquet, session);
+  }
+  return FromSource(found->make_source(paths, options, session.state()), session);
+}
+
 arrow::Result<Dataset> Dataset::FromTable(std::shared_ptr<arrow::Table> table,
                                           const Session& session) {
   return FromSource(io::MakeTableSource(std::move(table)), session);
@@ -318,31 +335,53 @@ arrow::Result<std::shared_ptr<arrow::RecordBatchReader>> Dataset::Execute() cons
   return reader;
 }
 
+namespace {
+
+arrow::Result<plan::PlanNodePtr> PlanWrite(const plan::PlanNodePtr& plan, const std::string& format,
+                                           const std::string& path, const WriteOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto sink, io::MakeFileSink(path, format, options));
+  return plan::WriteNode::Make(plan, std::move(sink));
+}
+
+std::string ExplainText(const plan::PlanNodePtr& logical, const plan::PlanNodePtr& optimized) {
+  return "== Logical plan ==\n" + plan::PlanToString(logical) + "\n== Optimized plan ==\n" +
+         plan::PlanToString(optimized);
+}
+
+}  // namespace
+
+arrow::Result<WriteResult> Dataset::Write(const std::string& format, const std::string& path,
+                                          const WriteOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto write, PlanWrite(plan_, format, path, options));
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(write));
+  return exec::RunWrite(optimized, last_stats_, session_.state());
+}
+
 arrow::Result<WriteResult> Dataset::WriteParquet(const std::string& path,
                                                  const WriteOptions& options) const {
-  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kParquet, options, last_stats_,
-                       session_.state());
+  return Write("parquet", path, options);
 }
 
 arrow::Result<WriteResult> Dataset::WriteCsv(const std::string& path,
                                              const WriteOptions& options) const {
-  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kCsv, options, last_stats_,
-                       session_.state());
+  return Write("csv", path, options);
 }
 
 arrow::Result<WriteResult> Dataset::WriteJson(const std::string& path,
                                               const WriteOptions& options) const {
-  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return io::WritePlan(optimized, path, io::FileFormat::kJson, options, last_stats_,
-                       session_.state());
+  return Write("json", path, options);
 }
 
 arrow::Result<std::string> Dataset::Explain() const {
   ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(plan_));
-  return "== Logical plan ==\n" + plan::PlanToString(plan_) + "\n== Optimized plan ==\n" +
-         plan::PlanToString(optimized);
+  return ExplainText(plan_, optimized);
+}
+
+arrow::Result<std::string> Dataset::ExplainWrite(const std::string& format, const std::string& path,
+                                                 const WriteOptions& options) const {
+  ARROW_ASSIGN_OR_RAISE(auto write, PlanWrite(plan_, format, path, options));
+  ARROW_ASSIGN_OR_RAISE(auto optimized, optimizer::Optimize(write));
+  return ExplainText(write, optimized);
 }
 
 ExecutionStats Dataset::LastStats() const { return *last_stats_; }

@@ -4,10 +4,19 @@
 
 #include "compute/expression_depth.h"
 #include "compute/kleene_chains.h"
+#include "compute/python_modulo.h"
 
 namespace sluice {
 
 namespace cp = arrow::compute;
+
+namespace {
+
+Expression ToDouble(Expression e) {
+  return cp::call("cast", {std::move(e)}, cp::CastOptions::Safe(arrow::float64()));
+}
+
+}  // namespace
 
 Expression Col(std::string name) { return cp::field_ref(std::move(name)); }
 
@@ -15,22 +24,17 @@ Expression Add(Expression a, Expression b) { return cp::call("add_checked", {a, 
 Expression Subtract(Expression a, Expression b) { return cp::call("subtract_checked", {a, b}); }
 Expression Multiply(Expression a, Expression b) { return cp::call("multiply_checked", {a, b}); }
 Expression TrueDivide(Expression a, Expression b) {
-  auto to_double = [](Expression e) {
-    return cp::call("cast", {std::move(e)}, cp::CastOptions::Safe(arrow::float64()));
-  };
-  return cp::call("divide", {to_double(std::move(a)), to_double(std::move(b))});
+  return cp::call("divide", {ToDouble(std::move(a)), ToDouble(std::move(b))});
 }
 Expression FloorDivide(Expression a, Expression b) {
   // Computed in float64 (expressions are untyped until bound): 7 // 2 gives 3.0.
   return cp::call("floor", {TrueDivide(std::move(a), std::move(b))});
 }
 Expression Modulo(Expression a, Expression b) {
-  // Python's a % b == a - floor(a / b) * b, sign of the divisor.
-  return cp::call(
-      "subtract",
-      {cp::call("cast", {a}, cp::CastOptions::Safe(arrow::float64())),
-       cp::call("multiply", {FloorDivide(a, b),
-                             cp::call("cast", {b}, cp::CastOptions::Safe(arrow::float64()))})});
+  // Python's a % b (sign of the divisor), in float64 as FloorDivide; one call that uses
+  // each operand once (see compute/python_modulo.h).
+  return cp::call(compute::kPythonModuloFunction,
+                  {ToDouble(std::move(a)), ToDouble(std::move(b))});
 }
 Expression Negate(Expression a) { return cp::call("negate_checked", {std::move(a)}); }
 

@@ -138,7 +138,7 @@ class Parser {
     for (int64_t operand : operands) depth = std::max(depth, operand);
     depth += extra_levels;
     if (depth > kMaxExpressionDepth) return TooDeep(at);
-    // `a % b` and BETWEEN use an operand twice: nesting them doubles the expression.
+    // BETWEEN uses its operand twice: nesting it doubles the expression.
     if (compute::MeasureExpression(expr).size > kMaxExpressionSize) return TooLarge(at);
     return Parsed{std::move(expr), depth};
   }
@@ -309,9 +309,9 @@ class Parser {
                                     2, {left.depth, right.depth}));
       } else if (AcceptSymbol("%")) {
         ARROW_ASSIGN_OR_RAISE(Parsed right, ParseUnary());
-        // subtract(cast(a), multiply(floor(divide(cast(a), cast(b))), cast(b)))
+        // python_modulo(cast(a), cast(b))
         ARROW_ASSIGN_OR_RAISE(left, Built(at, Modulo(std::move(left.expr), std::move(right.expr)),
-                                          5, {left.depth, right.depth}));
+                                          2, {left.depth, right.depth}));
       } else {
         return left;
       }

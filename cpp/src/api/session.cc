@@ -24,6 +24,14 @@ void Session::Cancel() { state_->CancelRunning(); }
 
 uint64_t Session::id() const { return state_->id(); }
 
+void Session::AddListener(std::shared_ptr<ExecutionListener> listener) {
+  state_->AddListener(std::move(listener));
+}
+
+void Session::RemoveListener(const ExecutionListener* listener) {
+  state_->RemoveListener(listener);
+}
+
 std::string SessionStats::ToString() const {
   std::ostringstream out;
   out << "executions: " << executions_started << " started, " << executions_running

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "compute/engine_functions.h"
 #include "compute/expression_depth.h"
 #include "compute/kleene_chains.h"
 #include "sluice/expression.h"
@@ -63,14 +64,14 @@ arrow::Result<std::vector<PartitionInfo>> PrunePartitions(
     }
   }
   ARROW_ASSIGN_OR_RAISE(cp::Expression bound,
-                        compute::UseSetLookups(filter, schema).Bind(schema));
+                        compute::BindWithEngineFunctions(compute::UseSetLookups(filter, schema), schema));
   if (bound.type()->id() != arrow::Type::BOOL && bound.type()->id() != arrow::Type::NA) {
     return arrow::Status::TypeError("the filter must be a condition, not ",
                                     bound.type()->ToString(), ": ", compute::DescribeExpression(filter));
   }
   std::vector<PartitionInfo> kept;
   for (auto& partition : partitions) {
-    ARROW_ASSIGN_OR_RAISE(cp::Expression guarantee, Guarantee(partition, schema).Bind(schema));
+    ARROW_ASSIGN_OR_RAISE(cp::Expression guarantee, compute::BindWithEngineFunctions(Guarantee(partition, schema), schema));
     ARROW_ASSIGN_OR_RAISE(cp::Expression simplified, cp::SimplifyWithGuarantee(bound, guarantee));
     if (simplified.IsSatisfiable()) kept.push_back(std::move(partition));
   }

@@ -9,6 +9,7 @@
 #include "cli/engine_options.h"
 #include "cli/input_dataset.h"
 #include "sluice/config.h"
+#include "sluice/formats.h"
 
 namespace sluice::cli {
 
@@ -67,20 +68,18 @@ std::string_view OutputName(std::string_view output) {
   return slash == std::string_view::npos ? output : output.substr(slash + 1);
 }
 
-arrow::Result<DataFormat> OutputFormat(const ParsedArguments& args, std::string_view output) {
-  DataFormat format = DataFormat::kParquet;
+/// The canonical name of the format to write.
+arrow::Result<std::string> OutputFormat(const ParsedArguments& args, std::string_view output) {
   if (std::optional<std::string> to = args.Value("to")) {
-    ARROW_ASSIGN_OR_RAISE(format, ParseDataFormat(*to, "--to"));
-  } else if (std::optional<DataFormat> implied = DataFormatFromFileName(OutputName(output))) {
-    format = *implied;
-  } else {
+    return ParseFormatOption(*to, "--to", /*for_writing=*/true);
+  }
+  std::optional<std::string> implied = FileFormatFromFileName(OutputName(output));
+  if (!implied) {
     return UsageError("cannot tell the output format from '" + std::string(output) +
                       "'; pass --to parquet, --to csv or --to json");
   }
-  if (format == DataFormat::kText) {
-    return UsageError("cannot write text output; use --to csv or --to json");
-  }
-  return format;
+  return ParseFormatOption(*implied, "--to (implied by '" + std::string(output) + "')",
+                           /*for_writing=*/true);
 }
 
 arrow::Result<std::vector<std::string>> PartitionColumns(const std::string& text) {
@@ -100,7 +99,8 @@ arrow::Result<std::vector<std::string>> PartitionColumns(const std::string& text
 }
 
 arrow::Result<WriteOptions> WriteOptionsFromArguments(const ParsedArguments& args,
-                                                      DataFormat format, std::string_view output) {
+                                                      const std::string& format,
+                                                      std::string_view output) {
   WriteOptions options;
   if (std::optional<std::string> mode = args.Value("mode")) {
     arrow::Result<WriteMode> parsed = ParseWriteMode(*mode);
@@ -119,11 +119,11 @@ arrow::Result<WriteOptions> WriteOptionsFromArguments(const ParsedArguments& arg
   const std::string_view name = OutputName(output);
   if (std::optional<std::string> compression = args.Value("compression")) {
     options.compression = *compression;
-  } else if (format != DataFormat::kParquet) {
+  } else if (format != "parquet") {  // Parquet compresses inside the file
     // "out.csv.gz" asks for gzip just as clearly as --compression gzip does.
     options.compression = CompressionFromFileName(name).value_or("");
   }
-  if (format == DataFormat::kCsv && IsTabSeparatedFileName(name)) options.delimiter = '\t';
+  if (format == "csv" && IsTabSeparatedFileName(name)) options.delimiter = '\t';
   return options;
 }
 
@@ -131,7 +131,7 @@ arrow::Result<int> RunConvert(const ParsedArguments& args) {
   const std::vector<std::string>& positionals = args.positionals();
   const std::string output = positionals.back();
   std::vector<std::string> inputs(positionals.begin(), positionals.end() - 1);
-  ARROW_ASSIGN_OR_RAISE(DataFormat output_format, OutputFormat(args, output));
+  ARROW_ASSIGN_OR_RAISE(std::string output_format, OutputFormat(args, output));
   ARROW_ASSIGN_OR_RAISE(WriteOptions write_options,
                         WriteOptionsFromArguments(args, output_format, output));
   ARROW_ASSIGN_OR_RAISE(InputRequest request,
@@ -140,31 +140,18 @@ arrow::Result<int> RunConvert(const ParsedArguments& args) {
 
   const auto start = std::chrono::steady_clock::now();
   ARROW_ASSIGN_OR_RAISE(InputDataset input, OpenInputDataset(request));
-  arrow::Result<WriteResult> written;
-  switch (output_format) {
-    case DataFormat::kParquet:
-      written = input.dataset.WriteParquet(output, write_options);
-      break;
-    case DataFormat::kCsv:
-      written = input.dataset.WriteCsv(output, write_options);
-      break;
-    case DataFormat::kJson:
-    case DataFormat::kText:  // refused by OutputFormat
-      written = input.dataset.WriteJson(output, write_options);
-      break;
-  }
-  ARROW_RETURN_NOT_OK(written.status());
+  ARROW_ASSIGN_OR_RAISE(WriteResult written,
+                        input.dataset.Write(output_format, output, write_options));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   char elapsed[32];
   std::snprintf(elapsed, sizeof(elapsed), "%.2f", seconds);
-  std::cout << "converted " << written->rows << " rows from " << input.listing.files.size() << " "
-            << DataFormatName(input.format) << " file"
-            << (input.listing.files.size() == 1 ? "" : "s") << " into " << written->files.size()
-            << " " << DataFormatName(output_format) << " file"
-            << (written->files.size() == 1 ? "" : "s") << " ("
-            << sluice::FormatByteSize(written->bytes) << ") under " << output << " in " << elapsed
+  std::cout << "converted " << written.rows << " rows from " << input.listing.files.size() << " "
+            << input.format << " file" << (input.listing.files.size() == 1 ? "" : "s")
+            << " into " << written.files.size() << " " << output_format << " file"
+            << (written.files.size() == 1 ? "" : "s") << " ("
+            << sluice::FormatByteSize(written.bytes) << ") under " << output << " in " << elapsed
             << " s" << std::endl;
   return 0;
 }

@@ -26,6 +26,7 @@ constexpr TextSetting kTextSettings[] = {
     {"s3-region", "SLUICE_S3_REGION", &EngineConfig::s3_region},
     {"s3-scheme", "SLUICE_S3_SCHEME", &EngineConfig::s3_scheme},
     {"catalog", "SLUICE_CATALOG", &EngineConfig::catalog_path},
+    {"log", "SLUICE_LOG", &EngineConfig::log},
 };
 
 /// A setting's text and where it came from ("--threads" or "SLUICE_NUM_THREADS"), so
@@ -116,7 +117,12 @@ void AddEngineOptions(ArgumentParser& parser) {
       .AddOption({.name = "catalog",
                   .value_name = "FILE",
                   .help = "SQLite file of the table catalog; env SLUICE_CATALOG.",
-                  .default_text = "~/.sluice/catalog.db"});
+                  .default_text = "~/.sluice/catalog.db"})
+      .AddOption({.name = "log",
+                  .value_name = "json:PATH",
+                  .help = "Append every execution event (operators, progress, warnings) to PATH "
+                          "as JSON lines; env SLUICE_LOG.",
+                  .default_text = "none"});
 }
 
 arrow::Status ConfigureEngine(const ParsedArguments& args) {

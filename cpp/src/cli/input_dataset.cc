@@ -1,6 +1,9 @@
 #include "cli/input_dataset.h"
 
 #include <set>
+#include <variant>
+
+#include "sluice/formats.h"
 
 namespace sluice::cli {
 
@@ -18,23 +21,20 @@ std::string_view BaseName(std::string_view path) {
 }
 
 /// The one format every recognised file name in the listing agrees on.
-arrow::Result<DataFormat> DetectFormat(const io::ListedFiles& listing,
-                                       const std::vector<std::string>& user_paths) {
-  std::set<DataFormat> formats;
+arrow::Result<std::string> DetectFormat(const io::ListedFiles& listing,
+                                        const std::vector<std::string>& user_paths) {
+  std::set<std::string> formats;
   for (const auto& file : listing.files) {
-    if (auto format = DataFormatFromFileName(BaseName(file.path()))) formats.insert(*format);
+    if (auto format = FileFormatFromFileName(BaseName(file.path()))) formats.insert(*format);
   }
   if (formats.size() == 1) return *formats.begin();
   if (formats.empty()) {
-    return arrow::Status::Invalid(
-        "cannot tell the format of ", JoinPaths(user_paths),
-        " from its file names (known: .parquet, .pq, .csv, .tsv, .json, .jsonl, .ndjson, "
-        ".txt, optionally with .gz/.zst/.bz2); pass --format");
+    return arrow::Status::Invalid("cannot tell the format of ", JoinPaths(user_paths),
+                                  " from its file names (known: ", KnownFileExtensions(),
+                                  ", optionally with .gz/.zst/.bz2); pass --format");
   }
   std::string names;
-  for (DataFormat format : formats) {
-    names += (names.empty() ? "" : ", ") + std::string(DataFormatName(format));
-  }
+  for (const std::string& format : formats) names += (names.empty() ? "" : ", ") + format;
   return arrow::Status::Invalid(JoinPaths(user_paths), " holds files of several formats (", names,
                                 "); pass --format to pick one");
 }
@@ -78,7 +78,7 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
   InputRequest request;
   request.paths = std::move(paths);
   if (auto format = args.Value(format_option)) {
-    ARROW_ASSIGN_OR_RAISE(request.format, ParseDataFormat(*format, "--" + format_option));
+    ARROW_ASSIGN_OR_RAISE(request.format, ParseFormatOption(*format, "--" + format_option));
   }
   if (auto delimiter = args.Value("delimiter")) {
     ARROW_ASSIGN_OR_RAISE(request.delimiter, ParseDelimiter(*delimiter));
@@ -103,45 +103,30 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
 arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
   ARROW_ASSIGN_OR_RAISE(io::ListedFiles listing,
                         io::ListFiles(request.paths, {request.follow_symlinks}));
-  DataFormat format = DataFormat::kParquet;
+  std::string format;
   if (request.format) {
     format = *request.format;
   } else {
     ARROW_ASSIGN_OR_RAISE(format, DetectFormat(listing, request.paths));
   }
-  arrow::Result<Dataset> dataset;
-  switch (format) {
-    case DataFormat::kParquet: {
-      ReadParquetOptions options;
-      options.follow_symlinks = request.follow_symlinks;
-      dataset = Dataset::ReadParquet(request.paths, options);
-      break;
-    }
-    case DataFormat::kCsv: {
-      ReadCsvOptions options;
-      options.follow_symlinks = request.follow_symlinks;
-      options.delimiter = request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
-      options.on_bad_lines = request.on_bad_lines;
-      options.encoding_errors = request.encoding_errors;
-      dataset = Dataset::ReadCsv(request.paths, options);
-      break;
-    }
-    case DataFormat::kJson: {
-      ReadJsonOptions options;
-      options.follow_symlinks = request.follow_symlinks;
-      options.on_bad_lines = request.on_bad_lines;
-      options.encoding_errors = request.encoding_errors;
-      dataset = Dataset::ReadJson(request.paths, options);
-      break;
-    }
-    case DataFormat::kText: {
-      ReadTextOptions options;
-      options.follow_symlinks = request.follow_symlinks;
-      options.encoding_errors = request.encoding_errors;
-      dataset = Dataset::ReadText(request.paths, options);
-      break;
-    }
-  }
+  ARROW_ASSIGN_OR_RAISE(ReadOptions options, DefaultReadOptions(format));
+  // The request's settings, to the formats that have them.
+  std::visit(
+      [&](auto& format_options) {
+        format_options.follow_symlinks = request.follow_symlinks;
+        if constexpr (requires { format_options.delimiter; }) {
+          format_options.delimiter =
+              request.delimiter.value_or(AllTabSeparated(listing) ? '\t' : ',');
+        }
+        if constexpr (requires { format_options.on_bad_lines; }) {
+          format_options.on_bad_lines = request.on_bad_lines;
+        }
+        if constexpr (requires { format_options.encoding_errors; }) {
+          format_options.encoding_errors = request.encoding_errors;
+        }
+      },
+      options);
+  arrow::Result<Dataset> dataset = Dataset::Read(format, request.paths, options);
   ARROW_RETURN_NOT_OK(dataset.status());
   return InputDataset{std::move(dataset).ValueUnsafe(), format, std::move(listing)};
 }

@@ -20,8 +20,8 @@ namespace sluice::cli {
 struct InputRequest {
   /// Files, directories or globs.
   std::vector<std::string> paths;
-  /// Unset: told from the listed files' names.
-  std::optional<DataFormat> format;
+  /// A format's canonical name; unset: told from the listed files' names.
+  std::optional<std::string> format;
   /// CSV delimiter. Unset: a tab for .tsv files, else a comma.
   std::optional<char> delimiter;
   /// --follow-symlinks: follow links that leave the directories read.
@@ -35,7 +35,8 @@ struct InputRequest {
 /// An opened input and what was learnt while opening it.
 struct InputDataset {
   Dataset dataset;
-  DataFormat format;
+  /// The format's canonical name.
+  std::string format;
   /// The data files behind the dataset, sorted by path.
   io::ListedFiles listing;
 };

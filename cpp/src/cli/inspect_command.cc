@@ -86,7 +86,8 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
   ARROW_RETURN_NOT_OK(ConfigureEngine(args));
 
   ARROW_ASSIGN_OR_RAISE(InputDataset input, OpenInputDataset(request));
-  const bool metadata_answers = input.format == DataFormat::kParquet;
+  // Parquet footers hold row counts and sizes; other formats must be read to know them.
+  const bool metadata_answers = input.format == "parquet";
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Schema> schema, input.dataset.Schema());
   std::optional<int64_t> rows;
   if (metadata_answers || args.Has("count")) {
@@ -107,7 +108,7 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
 
   std::ostringstream out;
   PrintField("path", Join(request.paths, ", "), out);
-  PrintField("format", std::string(DataFormatName(input.format)), out);
+  PrintField("format", input.format, out);
   PrintField("files", std::to_string(input.listing.files.size()), out);
   PrintField("rows", rows ? std::to_string(*rows) : "not counted (pass --count to read the data)",
              out);

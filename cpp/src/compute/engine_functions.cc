@@ -1,6 +1,12 @@
 #include "compute/engine_functions.h"
 
+#include <arrow/compute/exec.h>
+#include <arrow/memory_pool.h>
+
+#include "compute/python_modulo.h"
 #include "compute/substring_search.h"
+
+#include <arrow/util/logging.h>
 
 namespace sluice::compute {
 
@@ -14,11 +20,21 @@ arrow::compute::FunctionRegistry* EngineFunctionRegistry() {
     auto cast = arrow_registry->GetFunction("cast");
     const bool ready =
         cast.ok() && engine->AddFunction(*cast, /*allow_overwrite=*/true).ok() &&
-        engine->AddFunction(MakeMatchSubstringFunction(), /*allow_overwrite=*/true).ok();
-    if (!ready) return arrow_registry;  // Arrow's kernels give the same results, only slower
+        engine->AddFunction(MakeMatchSubstringFunction(), /*allow_overwrite=*/true).ok() &&
+        engine->AddFunction(MakePythonModuloFunction()).ok();
+    // Only a programming error (a name added twice) gets here; fail loudly at start-up.
+    ARROW_CHECK(ready) << "cannot build Sluice's function registry";
     return engine.release();
   }();
   return registry;
+}
+
+arrow::Result<arrow::compute::Expression> BindWithEngineFunctions(
+    const arrow::compute::Expression& expression, const arrow::Schema& schema) {
+  // Binding only looks functions up and resolves types; it allocates nothing from the pool.
+  static arrow::compute::ExecContext context(arrow::default_memory_pool(), /*executor=*/nullptr,
+                                             EngineFunctionRegistry());
+  return expression.Bind(schema, &context);
 }
 
 }  // namespace sluice::compute

@@ -51,7 +51,7 @@ std::vector<const cp::Expression*> Operands(const cp::Expression::Call& call) {
 }  // namespace
 
 ExpressionShape MeasureExpression(const cp::Expression& expr) {
-  // Subexpressions may be shared (a DAG: a % b uses a twice), so each call is measured
+  // Subexpressions may be shared (a DAG: BETWEEN uses its operand twice; e + e uses e twice), so each call is measured
   // once; the sizes still count a shared subexpression once per use, as every recursive
   // pass over the expression will, and saturate instead of overflowing.
   constexpr int64_t kSaturated = int64_t{1} << 62;
@@ -132,8 +132,8 @@ arrow::Status CheckExpressionDepth(const cp::Expression& expr, const std::string
   if (shape.size > kMaxExpressionSize) {
     return arrow::Status::Invalid(
         context, ": ", outermost, " has ", shape.size, " calls, columns and literals once its "
-        "shared parts are written out (a % b and BETWEEN use their operands twice, so each "
-        "level of them doubles it); the limit is ", kMaxExpressionSize);
+        "shared parts are written out (an expression used twice, as e + e or BETWEEN's "
+        "operand, counts twice, so each level of them doubles it); the limit is ", kMaxExpressionSize);
   }
   return arrow::Status::OK();
 }

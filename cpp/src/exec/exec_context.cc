@@ -1,84 +1,55 @@
 #include "exec/exec_context.h"
 
+#include <algorithm>
 #include <condition_variable>
-#include <cstdio>
-#include <sstream>
 #include <thread>
-#include <unistd.h>
 
 #include "compute/engine_functions.h"
 #include "exec/memory_budget.h"
+#include "exec/terminal_output.h"
 
 namespace sluice::exec {
 
 namespace {
 
-std::string HumanCount(double n) {
-  const char* units[] = {"", "K", "M", "G", "T"};
-  int u = 0;
-  while (n >= 1000 && u < 4) {
-    n /= 1000;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f%s" : "%.1f%s", n, units[u]);
-  return buf;
-}
+std::atomic<uint64_t> g_next_execution_id{1};
+
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
 
 }  // namespace
 
-/// Redraws one status line on stderr (operators, rows, rows/s) while a job runs. Only
-/// when stderr is a terminal and the job has run for a second, so tests, pipes and
-/// short queries print nothing.
-class ExecContext::ProgressLine {
+/// Emits kProgress (and kOperatorStarted) every tick on a thread of its own while the
+/// execution runs; made only when a listener wants progress.
+class ExecContext::Ticker {
  public:
-  explicit ProgressLine(ExecContext* ctx) : ctx_(ctx) {
+  explicit Ticker(ExecContext* ctx) : ctx_(ctx) {
     thread_ = std::thread([this] { Run(); });
   }
-  ~ProgressLine() {
+  ~Ticker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
     }
     cv_.notify_all();
     thread_.join();
-    if (drawn_) std::fprintf(stderr, "\r\033[K");
   }
 
  private:
   void Run() {
     std::unique_lock<std::mutex> lock(mutex_);
-    if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) return;
-    while (!stop_) {
-      Draw();
-      cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; });
+    while (!cv_.wait_for(lock, kTickInterval, [this] { return stop_; })) {
+      lock.unlock();
+      ExecutionStats stats = ctx_->Snapshot();
+      ctx_->AnnounceStartedOperators(stats, /*all=*/false);
+      ctx_->Emit(ctx_->ProgressEvent(ExecutionEventKind::kProgress, std::move(stats)));
+      lock.lock();
     }
-  }
-  void Draw() {
-    const ExecutionStats stats = ctx_->Snapshot();
-    std::ostringstream line;
-    line << "sluice " << static_cast<int>(stats.wall_seconds) << "s";
-    for (const auto& op : stats.operators) {
-      std::string name = op.name.substr(0, op.name.find_first_of("(["));
-      line << " | " << name << " " << HumanCount(static_cast<double>(op.rows_out)) << " rows";
-      if (stats.wall_seconds > 0) {
-        line << " " << HumanCount(op.rows_out / stats.wall_seconds) << "/s";
-      }
-      if (op.spilled_bytes > 0) line << " spilled " << FormatByteSize(op.spilled_bytes);
-    }
-    line << " | mem " << FormatByteSize(ctx_->budget()->bytes_allocated());
-    std::string text = line.str();
-    if (text.size() > 200) text = text.substr(0, 197) + "...";
-    std::fprintf(stderr, "\r\033[K%s", text.c_str());
-    std::fflush(stderr);
-    drawn_ = true;
   }
 
   ExecContext* ctx_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stop_ = false;
-  bool drawn_ = false;
   std::thread thread_;
 };
 
@@ -88,29 +59,100 @@ ExecContext::ExecContext(std::shared_ptr<SessionState> session)
 ExecContext::ExecContext(EngineConfig config) : ExecContext(SessionState::Default(), config) {}
 
 ExecContext::ExecContext(std::shared_ptr<SessionState> session, EngineConfig config)
-    : session_(std::move(session)),
+    : id_(g_next_execution_id.fetch_add(1)),
+      session_(std::move(session)),
       config_(ResolveConfig(std::move(config))),
       budget_(MemoryBudget::MakeUnder(session_->budget())),
       compute_context_(budget_, /*executor=*/nullptr, compute::EngineFunctionRegistry()),
-      start_(std::chrono::steady_clock::now()) {
-  if (config_.progress && isatty(STDERR_FILENO)) {
-    progress_ = std::make_unique<ProgressLine>(this);
+      start_(std::chrono::steady_clock::now()),
+      listeners_(session_->listeners()) {
+  if (config_.progress) {
+    if (auto line = MakeProgressLineOnTerminal()) listeners_.push_back(std::move(line));
+  }
+  ExecutionEvent started;
+  started.kind = ExecutionEventKind::kExecutionStarted;
+  Emit(std::move(started));
+  if (std::any_of(listeners_.begin(), listeners_.end(),
+                  [](const auto& listener) { return listener->WantsProgress(); })) {
+    ticker_ = std::make_unique<Ticker>(this);
   }
   // Last: once registered, the session may cancel it, so it must be whole.
   session_->Started(this);
 }
 
 ExecContext::~ExecContext() {
-  progress_.reset();
+  Finish();
   // Spill files go with the execution, whether it succeeded or not.
   spill_directory_.reset();
-  Finish();
   budget_->Release();
 }
 
-void ExecContext::Finish() {
-  if (finished_.exchange(true)) return;
-  session_->Finished(this, Snapshot(), failed_.load());
+void ExecContext::MarkFailed(const arrow::Status& error) {
+  failed_.store(true);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (error_.empty() && !error.ok()) error_ = error.ToString();
+}
+
+void ExecContext::Warn(std::string message) const { session_->Warn(std::move(message), id_); }
+
+void ExecContext::Emit(ExecutionEvent event) const {
+  event.session_id = session_->id();
+  event.execution_id = id_;
+  event.unix_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  event.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  for (const auto& listener : listeners_) listener->OnEvent(event);
+}
+
+ExecutionEvent ExecContext::ProgressEvent(ExecutionEventKind kind, ExecutionStats stats) const {
+  ExecutionEvent event;
+  event.kind = kind;
+  stats.rejects.clear();  // rows, not figures: Dataset::LastRejects has them
+  event.stats = std::move(stats);
+  event.memory_bytes = budget_->bytes_allocated();
+  event.tasks_done = tasks_done_.load();
+  event.tasks_total = sources_listed_.load() == sources_.load() ? tasks_listed_.load() : -1;
+  return event;
+}
+
+void ExecContext::AnnounceStartedOperators(const ExecutionStats& stats, bool all) {
+  announced_.resize(stats.operators.size(), false);
+  for (size_t i = 0; i < stats.operators.size(); ++i) {
+    const OperatorStats& op = stats.operators[i];
+    const bool working = op.rows_in > 0 || op.rows_out > 0 || op.cpu_seconds > 0;
+    if (announced_[i] || !(working || all)) continue;
+    announced_[i] = true;
+    ExecutionEvent event;
+    event.kind = ExecutionEventKind::kOperatorStarted;
+    event.operator_index = static_cast<int>(i);
+    event.op.name = op.name;
+    Emit(std::move(event));
+  }
+}
+
+const ExecutionStats& ExecContext::Finish() {
+  if (finished_.exchange(true)) return final_stats_;
+  ticker_.reset();  // no progress after the end
+  final_stats_ = Snapshot();
+  AnnounceStartedOperators(final_stats_, /*all=*/true);
+  for (size_t i = 0; i < final_stats_.operators.size(); ++i) {
+    ExecutionEvent event;
+    event.kind = ExecutionEventKind::kOperatorFinished;
+    event.operator_index = static_cast<int>(i);
+    event.op = final_stats_.operators[i];
+    Emit(std::move(event));
+  }
+  ExecutionEvent finished = ProgressEvent(ExecutionEventKind::kExecutionFinished, final_stats_);
+  finished.outcome = cancel_requested_.load() ? "cancelled" : failed_.load() ? "failed" : "ok";
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished.message = error_;
+  }
+  Emit(std::move(finished));
+  session_->Finished(this, final_stats_, failed_.load());
+  return final_stats_;
 }
 
 spill::SpillDirectory* ExecContext::spill_directory() {

@@ -30,7 +30,8 @@ arrow::Result<std::unique_ptr<TaskSource>> BuildTaskSource(ExecContext* ctx,
     case NodeKind::kSource: {
       const auto& source = static_cast<const plan::SourceNode&>(*node);
       ARROW_ASSIGN_OR_RAISE(auto tasks, source.spec()->MakeTaskSource(ctx, source.pushdown()));
-      return MakeMeasuredSourceTaskSource(std::move(tasks), ctx->AddCounters(source.ToString()));
+      return MakeMeasuredSourceTaskSource(ctx, std::move(tasks),
+                                          ctx->AddCounters(source.ToString()));
     }
     case NodeKind::kFilter: {
       const auto& filter = static_cast<const plan::FilterNode&>(*node);
@@ -121,7 +122,7 @@ arrow::Result<std::shared_ptr<PlanReader>> PlanReader::Open(
     return arrow::Status::OK();
   }();
   if (!started.ok()) {
-    reader->ctx_->MarkFailed();
+    reader->ctx_->MarkFailed(started);
     return started;
   }
   return reader;
@@ -130,8 +131,9 @@ arrow::Result<std::shared_ptr<PlanReader>> PlanReader::Open(
 PlanReader::~PlanReader() { ARROW_UNUSED(Close()); }
 
 void PlanReader::PublishStats() {
-  if (stats_out_ && ctx_) *stats_out_ = ctx_->Snapshot();
-  if (ctx_) ctx_->Finish();
+  if (!ctx_) return;
+  const ExecutionStats& stats = ctx_->Finish();
+  if (stats_out_) *stats_out_ = stats;
 }
 
 arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
@@ -143,7 +145,7 @@ arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
   } else {
     auto result = runner_->Next();
     if (!result.ok()) {
-      ctx_->MarkFailed();
+      ctx_->MarkFailed(result.status());
       PublishStats();
       ctx_->Cancel();
       finished_ = true;
@@ -162,11 +164,12 @@ arrow::Status PlanReader::ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) {
       *batch = std::move(next);
       return arrow::Status::OK();
     }
-    ctx_->MarkFailed();
-    return arrow::Status::TypeError(
+    auto error = arrow::Status::TypeError(
         "a batch's schema differs from the dataset's; make the user function return the "
         "same columns and types for every batch.\nexpected: ",
         schema_->ToString(), "\ngot: ", next->schema()->ToString());
+    ctx_->MarkFailed(error);
+    return error;
   }
   ctx_->AddRowsOut(next->num_rows());
   *batch = std::move(next);

@@ -188,8 +188,9 @@ class LaneTaskSource : public TaskSource {
 /// A source task's batches, timed and counted.
 class MeasuredStream : public BatchStream {
  public:
-  MeasuredStream(std::unique_ptr<BatchStream> input, OperatorCounters* counters)
-      : input_(std::move(input)), counters_(counters) {}
+  MeasuredStream(std::unique_ptr<BatchStream> input, OperatorCounters* counters,
+                 ExecContext* ctx)
+      : input_(std::move(input)), counters_(counters), ctx_(ctx) {}
   arrow::Result<BatchPtr> Next() override {
     ScopedTimer timer(&counters_->cpu_nanos);
     ARROW_ASSIGN_OR_RAISE(BatchPtr batch, input_->Next());
@@ -197,6 +198,9 @@ class MeasuredStream : public BatchStream {
       counters_->rows_out.fetch_add(batch->num_rows());
       counters_->batches_out.fetch_add(1);
       counters_->bytes_out.fetch_add(BatchBufferBytes(*batch));
+    } else if (!ended_) {
+      ended_ = true;
+      ctx_->NoteScanTaskDone();
     }
     return batch;
   }
@@ -204,31 +208,43 @@ class MeasuredStream : public BatchStream {
  private:
   std::unique_ptr<BatchStream> input_;
   OperatorCounters* counters_;
+  ExecContext* ctx_;
+  bool ended_ = false;
 };
 
 class MeasuredSourceTaskSource : public TaskSource {
  public:
-  MeasuredSourceTaskSource(std::unique_ptr<TaskSource> input, OperatorCounters* counters)
-      : input_(std::move(input)), counters_(counters) {}
+  MeasuredSourceTaskSource(ExecContext* ctx, std::unique_ptr<TaskSource> input,
+                           OperatorCounters* counters)
+      : ctx_(ctx), input_(std::move(input)), counters_(counters) {
+    ctx_->NoteSource();
+  }
   arrow::Result<std::optional<ScanTask>> NextTask() override {
     ARROW_ASSIGN_OR_RAISE(std::optional<ScanTask> task, input_->NextTask());
-    if (!task) return std::nullopt;
+    if (!task) {
+      if (!exhausted_) ctx_->NoteSourceListed();
+      exhausted_ = true;
+      return std::nullopt;
+    }
+    ctx_->NoteScanTask();
     auto open = std::move(task->open);
-    task->open = [open = std::move(open),
-                  counters = counters_]() -> arrow::Result<std::unique_ptr<BatchStream>> {
+    task->open = [open = std::move(open), counters = counters_,
+                  ctx = ctx_]() -> arrow::Result<std::unique_ptr<BatchStream>> {
       std::unique_ptr<BatchStream> stream;
       {
         ScopedTimer timer(&counters->cpu_nanos);
         ARROW_ASSIGN_OR_RAISE(stream, open());
       }
-      return std::make_unique<MeasuredStream>(std::move(stream), counters);
+      return std::make_unique<MeasuredStream>(std::move(stream), counters, ctx);
     };
     return task;
   }
 
  private:
+  ExecContext* ctx_;
   std::unique_ptr<TaskSource> input_;
   OperatorCounters* counters_;
+  bool exhausted_ = false;
 };
 
 }  // namespace
@@ -237,9 +253,10 @@ std::unique_ptr<TaskSource> MakeLaneTaskSource(std::unique_ptr<TaskSource> input
   return std::make_unique<LaneTaskSource>(std::move(input), std::max(1, lanes));
 }
 
-std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
+std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(ExecContext* ctx,
+                                                         std::unique_ptr<TaskSource> input,
                                                          OperatorCounters* counters) {
-  return std::make_unique<MeasuredSourceTaskSource>(std::move(input), counters);
+  return std::make_unique<MeasuredSourceTaskSource>(ctx, std::move(input), counters);
 }
 
 std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,

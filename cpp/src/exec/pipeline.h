@@ -28,8 +28,10 @@ std::unique_ptr<TaskSource> MakeOperatorTaskSource(ExecContext* ctx,
                                                    OperatorCounters* counters);
 
 /// Wraps every task of a source so the time spent producing its batches (reading,
-/// decompressing, decoding) and the rows produced land in `counters`.
-std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(std::unique_ptr<TaskSource> input,
+/// decompressing, decoding) and the rows produced land in `counters`, and the tasks
+/// listed and finished in the execution's task progress.
+std::unique_ptr<TaskSource> MakeMeasuredSourceTaskSource(ExecContext* ctx,
+                                                         std::unique_ptr<TaskSource> input,
                                                          OperatorCounters* counters);
 
 /// Regroups the tasks of `input` into `lanes` long tasks: each lane, when its current task

@@ -1,13 +1,18 @@
 #include "exec/session_state.h"
 
+#include <arrow/util/logging.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
 #include "exec/exec_context.h"
+#include "exec/json_lines_log.h"
+#include "exec/terminal_output.h"
 
 namespace sluice::exec {
 
@@ -21,6 +26,12 @@ int64_t PhysicalMemory() {
 }
 
 constexpr uint64_t kDefaultSessionId = 1;
+
+int64_t UnixMicrosNow() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 std::atomic<uint64_t> g_next_session_id{kDefaultSessionId + 1};
 
 }  // namespace
@@ -42,6 +53,10 @@ arrow::Status ValidateConfig(const EngineConfig& config) {
     if (stat(config.spill_dir.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) {
       return arrow::Status::Invalid("spill_dir '", config.spill_dir, "' is not a directory");
     }
+  }
+  if (!config.log.empty() && (config.log.rfind("json:", 0) != 0 || config.log.size() == 5)) {
+    return arrow::Status::Invalid("log '", config.log,
+                                  "': expected json:PATH (a JSON lines file to append events to)");
   }
   if (!config.s3_scheme.empty() && config.s3_scheme != "http" && config.s3_scheme != "https") {
     return arrow::Status::Invalid("s3_scheme must be 'http' or 'https', got '", config.s3_scheme,
@@ -79,7 +94,9 @@ EngineConfig ResolveConfig(EngineConfig c) {
 }
 
 SessionState::SessionState(uint64_t id)
-    : id_(id), budget_(MemoryBudget::MakeUnder(MemoryBudget::Process())) {}
+    : id_(id),
+      budget_(MemoryBudget::MakeUnder(MemoryBudget::Process())),
+      listeners_{MakeStderrWarnings()} {}
 
 // The budget is not released: filesystems and Arrow's IO threads hold it as a raw pool
 // and may complete a read (a Parquet pre-buffer) after the session is gone. One small
@@ -96,7 +113,9 @@ const std::shared_ptr<SessionState>& SessionState::Default() {
   // Leaked on purpose: executions may still run in it while statics are destroyed.
   static auto* session = [] {
     auto* made = new std::shared_ptr<SessionState>(new SessionState(kDefaultSessionId));
-    (*made)->budget_->set_limit(ResolveConfig({}).memory_limit_bytes);
+    // An empty configuration always validates; Configure resolves the limit from the
+    // environment as it does for every session.
+    ARROW_CHECK_OK((*made)->Configure(EngineConfig{}));
     return made;
   }();
   return *session;
@@ -104,10 +123,61 @@ const std::shared_ptr<SessionState>& SessionState::Default() {
 
 arrow::Status SessionState::Configure(const EngineConfig& config) {
   ARROW_RETURN_NOT_OK(ValidateConfig(config));
+  // The log is opened before anything changes: a log that cannot be opened leaves the
+  // session as it was.
+  std::shared_ptr<ExecutionListener> log;
+  bool log_changed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    log_changed = config.log != log_setting_;
+  }
+  if (log_changed && !config.log.empty()) {
+    ARROW_ASSIGN_OR_RAISE(log, OpenJsonLinesLog(config.log));
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   config_ = config;
   budget_->set_limit(ResolveConfig(config_).memory_limit_bytes);
+  if (log_changed) {
+    if (log_) {
+      listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), log_), listeners_.end());
+    }
+    log_ = std::move(log);
+    log_setting_ = config.log;
+    if (log_) listeners_.push_back(log_);
+  }
   return arrow::Status::OK();
+}
+
+void SessionState::AddListener(std::shared_ptr<ExecutionListener> listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listeners_.push_back(std::move(listener));
+}
+
+void SessionState::RemoveListener(const ExecutionListener* listener) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
+                                  [&](const auto& l) { return l.get() == listener; }),
+                   listeners_.end());
+}
+
+std::vector<std::shared_ptr<ExecutionListener>> SessionState::listeners() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return listeners_;
+}
+
+void SessionState::Emit(ExecutionEvent event) const {
+  event.session_id = id_;
+  if (event.unix_micros == 0) event.unix_micros = UnixMicrosNow();
+  // Outside the lock: a listener may be slow, and may add or remove listeners.
+  for (const auto& listener : listeners()) listener->OnEvent(event);
+}
+
+void SessionState::Warn(std::string message, uint64_t execution_id) const {
+  ExecutionEvent event;
+  event.kind = ExecutionEventKind::kWarning;
+  event.execution_id = execution_id;
+  event.message = std::move(message);
+  Emit(std::move(event));
 }
 
 EngineConfig SessionState::config() const {

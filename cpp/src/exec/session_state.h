@@ -12,10 +12,13 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "exec/memory_budget.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"
+#include "sluice/events.h"
 #include "sluice/session.h"
 
 namespace sluice::exec {
@@ -50,6 +53,17 @@ class SessionState {
   void CancelRunning();
   SessionStats Stats() const;
 
+  /// Listeners get the events of executions that start after they were added, and
+  /// warnings. Every session starts with one that prints warnings to stderr, plus the
+  /// JSON lines log of config().log when set.
+  void AddListener(std::shared_ptr<ExecutionListener> listener);
+  void RemoveListener(const ExecutionListener* listener);
+  std::vector<std::shared_ptr<ExecutionListener>> listeners() const;
+  /// Sends `event` (session id and time filled in) to the listeners.
+  void Emit(ExecutionEvent event) const;
+  /// A kWarning event of execution `execution_id` (0: none).
+  void Warn(std::string message, uint64_t execution_id = 0) const;
+
  private:
   explicit SessionState(uint64_t id);
 
@@ -59,6 +73,10 @@ class SessionState {
   EngineConfig config_;      // as given; guarded by mutex_
   std::set<ExecContext*> running_;  // guarded by mutex_
   SessionStats totals_;      // of ended executions; guarded by mutex_
+  // Guarded by mutex_; the log's listener is among them while config_.log is set.
+  std::vector<std::shared_ptr<ExecutionListener>> listeners_;
+  std::shared_ptr<ExecutionListener> log_;
+  std::string log_setting_;
 };
 
 }  // namespace sluice::exec

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <iostream>
 
 #include "io/filesystems.h"
 #include "io/parallel_requests.h"
@@ -278,8 +277,8 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
     arrow::Status hooked = options_.on_committed(previous, after);
     if (!hooked.ok()) {
       // The data is committed; the catalog catches up from the manifest on its next use.
-      std::cerr << "sluice: warning: '" << target_as_given_
-                << "' was written but registering it failed: " << hooked.ToString() << std::endl;
+      Session().Warn("'" + target_as_given_ +
+                     "' was written but registering it failed: " + hooked.ToString());
     }
   }
 
@@ -287,9 +286,8 @@ arrow::Result<TableManifest> CommitProtocol::CommitLocked(const std::vector<Stag
   if (!deleted.ok()) {
     // Readers honouring the manifest do not see them; a marker makes the next commit scan
     // for them.
-    std::cerr << "sluice: warning: '" << target_as_given_
-              << "' was written but deleting the files it replaced failed (" << deleted.ToString()
-              << "); the next write to it or 'sluice vacuum' removes them" << std::endl;
+    Session().Warn("'" + target_as_given_ + "' was written but deleting the files it replaced failed (" +
+                   deleted.ToString() + "); the next write to it or 'sluice vacuum' removes them");
     ARROW_UNUSED(MarkVacuumPending(fs, target_dir_));
   }
   return after;

@@ -129,6 +129,10 @@ class CommitProtocol {
 
  private:
   CommitProtocol() = default;
+  /// The session warnings go to: the options' or the default one.
+  const exec::SessionState& Session() const {
+    return options_.session ? *options_.session : *exec::SessionState::Default();
+  }
 
   arrow::Result<TableManifest> CommitLocked(const std::vector<StagedOutput>& files);
   /// Refuses to publish into a directory below the target that is a symbolic link.

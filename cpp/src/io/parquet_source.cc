@@ -24,6 +24,7 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include "compute/engine_functions.h"
 #include "compute/expression_depth.h"
 #include "compute/select_rows.h"
 #include "exec/exec_context.h"
@@ -488,7 +489,7 @@ class ParquetSource : public plan::SourceSpec {
       const plan::Pushdown& pushdown) const override {
     std::optional<cp::Expression> filter;
     if (pushdown.filter) {
-      ARROW_ASSIGN_OR_RAISE(filter, pushdown.filter->Bind(*schema_));
+      ARROW_ASSIGN_OR_RAISE(filter, compute::BindWithEngineFunctions(*pushdown.filter, *schema_));
     }
     int64_t rows = 0;
     for (const auto& file_ptr : files_) {
@@ -546,7 +547,7 @@ class ParquetSource : public plan::SourceSpec {
     std::vector<KeptRowGroups> kept;
     std::optional<cp::Expression> filter;
     if (pushdown.filter) {
-      ARROW_ASSIGN_OR_RAISE(filter, pushdown.filter->Bind(*schema_));
+      ARROW_ASSIGN_OR_RAISE(filter, compute::BindWithEngineFunctions(*pushdown.filter, *schema_));
     }
     // Arrow tests a filter against each row group's statistics by simplifying the whole
     // filter once per row group: for a filter of many thousand terms that costs more
@@ -666,7 +667,7 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
   // The filter without what the file's partition values already decide.
   std::optional<cp::Expression> row_filter;
   if (filter) {
-    ARROW_ASSIGN_OR_RAISE(auto bound, filter->Bind(*dataset_schema));
+    ARROW_ASSIGN_OR_RAISE(auto bound, compute::BindWithEngineFunctions(*filter, *dataset_schema));
     ARROW_ASSIGN_OR_RAISE(auto simplified,
                           SimplifyForPartition(bound, fragment->partition_expression()));
     if (!IsLiteralTrue(simplified)) row_filter = std::move(simplified);
@@ -709,7 +710,7 @@ arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
     if (!field) return arrow::Status::KeyError("read_parquet: no column named '", name, "'");
     read_fields.push_back(std::move(field));
   }
-  ARROW_ASSIGN_OR_RAISE(auto bound_filter, row_filter->Bind(arrow::Schema(read_fields)));
+  ARROW_ASSIGN_OR_RAISE(auto bound_filter, compute::BindWithEngineFunctions(*row_filter, arrow::Schema(read_fields)));
   std::vector<int> kept_columns(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) kept_columns[c] = static_cast<int>(c);
   return std::make_unique<FilteredStream>(std::move(stream), std::move(bound_filter),

@@ -141,12 +141,6 @@ struct WriteTaskState : exec::OperatorState {
   std::vector<StagedFile> finished_files;
 };
 
-std::string ZeroPadded(int64_t value, int width) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%0*lld", width, static_cast<long long>(value));
-  return text;
-}
-
 std::shared_ptr<arrow::Schema> StagedFileSchema() {
   static const auto schema = arrow::schema({
       arrow::field("task_id", arrow::int64(), false),
@@ -639,6 +633,14 @@ arrow::Status WriteOperator::Finish(exec::ExecContext* ctx, exec::OperatorState*
   ARROW_ASSIGN_OR_RAISE(auto files, StagedFilesToBatch(state->finished_files));
   return emit(std::move(files));
 }
+
+std::string ZeroPadded(int64_t value, int width) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%0*lld", width, static_cast<long long>(value));
+  return text;
+}
+
+std::shared_ptr<arrow::Schema> WriteOperator::ResultSchema() { return StagedFileSchema(); }
 
 arrow::Result<std::vector<StagedFile>> WriteOperator::StagedFilesFromBatch(
     const arrow::RecordBatch& batch) {

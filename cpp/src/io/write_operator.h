@@ -93,6 +93,8 @@ class WriteOperator : public exec::StreamOperator {
   arrow::Status Finish(exec::ExecContext* ctx, exec::OperatorState* global,
                        exec::OperatorState* task, const exec::EmitFn& emit) const override;
 
+  /// The schema of the operator's output batches (one row per staged file).
+  static std::shared_ptr<arrow::Schema> ResultSchema();
   /// The files described by one output batch of the operator, in the order written.
   static arrow::Result<std::vector<StagedFile>> StagedFilesFromBatch(
       const arrow::RecordBatch& batch);
@@ -102,6 +104,9 @@ class WriteOperator : public exec::StreamOperator {
 
   WriteOperatorOptions options_;
 };
+
+/// `value` in decimal with leading zeros up to `width` digits ("part-00007").
+std::string ZeroPadded(int64_t value, int width);
 
 /// Escapes a partition key or value for a `key=value` directory name the way Hive and
 /// pyarrow's URI segment encoding do: every byte except ASCII letters, digits and "-._~"

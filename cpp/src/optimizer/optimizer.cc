@@ -446,6 +446,12 @@ arrow::Result<PlanNodePtr> FuseMaps(const PlanNodePtr& node) {
 }  // namespace
 
 arrow::Result<PlanNodePtr> Optimize(const PlanNodePtr& root) {
+  if (root->kind() == NodeKind::kWrite) {
+    // A write takes every column of its input and keeps its order: the passes see only
+    // what is below it.
+    ARROW_ASSIGN_OR_RAISE(auto input, Optimize(root->input()));
+    return root->WithInputs({std::move(input)});
+  }
   ARROW_ASSIGN_OR_RAISE(auto plan, Fold(root));
   ARROW_ASSIGN_OR_RAISE(plan, PushFilters(plan));
   ARROW_ASSIGN_OR_RAISE(plan, Fold(plan));

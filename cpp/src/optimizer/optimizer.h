@@ -16,6 +16,7 @@ namespace sluice::optimizer {
 ///     their keys);
 ///  4. push limits below projections and into sources;
 ///  5. fuse adjacent stateless map_batches calls into one.
+/// A write at the root stays there, over its optimized input.
 arrow::Result<plan::PlanNodePtr> Optimize(const plan::PlanNodePtr& root);
 
 /// `expr` with every column reference replaced by the matching entry of `bindings`

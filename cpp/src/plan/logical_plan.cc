@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "compute/engine_functions.h"
 #include "compute/expression_depth.h"
 #include "compute/kleene_chains.h"
 #include "sluice/expression.h"
@@ -82,6 +83,7 @@ bool HasDeliberateOrder(const PlanNodePtr& root) {
     case NodeKind::kMapBatches:
     case NodeKind::kLimit:
     case NodeKind::kUnion:
+    case NodeKind::kWrite:
       for (const auto& input : root->inputs()) {
         if (HasDeliberateOrder(input)) return true;
       }
@@ -103,7 +105,8 @@ arrow::Result<cp::Expression> BindExpression(const cp::Expression& expr,
           "', which does not exist; the columns are ", SchemaNames(schema));
     }
   }
-  auto bound = exec_context ? expr.Bind(schema, exec_context) : expr.Bind(schema);
+  auto bound = exec_context ? expr.Bind(schema, exec_context)
+                            : compute::BindWithEngineFunctions(expr, schema);
   if (!bound.ok()) {
     return bound.status().WithMessage(context, ": cannot evaluate ", compute::DescribeExpression(expr),
                                       ": ", bound.status().message());
@@ -494,6 +497,28 @@ std::string UnionNode::ToString() const { return "Union"; }
 
 arrow::Result<PlanNodePtr> UnionNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
   return Make(std::move(inputs));
+}
+
+// ---- WriteNode
+
+WriteNode::WriteNode(PlanNodePtr input, std::shared_ptr<const SinkSpec> sink)
+    : PlanNode(NodeKind::kWrite, {std::move(input)}, sink->result_schema()),
+      sink_(std::move(sink)) {}
+
+arrow::Result<PlanNodePtr> WriteNode::Make(PlanNodePtr input, std::shared_ptr<const SinkSpec> sink) {
+  if (!input) return arrow::Status::Invalid("write: the input plan is null");
+  if (!sink) return arrow::Status::Invalid("write: the sink is null");
+  if (input->kind() == NodeKind::kWrite) {
+    return arrow::Status::Invalid("write: the input is a write itself");
+  }
+  return PlanNodePtr(new WriteNode(std::move(input), std::move(sink)));
+}
+
+std::string WriteNode::ToString() const { return sink_->name() + "[" + sink_->Describe() + "]"; }
+
+arrow::Result<PlanNodePtr> WriteNode::WithInputs(std::vector<PlanNodePtr> inputs) const {
+  if (inputs.size() != 1) return arrow::Status::Invalid("a write has one input");
+  return Make(std::move(inputs[0]), sink_);
 }
 
 // ---- JoinNode

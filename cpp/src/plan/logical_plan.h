@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "plan/sink_spec.h"
 #include "plan/source_spec.h"
 #include "sluice/dataset.h"
 #include "sluice/udf.h"
@@ -27,7 +28,8 @@ enum class NodeKind {
   kAggregate,
   kRepartition,
   kUnion,
-  kJoin
+  kJoin,
+  kWrite
 };
 
 class PlanNode;
@@ -250,6 +252,20 @@ class JoinNode : public PlanNode {
   std::optional<JoinSpec> spec_;
   /// Output names of right columns, fixed when the node was first resolved.
   std::map<std::string, std::string> right_names_;
+};
+
+/// Writes its input's rows to a sink; only ever the root of a plan. Its output is the
+/// sink's per-task results (SinkSpec::result_schema), which the driver commits.
+class WriteNode : public PlanNode {
+ public:
+  static arrow::Result<PlanNodePtr> Make(PlanNodePtr input, std::shared_ptr<const SinkSpec> sink);
+  const std::shared_ptr<const SinkSpec>& sink() const { return sink_; }
+  std::string ToString() const override;
+  arrow::Result<PlanNodePtr> WithInputs(std::vector<PlanNodePtr> inputs) const override;
+
+ private:
+  WriteNode(PlanNodePtr input, std::shared_ptr<const SinkSpec> sink);
+  std::shared_ptr<const SinkSpec> sink_;
 };
 
 /// Whether the row order or blocking of `root`'s output was set on purpose: a sort, an
