@@ -221,6 +221,8 @@ TEST(FormatRegistryTest, NamesAliasesExtensionsAndOptions) {
   EXPECT_EQ(FileFormatFromFileName("gz"), std::nullopt);
   EXPECT_EQ(CompressionFromFileName("a.csv.bz2"), "bz2");
   EXPECT_EQ(CompressionFromFileName("a.csv"), std::nullopt);
+  EXPECT_TRUE(IsTabSeparatedFileName("votes.TSV.gz"));
+  EXPECT_FALSE(IsTabSeparatedFileName("votes.csv"));
   EXPECT_EQ(KnownFileExtensions(), ".parquet, .pq, .csv, .tsv, .json, .jsonl, .ndjson, .txt");
 
   // Dataset::Read takes the format's own options, and no other's.

@@ -28,6 +28,9 @@ std::optional<std::string> FileFormatFromFileName(std::string_view name);
 /// "bz2" for .bz2, "lz4" for .lz4), or unset.
 std::optional<std::string> CompressionFromFileName(std::string_view name);
 
+/// True for .tsv names (also .tsv.gz and the like): CSV separated by tabs.
+bool IsTabSeparatedFileName(std::string_view name);
+
 /// The reader options of `format` with their defaults (the alternative its reader takes).
 arrow::Result<ReadOptions> DefaultReadOptions(std::string_view format);
 

@@ -1,12 +1,11 @@
 #pragma once
 
-// What the tool adds to the format registry (sluice/formats.h): format options, tab-
-// separated file names and delimiters.
+// What the tool adds to the format registry (sluice/formats.h): format options and
+// delimiters.
 
 #include <arrow/result.h>
 
 #include <string>
-#include <string_view>
 
 namespace sluice::cli {
 
@@ -16,10 +15,7 @@ namespace sluice::cli {
 arrow::Result<std::string> ParseFormatOption(const std::string& text, const std::string& option,
                                              bool for_writing = false);
 
-/// True for .tsv names (also .tsv.gz and the like), which are read with tabs.
-bool IsTabSeparatedFileName(std::string_view name);
-
-/// Parses a CSV delimiter: one character, or "\t" / "tab" for a tab.
+/// Parses a CSV delimiter: one character, or "\t" / "tab" (any case) for a tab.
 arrow::Result<char> ParseDelimiter(const std::string& text);
 
 }  // namespace sluice::cli

@@ -25,9 +25,6 @@ std::string Lowercase(std::string_view text) {
   return lower;
 }
 
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
 
 /// A reader entry for a format whose options are `Options` and whose source `make` makes.
 template <typename Options, typename Make>
@@ -58,6 +55,12 @@ std::vector<FileFormat> MakeFileFormats() {
   return formats;
 }
 
+}  // namespace
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
 std::string NameWithoutCompression(std::string_view name) {
   std::string lower = Lowercase(name);
   for (const auto& compression : kCompressionSuffixes) {
@@ -68,8 +71,6 @@ std::string NameWithoutCompression(std::string_view name) {
   }
   return lower;
 }
-
-}  // namespace
 
 const std::vector<FileFormat>& FileFormats() {
   static const std::vector<FileFormat> formats = MakeFileFormats();
@@ -142,6 +143,10 @@ std::optional<std::string> FileFormatFromFileName(std::string_view name) {
 
 std::optional<std::string> CompressionFromFileName(std::string_view name) {
   return formats::CompressionFromFileName(name);
+}
+
+bool IsTabSeparatedFileName(std::string_view name) {
+  return formats::EndsWith(formats::NameWithoutCompression(name), ".tsv");
 }
 
 arrow::Result<ReadOptions> DefaultReadOptions(std::string_view format) {

@@ -48,20 +48,6 @@ std::vector<StagedOutput> NameFiles(const std::vector<StagedFile>& files,
   return outputs;
 }
 
-std::string ModeName(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kError:
-      return "error";
-    case WriteMode::kAppend:
-      return "append";
-    case WriteMode::kOverwrite:
-      return "overwrite";
-    case WriteMode::kOverwritePartitions:
-      return "overwrite_partitions";
-  }
-  return "unknown";
-}
-
 class FileSinkWrite : public plan::SinkWrite {
  public:
   FileSinkWrite(std::unique_ptr<CommitProtocol> commit, std::string extension,
@@ -112,7 +98,7 @@ class FileSink : public plan::SinkSpec {
 
   std::string Describe() const override {
     std::ostringstream out;
-    out << path_ << " mode=" << ModeName(options_.mode);
+    out << path_ << " mode=" << WriteModeName(options_.mode);
     if (options_.table) out << " table=" << *options_.table;
     if (!options_.partition_cols.empty()) {
       out << " partition_cols=[";
