@@ -59,4 +59,9 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTableSource(
     std::shared_ptr<arrow::Table> table);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeRangeSource(int64_t n);
 
+/// A source that SourceSpec::Serialize wrote (so far: ranges and in-memory tables; file
+/// sources come with serializable splits).
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
+    const plan::SerializedPart& part);
+
 }  // namespace sluice::io

@@ -1,4 +1,9 @@
+#include <arrow/io/memory.h>
+#include <arrow/ipc/reader.h>
+#include <arrow/ipc/writer.h>
 #include <arrow/table.h>
+
+#include <charconv>
 
 #include "exec/exec_context.h"
 #include "io/sources.h"
@@ -6,6 +11,9 @@
 namespace sluice::io {
 
 namespace {
+
+constexpr char kTableSourceKind[] = "table";
+constexpr char kRangeSourceKind[] = "range";
 
 /// An in-memory table (from_arrow, from_pandas, from_items), cut into tasks so the
 /// operators above it run in parallel.
@@ -15,6 +23,16 @@ class TableSource : public plan::SourceSpec {
   std::string name() const override { return "FromArrow"; }
   std::string Describe() const override { return std::to_string(table_->num_rows()) + " rows"; }
   std::shared_ptr<arrow::Schema> schema() const override { return table_->schema(); }
+
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    // Arrow IPC: the table's exact schema (metadata included) and buffers.
+    ARROW_ASSIGN_OR_RAISE(auto sink, arrow::io::BufferOutputStream::Create());
+    ARROW_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeStreamWriter(sink, table_->schema()));
+    ARROW_RETURN_NOT_OK(writer->WriteTable(*table_));
+    ARROW_RETURN_NOT_OK(writer->Close());
+    ARROW_ASSIGN_OR_RAISE(auto buffer, sink->Finish());
+    return plan::SerializedPart{kTableSourceKind, buffer->ToString()};
+  }
 
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
@@ -74,6 +92,9 @@ class RangeSource : public plan::SourceSpec {
   explicit RangeSource(int64_t n) : n_(n) {}
   std::string name() const override { return "Range"; }
   std::string Describe() const override { return std::to_string(n_); }
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    return plan::SerializedPart{kRangeSourceKind, std::to_string(n_)};
+  }
   std::shared_ptr<arrow::Schema> schema() const override {
     return arrow::schema({arrow::field("id", arrow::int64(), false)});
   }
@@ -157,6 +178,33 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTableSource(
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeRangeSource(int64_t n) {
   if (n < 0) return arrow::Status::Invalid("range: n must be >= 0, got ", n);
   return std::make_shared<const RangeSource>(n);
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
+    const plan::SerializedPart& part) {
+  if (part.kind == kRangeSourceKind) {
+    int64_t n = -1;
+    const char* end = part.payload.data() + part.payload.size();
+    auto [stop, error] = std::from_chars(part.payload.data(), end, n);
+    if (error != std::errc() || stop != end || n < 0) {
+      return arrow::Status::Invalid("serialized range source: '", part.payload, "'");
+    }
+    return MakeRangeSource(n);
+  }
+  if (part.kind == kTableSourceKind) {
+    auto input = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(part.payload));
+    auto table = [&]() -> arrow::Result<std::shared_ptr<arrow::Table>> {
+      ARROW_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchStreamReader::Open(input));
+      ARROW_ASSIGN_OR_RAISE(auto table, reader->ToTable());
+      ARROW_RETURN_NOT_OK(table->ValidateFull());
+      return table;
+    }();
+    if (!table.ok()) {
+      return table.status().WithMessage("serialized in-memory source: ", table.status().message());
+    }
+    return MakeTableSource(*std::move(table));
+  }
+  return arrow::Status::NotImplemented("cannot read back a source of kind '", part.kind, "'");
 }
 
 }  // namespace sluice::io

@@ -236,7 +236,12 @@ std::string DescribeJoin(JoinType how, const std::vector<std::string>& left_keys
 class JoinNode : public PlanNode {
  public:
   static arrow::Result<PlanNodePtr> Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options);
+  /// The same with the output names of right columns fixed (right column -> name), as
+  /// right_names() of an earlier node gives them (plan serialization).
+  static arrow::Result<PlanNodePtr> Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options,
+                                         std::map<std::string, std::string> right_names);
   const JoinOptions& options() const { return options_; }
+  const std::map<std::string, std::string>& right_names() const { return right_names_; }
   /// Null while an input's schema is unknown (downstream of a user function); the executor
   /// resolves the join from the first batches then.
   const JoinSpec* spec() const { return spec_ ? &*spec_ : nullptr; }
@@ -246,8 +251,6 @@ class JoinNode : public PlanNode {
  private:
   JoinNode(PlanNodePtr left, PlanNodePtr right, JoinOptions options, std::optional<JoinSpec> spec,
            std::map<std::string, std::string> right_names);
-  static arrow::Result<PlanNodePtr> Make(PlanNodePtr left, PlanNodePtr right, JoinOptions options,
-                                         std::map<std::string, std::string> right_names);
   JoinOptions options_;
   std::optional<JoinSpec> spec_;
   /// Output names of right columns, fixed when the node was first resolved.

@@ -27,6 +27,13 @@ struct Pushdown {
   std::optional<int64_t> limit;
 };
 
+/// A source, sink or user function as bytes (plan/plan_serialization.h): `kind` names
+/// the codec that reads it back.
+struct SerializedPart {
+  std::string kind;
+  std::string payload;
+};
+
 /// A data source (files or memory) as the planner sees it: immutable, schema known up
 /// front, and able to say which pushdowns it takes.
 class SourceSpec {
@@ -49,6 +56,11 @@ class SourceSpec {
   virtual arrow::Result<std::optional<int64_t>> CountRowsFromMetadata(
       const Pushdown& pushdown) const {
     return std::nullopt;
+  }
+  /// The source as bytes for another process (io::DeserializeSource reads them back);
+  /// NotImplemented for a source that cannot leave the process.
+  virtual arrow::Result<SerializedPart> Serialize() const {
+    return arrow::Status::NotImplemented(name(), " sources cannot be serialized yet");
   }
   /// In-memory size estimate without reading data.
   virtual arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
