@@ -60,11 +60,11 @@ plan::PlanCodecs TestCodecs() {
     return plan::SerializedPart{"test_function", "double_x"};
   };
   codecs.deserialize_function =
-      [](const plan::SerializedPart& part) -> arrow::Result<BatchFunctionFactory> {
+      [](const plan::SerializedPart& part) -> arrow::Result<DeserializedFunction> {
     if (part.kind != "test_function" || part.payload != "double_x") {
       return arrow::Status::Invalid("unknown test function");
     }
-    return DoubleX();
+    return DeserializedFunction{DoubleX(), nullptr};
   };
   codecs.serialize_sink = [](const plan::SinkSpec& sink) -> arrow::Result<plan::SerializedPart> {
     return plan::SerializedPart{"nowhere", static_cast<const NamedSink&>(sink).target()};
@@ -150,6 +150,48 @@ TEST(PlanSerializationTest, EveryNodeTypeRoundTripsAndRunsTheSame) {
   ASSERT_OK_AND_ASSIGN(auto write, plan::WriteNode::Make(grouped.plan(),
                                                          std::make_shared<NamedSink>("/out")));
   ExpectRoundTrip(write);
+}
+
+TEST(PlanSerializationTest, DatasetsWithRegisteredFunctionsRoundTripFusedOrNot) {
+  // What the Python layer does with cloudpickle, with a C++ function known by name.
+  auto serialize = []() -> arrow::Result<SerializedFunction> {
+    return SerializedFunction{"test_double_x", ""};
+  };
+  RegisterFunctionDeserializer("test_double_x", [serialize](const std::string&) {
+    return arrow::Result<DeserializedFunction>(DeserializedFunction{DoubleX(), serialize});
+  });
+  MapBatchesOptions options;
+  options.name = "double";
+  options.serialize = serialize;
+  Dataset ds = Dataset::FromTable(People())
+                   .ValueOrDie()
+                   .MapBatches(DoubleX(), options)
+                   .ValueOrDie()
+                   .MapBatches(DoubleX(), options)
+                   .ValueOrDie();
+  ASSERT_OK_AND_ASSIGN(auto expected, ds.ToTable());
+  for (bool optimize : {false, true}) {
+    SCOPED_TRACE(optimize ? "optimized (one fused function)" : "as built");
+    ASSERT_OK_AND_ASSIGN(std::string bytes, ds.SerializePlan(optimize));
+    EXPECT_EQ(bytes.find("\"chain\"") != std::string::npos, optimize);
+    ASSERT_OK_AND_ASSIGN(Dataset back, Dataset::DeserializePlan(bytes));
+    ASSERT_OK_AND_ASSIGN(auto actual, back.ToTable());
+    EXPECT_TRUE(actual->Equals(*expected)) << actual->ToString();
+    // And again from the copy: the read-back functions can be written once more.
+    ASSERT_OK_AND_ASSIGN(std::string again, back.SerializePlan(optimize));
+    EXPECT_EQ(again, bytes);
+  }
+  ASSERT_OK_AND_ASSIGN(auto quadrupled,
+                       arrow::json::ArrayFromJSONString(arrow::int64(), "[40, null, -28, 20]"));
+  EXPECT_TRUE(expected->GetColumnByName("x")->Equals(arrow::ChunkedArray(quadrupled)))
+      << expected->GetColumnByName("x")->ToString();
+  // A kind nobody registered is NotImplemented, naming it.
+  ASSERT_OK_AND_ASSIGN(std::string bytes, ds.SerializePlan());
+  const size_t at = bytes.find("test_double_x");
+  bytes.replace(at, 13, "test_triple_x");
+  auto unknown = Dataset::DeserializePlan(bytes);
+  ASSERT_TRUE(unknown.status().IsNotImplemented());
+  EXPECT_NE(unknown.status().message().find("test_triple_x"), std::string::npos);
 }
 
 TEST(PlanSerializationTest, WhatCannotLeaveTheProcessSaysSo) {

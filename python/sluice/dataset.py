@@ -461,6 +461,13 @@ class Dataset:
                               compression, max_rows_per_file,
                               replace_foreign_files=replace_foreign_files, explain=explain)
 
+    def __reduce__(self):
+        """Pickling a Dataset pickles its plan (Ray and multiprocessing send datasets this
+        way): Python functions go by value with cloudpickle; in-memory data is copied.
+        Unpickled, it runs in the session current there. Plans that cannot leave the
+        process (file sources for now, C++ functions) raise ``SluiceNotImplementedError``."""
+        return _from_plan_bytes, (self._ds.serialize_plan(),)
+
     def __repr__(self) -> str:
         try:
             schema = self.schema()
@@ -592,3 +599,8 @@ def range(n: int) -> Dataset:  # noqa: A001 - Ray Data's name
     """Integers ``0..n-1`` in column ``id``."""
     from .session import _native_session
     return Dataset(_sluice.range(int(n), session=_native_session()))
+
+
+def _from_plan_bytes(plan: bytes) -> Dataset:
+    from .session import _native_session
+    return Dataset(_sluice.deserialize_plan(plan, session=_native_session()))

@@ -289,6 +289,14 @@ NB_MODULE(_sluice, m) {
       .def("stats_text", [](const Session& s) { return DisplayText(s.Stats().ToString()); })
       .def("cancel", &Session::Cancel);
   RegisterEventListeners(m);
+  RegisterPythonFunctionDeserializer();
+  m.def(
+      "deserialize_plan",
+      [](nb::bytes bytes, const Session* session) {
+        return ValueOrThrow(Dataset::DeserializePlan(std::string(bytes.c_str(), bytes.size()),
+                                                     SessionOr(session)));
+      },
+      "bytes"_a, "session"_a = nb::none());
   m.def("configure", [](nb::kwargs settings) {
     Session session = Session::Default();
     Check(session.Configure(ApplySettings(session.config(), settings)));
@@ -493,6 +501,7 @@ NB_MODULE(_sluice, m) {
             options.min_actors = min_actors;
             options.max_actors = max_actors;
             options.max_concurrency = max_concurrency;
+            options.serialize = MakePythonFunctionSerializer(factory);
             return ValueOrThrow(
                 d.MapBatches(MakePythonBatchFunctionFactory(std::move(factory)), options));
           },
@@ -595,6 +604,14 @@ NB_MODULE(_sluice, m) {
           "max_rows_per_file"_a = nb::none(), "delimiter"_a = ",", "header"_a = true,
           "table"_a = nb::none(), "replace_foreign_files"_a = false, "explain"_a = false)
       .def("explain", [](const Dataset& d) { return DisplayText(ValueOrThrow(d.Explain())); })
+      .def(
+          "serialize_plan",
+          [](const Dataset& d, bool optimize) {
+            // With the GIL: pickling the plan's Python functions needs it anyway.
+            std::string bytes = ValueOrThrow(d.SerializePlan(optimize));
+            return nb::bytes(bytes.data(), bytes.size());
+          },
+          "optimize"_a = false)
       .def("stats_text", [](const Dataset& d) { return DisplayText(d.LastStats().ToString()); })
       .def("stats", [](const Dataset& d) { return StatsToDict(d.LastStats()); })
       .def("session", [](const Dataset& d) { return d.session(); })

@@ -75,4 +75,40 @@ BatchFunctionFactory MakePythonBatchFunctionFactory(nb::object factory) {
   };
 }
 
+namespace {
+constexpr char kCloudpickleKind[] = "python-cloudpickle";
+}  // namespace
+
+std::function<arrow::Result<SerializedFunction>()> MakePythonFunctionSerializer(
+    nb::object factory) {
+  SharedPyObject shared_factory(std::move(factory));
+  return [shared_factory]() -> arrow::Result<SerializedFunction> {
+    nb::gil_scoped_acquire gil;
+    try {
+      // cloudpickle writes functions, closures and lambdas by value, so the process that
+      // reads them needs only the modules they import, not the script that defined them.
+      nb::object dumps = nb::module_::import_("cloudpickle").attr("dumps");
+      nb::bytes bytes(dumps(nb::handle(shared_factory.get())));
+      return SerializedFunction{kCloudpickleKind, std::string(bytes.c_str(), bytes.size())};
+    } catch (nb::python_error& error) {
+      return StatusFromPythonError(error);
+    }
+  };
+}
+
+void RegisterPythonFunctionDeserializer() {
+  RegisterFunctionDeserializer(
+      kCloudpickleKind, [](const std::string& payload) -> arrow::Result<DeserializedFunction> {
+        nb::gil_scoped_acquire gil;
+        try {
+          nb::object loads = nb::module_::import_("pickle").attr("loads");
+          nb::object factory = loads(nb::bytes(payload.data(), payload.size()));
+          return DeserializedFunction{MakePythonBatchFunctionFactory(factory),
+                                      MakePythonFunctionSerializer(factory)};
+        } catch (nb::python_error& error) {
+          return StatusFromPythonError(error);
+        }
+      });
+}
+
 }  // namespace sluice::python

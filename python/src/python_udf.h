@@ -13,4 +13,12 @@ namespace sluice::python {
 /// returned Status so the caller re-raises the user's own exception.
 BatchFunctionFactory MakePythonBatchFunctionFactory(nanobind::object factory);
 
+/// Writes `factory` with cloudpickle (kind "python-cloudpickle"), for
+/// MapBatchesOptions::serialize: plans with Python functions can go to other processes.
+std::function<arrow::Result<SerializedFunction>()> MakePythonFunctionSerializer(
+    nanobind::object factory);
+
+/// Registers the deserializer of "python-cloudpickle" functions (at module import).
+void RegisterPythonFunctionDeserializer();
+
 }  // namespace sluice::python

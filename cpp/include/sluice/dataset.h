@@ -145,6 +145,15 @@ class Dataset {
   /// sorted by file and line: columns file, line, column, reason, record. Empty before any.
   arrow::Result<std::shared_ptr<arrow::Table>> LastRejects() const;
 
+  /// The plan as bytes for another process (optimized first with `optimize`):
+  /// NotImplemented when it holds something that cannot leave the process (a C++ user
+  /// function; a file source until splits are serializable).
+  arrow::Result<std::string> SerializePlan(bool optimize = false) const;
+  /// A dataset over the plan SerializePlan wrote, in `session`. Damaged bytes are
+  /// Invalid; every node is validated as when built in code.
+  static arrow::Result<Dataset> DeserializePlan(const std::string& bytes,
+                                                const Session& session = Session::Default());
+
   const std::shared_ptr<const plan::PlanNode>& plan() const { return plan_; }
   /// The session the dataset was made in, which runs it.
   const Session& session() const { return session_; }

@@ -19,6 +19,13 @@ using BatchFunction = std::function<arrow::Result<std::shared_ptr<arrow::RecordB
 /// (loading a model, opening a connection) happens once per worker instead of per batch.
 using BatchFunctionFactory = std::function<arrow::Result<BatchFunction>()>;
 
+/// A user function written as bytes for another process: `kind` names the deserializer
+/// that reads it back (RegisterFunctionDeserializer), `payload` holds its bytes.
+struct SerializedFunction {
+  std::string kind;
+  std::string payload;
+};
+
 /// How a map_batches step runs.
 struct MapBatchesOptions {
   /// Label shown in explain(), stats() and error messages.
@@ -33,6 +40,22 @@ struct MapBatchesOptions {
   /// functions run on every worker too; the GIL serializes their Python code while
   /// pandas, numpy and pyarrow work inside them runs in parallel.
   int max_concurrency = 0;
+  /// Writes the function as bytes, set by whoever made it (the Python layer pickles its
+  /// functions with cloudpickle); unset for a function that cannot leave the process, such
+  /// as a C++ lambda: a plan holding one cannot be serialized.
+  std::function<arrow::Result<SerializedFunction>()> serialize;
 };
+
+/// A function read back from bytes: its factory, and how to write it again.
+struct DeserializedFunction {
+  BatchFunctionFactory factory;
+  std::function<arrow::Result<SerializedFunction>()> serialize;
+};
+using FunctionDeserializer =
+    std::function<arrow::Result<DeserializedFunction>(const std::string& payload)>;
+
+/// Reads back functions of `kind` in Dataset::DeserializePlan. Process-wide, like Arrow's
+/// function registry: the Python module registers "python-cloudpickle" when imported.
+void RegisterFunctionDeserializer(const std::string& kind, FunctionDeserializer deserializer);
 
 }  // namespace sluice

@@ -1,6 +1,9 @@
 #include "optimizer/optimizer.h"
 
 #include <arrow/compute/api_scalar.h>
+#include <arrow/util/base64.h>
+
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <set>
@@ -437,6 +440,13 @@ arrow::Result<PlanNodePtr> FuseMaps(const PlanNodePtr& node) {
       };
       MapBatchesOptions options = lo;
       options.name = lo.name + "->" + uo.name;
+      // Both as bytes, or neither: the fused function is the pair.
+      options.serialize = nullptr;
+      if (lo.serialize && uo.serialize) {
+        options.serialize = [first = lo.serialize, second = uo.serialize]() {
+          return ChainOfFunctions({first, second});
+        };
+      }
       return plan::MapBatchesNode::Make(lower.input(), std::move(fused), std::move(options));
     }
   }
@@ -444,6 +454,16 @@ arrow::Result<PlanNodePtr> FuseMaps(const PlanNodePtr& node) {
 }
 
 }  // namespace
+
+arrow::Result<SerializedFunction> ChainOfFunctions(
+    const std::vector<std::function<arrow::Result<SerializedFunction>()>>& functions) {
+  nlohmann::json parts = nlohmann::json::array();
+  for (const auto& serialize : functions) {
+    ARROW_ASSIGN_OR_RAISE(SerializedFunction part, serialize());
+    parts.push_back({{"kind", part.kind}, {"payload", arrow::util::base64_encode(part.payload)}});
+  }
+  return SerializedFunction{kChainedFunctionsKind, parts.dump()};
+}
 
 arrow::Result<PlanNodePtr> Optimize(const PlanNodePtr& root) {
   if (root->kind() == NodeKind::kWrite) {

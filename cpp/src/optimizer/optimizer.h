@@ -1,7 +1,9 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "plan/logical_plan.h"
 
@@ -18,6 +20,14 @@ namespace sluice::optimizer {
 ///  5. fuse adjacent stateless map_batches calls into one.
 /// A write at the root stays there, over its optimized input.
 arrow::Result<plan::PlanNodePtr> Optimize(const plan::PlanNodePtr& root);
+
+/// The kind of SerializedFunction a fused map_batches writes: a JSON array of the fused
+/// functions' own {kind, payload (base64)}, in call order (api/plan_bytes.cc reads it).
+inline constexpr char kChainedFunctionsKind[] = "chain";
+
+/// The functions `functions` write, as one function of kChainedFunctionsKind.
+arrow::Result<SerializedFunction> ChainOfFunctions(
+    const std::vector<std::function<arrow::Result<SerializedFunction>()>>& functions);
 
 /// `expr` with every column reference replaced by the matching entry of `bindings`
 /// (name -> expression); columns not in `bindings` are kept.

@@ -287,8 +287,9 @@ arrow::Result<PlanNodePtr> MapBatchesFromJson(const NodeReading& r) {
   ARROW_ASSIGN_OR_RAISE(auto input, r.OneInput());
   if (!r.codecs.deserialize_function) return arrow::Status::NotImplemented("no function codec");
   ARROW_ASSIGN_OR_RAISE(auto part, PartFromJson(Member(r.object, "function")));
-  ARROW_ASSIGN_OR_RAISE(auto factory, r.codecs.deserialize_function(part));
+  ARROW_ASSIGN_OR_RAISE(DeserializedFunction function, r.codecs.deserialize_function(part));
   MapBatchesOptions options;
+  options.serialize = std::move(function.serialize);
   ARROW_ASSIGN_OR_RAISE(options.name, Field<std::string>(r.object, "name"));
   if (r.object.contains("batch_size")) {
     ARROW_ASSIGN_OR_RAISE(options.batch_size, IntField<int64_t>(r.object, "batch_size"));
@@ -296,7 +297,7 @@ arrow::Result<PlanNodePtr> MapBatchesFromJson(const NodeReading& r) {
   ARROW_ASSIGN_OR_RAISE(options.min_actors, IntField<int>(r.object, "min_actors"));
   ARROW_ASSIGN_OR_RAISE(options.max_actors, IntField<int>(r.object, "max_actors"));
   ARROW_ASSIGN_OR_RAISE(options.max_concurrency, IntField<int>(r.object, "max_concurrency"));
-  return MapBatchesNode::Make(std::move(input), std::move(factory), std::move(options));
+  return MapBatchesNode::Make(std::move(input), std::move(function.factory), std::move(options));
 }
 
 arrow::Result<PlanNodePtr> LimitFromJson(const NodeReading& r) {

@@ -28,7 +28,7 @@ struct PlanCodecs {
   /// A map_batches function: its factory and options (the options' name and sizes are
   /// serialized by the plan; the payload is the function itself).
   std::function<arrow::Result<SerializedPart>(const MapBatchesNode&)> serialize_function;
-  std::function<arrow::Result<BatchFunctionFactory>(const SerializedPart&)> deserialize_function;
+  std::function<arrow::Result<DeserializedFunction>(const SerializedPart&)> deserialize_function;
 };
 
 arrow::Result<std::string> SerializeExpression(const arrow::compute::Expression& expr);
