@@ -12,6 +12,9 @@ export CMAKE_BUILD_PARALLEL_LEVEL := $(JOBS)
 # ccache hits across clones in different directories (CI uses a fresh clone each run).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
+# The builds use precompiled headers, which ccache refuses to cache without these
+# (every compile was "Could not use precompiled header": a fresh clone rebuilt everything).
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 # Debian packages the build needs; installed only when missing.
 APT_PACKAGES := g++ cmake ninja-build libgtest-dev ccache python3-venv libisal-dev libsqlite3-dev \
   nlohmann-json3-dev clang libclang-rt-14-dev

@@ -113,7 +113,10 @@ ExecutionEvent ExecContext::ProgressEvent(ExecutionEventKind kind, ExecutionStat
   event.stats = std::move(stats);
   event.memory_bytes = budget_->bytes_allocated();
   event.tasks_done = tasks_done_.load();
-  event.tasks_total = sources_listed_.load() == sources_.load() ? tasks_listed_.load() : -1;
+  // Unknown (-1) until the sources exist and every one has listed its tasks.
+  const int64_t sources = sources_.load();
+  event.tasks_total =
+      sources > 0 && sources_listed_.load() == sources ? tasks_listed_.load() : -1;
   return event;
 }
 
