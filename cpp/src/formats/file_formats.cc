@@ -25,6 +25,26 @@ std::string Lowercase(std::string_view text) {
   return lower;
 }
 
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+/// The compression suffix `lower` (a lowercased name) ends with, or null.
+const CompressionSuffix* FindCompressionSuffix(std::string_view lower) {
+  for (const auto& compression : kCompressionSuffixes) {
+    if (EndsWith(lower, compression.suffix)) return &compression;
+  }
+  return nullptr;
+}
+
+/// The lowercased file name without a compression suffix.
+std::string NameWithoutCompression(std::string_view name) {
+  std::string lower = Lowercase(name);
+  if (const CompressionSuffix* compression = FindCompressionSuffix(lower)) {
+    lower.resize(lower.size() - compression->suffix.size());
+  }
+  return lower;
+}
 
 /// A reader entry for a format whose options are `Options` and whose source `make` makes.
 template <typename Options, typename Make>
@@ -56,21 +76,6 @@ std::vector<FileFormat> MakeFileFormats() {
 }
 
 }  // namespace
-
-bool EndsWith(std::string_view text, std::string_view suffix) {
-  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
-}
-
-std::string NameWithoutCompression(std::string_view name) {
-  std::string lower = Lowercase(name);
-  for (const auto& compression : kCompressionSuffixes) {
-    if (EndsWith(lower, compression.suffix)) {
-      lower.resize(lower.size() - compression.suffix.size());
-      break;
-    }
-  }
-  return lower;
-}
 
 const std::vector<FileFormat>& FileFormats() {
   static const std::vector<FileFormat> formats = MakeFileFormats();
@@ -118,11 +123,9 @@ const FileFormat* FileFormatFromFileName(std::string_view name) {
 }
 
 std::optional<std::string> CompressionFromFileName(std::string_view name) {
-  const std::string lower = Lowercase(name);
-  for (const auto& compression : kCompressionSuffixes) {
-    if (EndsWith(lower, compression.suffix)) return std::string(compression.codec);
-  }
-  return std::nullopt;
+  const CompressionSuffix* compression = FindCompressionSuffix(Lowercase(name));
+  if (compression == nullptr) return std::nullopt;
+  return std::string(compression->codec);
 }
 
 }  // namespace sluice::formats

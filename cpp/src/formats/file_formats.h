@@ -63,12 +63,6 @@ const FileFormat* FileFormatFromFileName(std::string_view name);
 /// "bz2" for .bz2, "lz4" for .lz4), or unset.
 std::optional<std::string> CompressionFromFileName(std::string_view name);
 
-/// Whether `text` ends with `suffix`.
-bool EndsWith(std::string_view text, std::string_view suffix);
-
-/// The lowercased file name without a compression suffix (".gz", ".zst", ".bz2", ".lz4").
-std::string NameWithoutCompression(std::string_view name);
-
 /// "parquet, csv, json or text" (only the writable ones with `for_writing`).
 std::string FileFormatNames(bool for_writing = false);
 
