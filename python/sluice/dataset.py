@@ -464,8 +464,9 @@ class Dataset:
     def __reduce__(self):
         """Pickling a Dataset pickles its plan (Ray and multiprocessing send datasets this
         way): Python functions go by value with cloudpickle; in-memory data is copied.
-        Unpickled, it runs in the session current there. Plans that cannot leave the
-        process (file sources for now, C++ functions) raise ``SluiceNotImplementedError``."""
+        File sources go as the files they listed (opened again where unpickled, with that
+        session's settings). Unpickled, it runs in the session current there. Plans that
+        cannot leave the process (C++ functions) raise ``SluiceNotImplementedError``."""
         return _from_plan_bytes, (self._ds.serialize_plan(),)
 
     def __repr__(self) -> str:

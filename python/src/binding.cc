@@ -19,6 +19,7 @@
 #include "python_udf.h"
 #include "sluice/sluice.h"
 #include "event_listeners.h"
+#include "fragments_binding.h"
 #include "status_translation.h"
 
 namespace nb = nanobind;
@@ -289,6 +290,7 @@ NB_MODULE(_sluice, m) {
       .def("stats_text", [](const Session& s) { return DisplayText(s.Stats().ToString()); })
       .def("cancel", &Session::Cancel);
   RegisterEventListeners(m);
+  RegisterFragments(m);
   RegisterPythonFunctionDeserializer();
   m.def(
       "deserialize_plan",

@@ -51,12 +51,23 @@ def test_a_pickled_dataset_runs_the_same_here_and_in_another_process(tmp_path):
     assert ran.stdout.strip() == "[15, 13, 13]"
 
 
-def test_what_cannot_be_pickled_says_so(tmp_path):
-    path = tmp_path / "t.parquet"
+def test_file_sources_pickle_as_their_listed_files(tmp_path):
     import pyarrow.parquet as pq
-    pq.write_table(pa.table({"x": [1]}), path)
-    with pytest.raises(sl.SluiceError, match="cannot be serialized yet"):
-        pickle.dumps(sl.read_parquet(str(path)))
+    pq.write_table(pa.table({"x": [1, 2, 3]}), tmp_path / "t.parquet")
+    (tmp_path / "t.csv").write_text("x,y\n1,a\n2,b\n")
+    ds = (sl.read_parquet(str(tmp_path / "t.parquet")).filter(sl.col("x") > 1)
+          .join(sl.read_csv(str(tmp_path / "t.csv")), on="x"))
+    expected = ds.to_arrow()
+    assert expected.num_rows == 1
+    copy = pickle.loads(pickle.dumps(ds))
+    assert copy.to_arrow().equals(expected)
+    # The copy reads the files listed when the dataset was made, not a new listing.
+    pq.write_table(pa.table({"x": [2]}), tmp_path / "u.parquet")
+    assert pickle.loads(pickle.dumps(sl.read_parquet(str(tmp_path / "*.parquet")))).count() == 4
+    assert pickle.loads(pickle.dumps(sl.read_parquet(str(tmp_path / "t.parquet")))).count() == 3
+
+
+def test_what_cannot_be_pickled_says_so(tmp_path):
     import threading
     lock = threading.Lock()  # not picklable: the function's error, with the function
     with pytest.raises(Exception, match="lock"):

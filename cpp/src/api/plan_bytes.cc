@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/engine_codecs.h"
+#include "io/file_sink.h"
 #include "io/sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/plan_serialization.h"
@@ -86,10 +88,14 @@ arrow::Result<DeserializedFunction> DeserializeFunction(const SerializedFunction
   return deserializer(part.payload);
 }
 
-plan::PlanCodecs EngineCodecs() {
+}  // namespace
+
+plan::PlanCodecs EngineCodecs(std::shared_ptr<exec::SessionState> session) {
   plan::PlanCodecs codecs;
   codecs.serialize_source = [](const plan::SourceSpec& spec) { return spec.Serialize(); };
-  codecs.deserialize_source = io::DeserializeSource;
+  codecs.deserialize_source = [session](const plan::SerializedPart& part) {
+    return io::DeserializeSource(part, session);
+  };
   codecs.serialize_function =
       [](const plan::MapBatchesNode& node) -> arrow::Result<plan::SerializedPart> {
     if (!node.options().serialize) {
@@ -103,11 +109,10 @@ plan::PlanCodecs EngineCodecs() {
   codecs.deserialize_function = [](const plan::SerializedPart& part) {
     return DeserializeFunction({part.kind, part.payload});
   };
-  // Sinks as bytes come with the runner's distributed writes.
+  codecs.serialize_sink = [](const plan::SinkSpec& sink) { return sink.Serialize(); };
+  codecs.deserialize_sink = io::DeserializeSink;
   return codecs;
 }
-
-}  // namespace
 
 void RegisterFunctionDeserializer(const std::string& kind, FunctionDeserializer deserializer) {
   std::lock_guard<std::mutex> lock(Deserializers().mutex);
@@ -119,11 +124,11 @@ arrow::Result<std::string> Dataset::SerializePlan(bool optimize) const {
   if (optimize) {
     ARROW_ASSIGN_OR_RAISE(plan, optimizer::Optimize(plan_));
   }
-  return plan::SerializePlan(plan, EngineCodecs());
+  return plan::SerializePlan(plan, EngineCodecs(session_.state()));
 }
 
 arrow::Result<Dataset> Dataset::DeserializePlan(const std::string& bytes, const Session& session) {
-  ARROW_ASSIGN_OR_RAISE(auto plan, plan::DeserializePlan(bytes, EngineCodecs()));
+  ARROW_ASSIGN_OR_RAISE(auto plan, plan::DeserializePlan(bytes, EngineCodecs(session.state())));
   return Dataset(std::move(plan), session);
 }
 

@@ -18,6 +18,8 @@
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
 #include "io/read_buffering.h"
+#include "io/serialized_files.h"
+#include "plan/plan_serialization.h"
 #include "io/sources.h"
 
 namespace sluice::io {
@@ -424,19 +426,93 @@ class CsvFileStream : public exec::BatchStream {
   arrow::MemoryPool* pool_;
 };
 
+constexpr char kCsvSourceKind[] = "csv";
+
+nlohmann::json CsvOptionsToJson(const ReadCsvOptions& options) {
+  return nlohmann::json{{"delimiter", std::string(1, options.delimiter)},
+                        {"quote_char", std::string(1, options.quote_char)},
+                        {"quoting", options.quoting},
+                        {"escape_char", std::string(1, options.escape_char)},
+                        {"escaping", options.escaping},
+                        {"header", options.header},
+                        {"column_names", options.column_names},
+                        {"skip_rows", options.skip_rows},
+                        {"null_values", options.null_values},
+                        {"empty_as_null", options.empty_as_null},
+                        {"include_paths", options.include_paths},
+                        {"newlines_in_values", options.newlines_in_values},
+                        {"block_size", options.block_size},
+                        {"encoding_errors", static_cast<int>(options.encoding_errors)},
+                        {"on_bad_lines", static_cast<int>(options.on_bad_lines)}};
+}
+
+/// Throws nlohmann's exceptions on damaged input; DeserializeSource turns them into Invalid.
+arrow::Result<ReadCsvOptions> CsvOptionsFromJson(const nlohmann::json& object) {
+  auto one_char = [&](const char* name) -> arrow::Result<char> {
+    const auto text = object.at(name).get<std::string>();
+    if (text.size() != 1) return arrow::Status::Invalid("serialized CSV source: bad ", name);
+    return text[0];
+  };
+  ReadCsvOptions options;
+  ARROW_ASSIGN_OR_RAISE(options.delimiter, one_char("delimiter"));
+  ARROW_ASSIGN_OR_RAISE(options.quote_char, one_char("quote_char"));
+  ARROW_ASSIGN_OR_RAISE(options.escape_char, one_char("escape_char"));
+  options.quoting = object.at("quoting").get<bool>();
+  options.escaping = object.at("escaping").get<bool>();
+  options.header = object.at("header").get<bool>();
+  options.column_names = object.at("column_names").get<std::vector<std::string>>();
+  options.skip_rows = object.at("skip_rows").get<int64_t>();
+  options.null_values = object.at("null_values").get<std::vector<std::string>>();
+  options.empty_as_null = object.at("empty_as_null").get<bool>();
+  options.include_paths = object.at("include_paths").get<bool>();
+  options.newlines_in_values = object.at("newlines_in_values").get<bool>();
+  options.block_size = object.at("block_size").get<int32_t>();
+  const int encoding = object.at("encoding_errors").get<int>();
+  const int bad_lines = object.at("on_bad_lines").get<int>();
+  if (encoding < 0 || encoding > 1 || bad_lines < 0 || bad_lines > 2) {
+    return arrow::Status::Invalid("serialized CSV source: bad record options");
+  }
+  options.encoding_errors = static_cast<EncodingErrors>(encoding);
+  options.on_bad_lines = static_cast<BadLineAction>(bad_lines);
+  return options;
+}
+
 class CsvSource : public plan::SourceSpec {
  public:
   CsvSource(std::shared_ptr<const ListedFiles> listed, CsvFormat format,
-            std::shared_ptr<arrow::Schema> schema, bool include_paths, bool user_block_size)
+            std::shared_ptr<arrow::Schema> schema, ReadCsvOptions options)
       : listed_(std::move(listed)),
         format_(std::move(format)),
         schema_(std::move(schema)),
-        include_paths_(include_paths),
-        user_block_size_(user_block_size) {}
+        include_paths_(options.include_paths),
+        user_block_size_(options.block_size > 0),
+        options_(std::move(options)) {}
 
   std::string name() const override { return "ReadCsv"; }
   std::string Describe() const override { return DescribeFiles(listed_->files); }
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    ARROW_ASSIGN_OR_RAISE(auto files, ListedFilesToJson(*listed_));
+    ARROW_ASSIGN_OR_RAISE(auto schema, plan::SerializeSchema(schema_));
+    nlohmann::json payload{{"files", std::move(files)},
+                           {"schema", std::move(schema)},
+                           {"options", CsvOptionsToJson(options_)},
+                           {"types_inferred_from", format_.types_inferred_from}};
+    return plan::SerializedPart{kCsvSourceKind, payload.dump()};
+  }
+
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown&,
+                                                     int64_t) const override {
+    return WholeFileSplits(*listed_);
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    ARROW_ASSIGN_OR_RAISE(ListedFiles files, FilesOfSplits(*listed_, splits));
+    return std::make_shared<const CsvSource>(std::make_shared<const ListedFiles>(std::move(files)),
+                                             format_, schema_, options_);
+  }
 
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
@@ -498,6 +574,7 @@ class CsvSource : public plan::SourceSpec {
   std::shared_ptr<arrow::Schema> schema_;
   bool include_paths_;
   bool user_block_size_;
+  ReadCsvOptions options_;
 };
 
 }  // namespace
@@ -576,7 +653,27 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeCsvSource(
   }
   return std::make_shared<const CsvSource>(std::make_shared<const ListedFiles>(std::move(listed)),
                                            std::move(format), arrow::schema(std::move(fields)),
-                                           options.include_paths, options.block_size > 0);
+                                           options);
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeCsvSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session) {
+  ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(payload, "CSV source"));
+  ARROW_ASSIGN_OR_RAISE(ReadCsvOptions options, CsvOptionsFromJson(object.at("options")));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListedFilesFromJson(object.at("files"), session));
+  ARROW_ASSIGN_OR_RAISE(auto schema, plan::DeserializeSchema(object.at("schema").get<std::string>()));
+  ARROW_ASSIGN_OR_RAISE(CsvFormat format, FormatFromOptions(options));
+  // The types were decided where the source was made: every file column has its type,
+  // so nothing is inferred again.
+  format.types_inferred_from = object.at("types_inferred_from").get<std::string>();
+  for (const auto& field : schema->fields()) {
+    if (options.include_paths && field->name() == kPathColumn) continue;
+    format.convert.column_types[field->name()] = field->type();
+    format.file_columns.push_back(field->name());
+  }
+  if (format.file_columns.empty()) return arrow::Status::Invalid("serialized CSV source: no columns");
+  return std::make_shared<const CsvSource>(std::make_shared<const ListedFiles>(std::move(listed)),
+                                           std::move(format), std::move(schema), options);
 }
 
 }  // namespace sluice::io

@@ -10,6 +10,10 @@
 #include "io/commit_protocol.h"
 #include "io/format_writers.h"
 #include "io/write_operator.h"
+#include "io/filesystems.h"
+#include "plan/plan_serialization.h"
+
+#include <nlohmann/json.hpp>
 
 namespace sluice::io {
 
@@ -48,17 +52,53 @@ std::vector<StagedOutput> NameFiles(const std::vector<StagedFile>& files,
   return outputs;
 }
 
+constexpr char kFileTaskWriterKind[] = "file_task_writer";
+constexpr char kFileSinkKind[] = "file_sink";
+
+/// What a task writer in another process needs: where to stage, how to name, encode and
+/// lay out the files.
+struct TaskWriterSpec {
+  std::string format;
+  WriteOptions options;  // compression, delimiter, header, partition_cols, max_rows_per_file
+  std::shared_ptr<arrow::Schema> expected_schema;
+};
+
 class FileSinkWrite : public plan::SinkWrite {
  public:
   FileSinkWrite(std::unique_ptr<CommitProtocol> commit, std::string extension,
-                std::shared_ptr<WriteOperator> writer, bool partitioned)
+                std::shared_ptr<WriteOperator> writer, bool partitioned, TaskWriterSpec spec)
       : commit_(std::move(commit)),
         extension_(std::move(extension)),
         writer_(std::move(writer)),
-        partitioned_(partitioned) {}
+        partitioned_(partitioned),
+        spec_(std::move(spec)) {}
 
   std::shared_ptr<const exec::StreamOperator> task_writer() const override { return writer_; }
   bool RegroupsUnorderedInput() const override { return partitioned_; }
+
+  arrow::Result<plan::SerializedPart> SerializeTaskWriter() const override {
+    const std::string kind = commit_->filesystem()->type_name();
+    if (kind != "local" && kind != "s3") {
+      return arrow::Status::NotImplemented("tasks in other processes cannot write to a ", kind,
+                                           " filesystem");
+    }
+    nlohmann::json payload{
+        {"filesystem", kind},
+        {"staging_dir", commit_->staging_dir()},
+        {"format", spec_.format},
+        {"compression", spec_.options.compression},
+        {"delimiter", std::string(1, spec_.options.delimiter)},
+        {"header", spec_.options.header},
+        {"partition_cols", spec_.options.partition_cols},
+        {"max_rows_per_file", spec_.options.max_rows_per_file
+                                  ? nlohmann::json(*spec_.options.max_rows_per_file)
+                                  : nlohmann::json()},
+        {"expected_schema", nullptr}};
+    if (spec_.expected_schema) {
+      ARROW_ASSIGN_OR_RAISE(payload["expected_schema"], plan::SerializeSchema(spec_.expected_schema));
+    }
+    return plan::SerializedPart{kFileTaskWriterKind, payload.dump()};
+  }
 
   arrow::Result<WriteResult> Commit(
       const std::vector<std::shared_ptr<arrow::RecordBatch>>& task_results) override {
@@ -83,6 +123,7 @@ class FileSinkWrite : public plan::SinkWrite {
   std::string extension_;
   std::shared_ptr<WriteOperator> writer_;
   bool partitioned_;
+  TaskWriterSpec spec_;
 };
 
 class FileSink : public plan::SinkSpec {
@@ -114,6 +155,23 @@ class FileSink : public plan::SinkSpec {
 
   std::shared_ptr<arrow::Schema> result_schema() const override {
     return WriteOperator::ResultSchema();
+  }
+
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    nlohmann::json payload{
+        {"path", path_},
+        {"format", format_->name},
+        {"mode", WriteModeName(options_.mode)},
+        {"partition_cols", options_.partition_cols},
+        {"max_rows_per_file", options_.max_rows_per_file ? nlohmann::json(*options_.max_rows_per_file)
+                                                         : nlohmann::json()},
+        {"compression", options_.compression},
+        {"delimiter", std::string(1, options_.delimiter)},
+        {"header", options_.header},
+        {"table", options_.table ? nlohmann::json(*options_.table) : nlohmann::json()},
+        {"catalog_path", options_.catalog_path},
+        {"replace_foreign_files", options_.replace_foreign_files}};
+    return plan::SerializedPart{kFileSinkKind, payload.dump()};
   }
 
   arrow::Result<std::unique_ptr<plan::SinkWrite>> Begin(
@@ -166,9 +224,10 @@ class FileSink : public plan::SinkSpec {
     write_options.open_writer = writer.open_writer;
     write_options.format_name = writer.name;
     ARROW_ASSIGN_OR_RAISE(auto write_operator, WriteOperator::Make(std::move(write_options)));
+    TaskWriterSpec spec{format_->name, effective, input_schema};
     return std::make_unique<FileSinkWrite>(std::move(commit), writer.extension,
                                            std::move(write_operator),
-                                           !effective.partition_cols.empty());
+                                           !effective.partition_cols.empty(), std::move(spec));
   }
 
  private:
@@ -185,6 +244,98 @@ arrow::Result<std::shared_ptr<const plan::SinkSpec>> MakeFileSink(const std::str
   ARROW_ASSIGN_OR_RAISE(const formats::FileFormat* found,
                         formats::FindFileFormat(format, /*for_writing=*/true));
   return std::make_shared<FileSink>(path, found, options);
+}
+
+namespace {
+
+arrow::Result<std::shared_ptr<const exec::StreamOperator>> FileTaskWriterFromJson(
+    const std::string& payload, exec::ExecContext* ctx, int64_t first_task_id) {
+  nlohmann::json object = nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return arrow::Status::Invalid("serialized task writer: not JSON");
+  const std::string kind = object.at("filesystem").get<std::string>();
+  const std::string staging_dir = object.at("staging_dir").get<std::string>();
+  if ((kind != "local" && kind != "s3") || staging_dir.empty()) {
+    return arrow::Status::Invalid("serialized task writer: bad staging directory");
+  }
+  ARROW_ASSIGN_OR_RAISE(const formats::FileFormat* format,
+                        formats::FindFileFormat(object.at("format").get<std::string>(),
+                                                /*for_writing=*/true));
+  WriteOptions options;
+  options.compression = object.at("compression").get<std::string>();
+  const std::string delimiter = object.at("delimiter").get<std::string>();
+  if (delimiter.size() != 1) return arrow::Status::Invalid("serialized task writer: bad delimiter");
+  options.delimiter = delimiter[0];
+  options.header = object.at("header").get<bool>();
+  options.partition_cols = object.at("partition_cols").get<std::vector<std::string>>();
+  if (!object.at("max_rows_per_file").is_null()) {
+    options.max_rows_per_file = object.at("max_rows_per_file").get<int64_t>();
+    if (*options.max_rows_per_file <= 0) {
+      return arrow::Status::Invalid("serialized task writer: bad max_rows_per_file");
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(FileWriterSpec writer,
+                        format->make_writer(options, ctx->config(), ctx->pool()));
+  std::string path;
+  ARROW_ASSIGN_OR_RAISE(auto filesystem,
+                        FileSystemFromUriOrPath(kind == "s3" ? "s3://" + staging_dir : staging_dir,
+                                                &path, ctx->session()));
+  WriteOperatorOptions write_options;
+  write_options.filesystem = std::move(filesystem);
+  write_options.staging_dir = path;
+  write_options.extension = writer.extension;
+  write_options.partition_cols = options.partition_cols;
+  write_options.max_rows_per_file = options.max_rows_per_file;
+  if (!object.at("expected_schema").is_null()) {
+    ARROW_ASSIGN_OR_RAISE(write_options.expected_schema,
+                          plan::DeserializeSchema(object.at("expected_schema").get<std::string>()));
+  }
+  write_options.open_writer = writer.open_writer;
+  write_options.format_name = writer.name;
+  write_options.first_task_id = first_task_id;
+  ARROW_ASSIGN_OR_RAISE(auto write_operator, WriteOperator::Make(std::move(write_options)));
+  return std::shared_ptr<const exec::StreamOperator>(std::move(write_operator));
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<const exec::StreamOperator>> DeserializeTaskWriter(
+    const plan::SerializedPart& part, exec::ExecContext* ctx, int64_t first_task_id) {
+  if (part.kind != kFileTaskWriterKind) {
+    return arrow::Status::NotImplemented("cannot read back a task writer of kind '", part.kind, "'");
+  }
+  try {
+    return FileTaskWriterFromJson(part.payload, ctx, first_task_id);
+  } catch (const nlohmann::json::exception& error) {
+    return arrow::Status::Invalid("serialized task writer: ", error.what());
+  }
+}
+
+arrow::Result<std::shared_ptr<const plan::SinkSpec>> DeserializeSink(const plan::SerializedPart& part) {
+  if (part.kind != kFileSinkKind) {
+    return arrow::Status::NotImplemented("cannot read back a sink of kind '", part.kind, "'");
+  }
+  try {
+    nlohmann::json object = nlohmann::json::parse(part.payload, nullptr, /*allow_exceptions=*/false);
+    if (!object.is_object()) return arrow::Status::Invalid("serialized file sink: not JSON");
+    WriteOptions options;
+    ARROW_ASSIGN_OR_RAISE(options.mode, ParseWriteMode(object.at("mode").get<std::string>()));
+    options.partition_cols = object.at("partition_cols").get<std::vector<std::string>>();
+    if (!object.at("max_rows_per_file").is_null()) {
+      options.max_rows_per_file = object.at("max_rows_per_file").get<int64_t>();
+    }
+    options.compression = object.at("compression").get<std::string>();
+    const std::string delimiter = object.at("delimiter").get<std::string>();
+    if (delimiter.size() != 1) return arrow::Status::Invalid("serialized file sink: bad delimiter");
+    options.delimiter = delimiter[0];
+    options.header = object.at("header").get<bool>();
+    if (!object.at("table").is_null()) options.table = object.at("table").get<std::string>();
+    options.catalog_path = object.at("catalog_path").get<std::string>();
+    options.replace_foreign_files = object.at("replace_foreign_files").get<bool>();
+    return MakeFileSink(object.at("path").get<std::string>(), object.at("format").get<std::string>(),
+                        options);
+  } catch (const nlohmann::json::exception& error) {
+    return arrow::Status::Invalid("serialized file sink: ", error.what());
+  }
 }
 
 }  // namespace sluice::io

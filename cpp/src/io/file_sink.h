@@ -23,4 +23,14 @@ arrow::Result<std::shared_ptr<const plan::SinkSpec>> MakeFileSink(const std::str
                                                                   const std::string& format,
                                                                   const WriteOptions& options);
 
+/// The sink that SinkSpec::Serialize wrote; damaged bytes are Invalid.
+arrow::Result<std::shared_ptr<const plan::SinkSpec>> DeserializeSink(const plan::SerializedPart& part);
+
+/// The task writer that SinkWrite::SerializeTaskWriter wrote (the file sink's: it stages
+/// into the write's staging directory, opened with the settings of `ctx`'s session), its
+/// task ids starting at `first_task_id` so that writers of other tasks never collide.
+/// Damaged bytes are Invalid.
+arrow::Result<std::shared_ptr<const exec::StreamOperator>> DeserializeTaskWriter(
+    const plan::SerializedPart& part, exec::ExecContext* ctx, int64_t first_task_id);
+
 }  // namespace sluice::io

@@ -15,6 +15,8 @@
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
 #include "io/read_buffering.h"
+#include "io/serialized_files.h"
+#include "plan/plan_serialization.h"
 #include "io/sources.h"
 
 namespace sluice::io {
@@ -369,6 +371,36 @@ class JsonSource : public plan::SourceSpec {
   std::string Describe() const override { return DescribeFiles(listed_->files); }
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
 
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    ARROW_ASSIGN_OR_RAISE(auto files, ListedFilesToJson(*listed_));
+    ARROW_ASSIGN_OR_RAISE(auto schema, plan::SerializeSchema(schema_));
+    ARROW_ASSIGN_OR_RAISE(auto file_schema, plan::SerializeSchema(format_.parse.explicit_schema));
+    nlohmann::json payload{
+        {"files", std::move(files)},
+        {"schema", std::move(schema)},
+        {"file_schema", std::move(file_schema)},
+        {"inferred", format_.parse.unexpected_field_behavior ==
+                         arrow::json::UnexpectedFieldBehavior::Error},
+        {"inference_hint", format_.inference_hint},
+        {"include_paths", include_paths_},
+        {"block_size", format_.block_size},
+        {"encoding_errors", static_cast<int>(format_.encoding_errors)},
+        {"on_bad_lines", static_cast<int>(format_.on_bad_lines)}};
+    return plan::SerializedPart{"json", payload.dump()};
+  }
+
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown&,
+                                                     int64_t) const override {
+    return WholeFileSplits(*listed_);
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    ARROW_ASSIGN_OR_RAISE(ListedFiles files, FilesOfSplits(*listed_, splits));
+    return std::make_shared<const JsonSource>(std::make_shared<const ListedFiles>(std::move(files)),
+                                              format_, schema_, include_paths_);
+  }
+
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
     ARROW_ASSIGN_OR_RAISE(auto output, plan::ProjectSchema(schema_, pushdown));
@@ -491,6 +523,35 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeJsonSource(
   return std::make_shared<const JsonSource>(std::make_shared<const ListedFiles>(std::move(listed)),
                                             std::move(format), arrow::schema(std::move(fields)),
                                             options.include_paths);
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeJsonSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session) {
+  ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(payload, "JSON source"));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListedFilesFromJson(object.at("files"), session));
+  ARROW_ASSIGN_OR_RAISE(auto schema, plan::DeserializeSchema(object.at("schema").get<std::string>()));
+  JsonFormat format;
+  format.parse = arrow::json::ParseOptions::Defaults();
+  ARROW_ASSIGN_OR_RAISE(format.parse.explicit_schema,
+                        plan::DeserializeSchema(object.at("file_schema").get<std::string>()));
+  // As where the source was made: an inferred schema fails on fields it did not see, a
+  // given one ignores them.
+  format.parse.unexpected_field_behavior = object.at("inferred").get<bool>()
+                                               ? arrow::json::UnexpectedFieldBehavior::Error
+                                               : arrow::json::UnexpectedFieldBehavior::Ignore;
+  format.inference_hint = object.at("inference_hint").get<std::string>();
+  format.block_size = object.at("block_size").get<int32_t>();
+  const int encoding = object.at("encoding_errors").get<int>();
+  const int bad_lines = object.at("on_bad_lines").get<int>();
+  if (format.block_size < 0 || encoding < 0 || encoding > 1 || bad_lines < 0 || bad_lines > 2 ||
+      format.parse.explicit_schema->num_fields() == 0) {
+    return arrow::Status::Invalid("serialized JSON source: bad options");
+  }
+  format.encoding_errors = static_cast<EncodingErrors>(encoding);
+  format.on_bad_lines = static_cast<BadLineAction>(bad_lines);
+  return std::make_shared<const JsonSource>(std::make_shared<const ListedFiles>(std::move(listed)),
+                                            std::move(format), std::move(schema),
+                                            object.at("include_paths").get<bool>());
 }
 
 }  // namespace sluice::io

@@ -30,6 +30,9 @@
 #include "exec/exec_context.h"
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
+#include "io/filesystems.h"
+#include "io/serialized_files.h"
+#include "plan/plan_serialization.h"
 #include "io/sources.h"
 
 namespace sluice::io {
@@ -422,19 +425,126 @@ class FilteredStream : public exec::BatchStream {
 
 // ---- The source -------------------------------------------------------------------
 
+constexpr char kParquetSourceKind[] = "parquet";
+
+/// What a ParquetSource was made from, beyond its open files: enough for another process
+/// to open the same files the same way (Serialize).
+struct ParquetOrigin {
+  /// The listed files, parallel to the source's files (a file cut into splits appears
+  /// once per split).
+  ListedFiles listed;
+  /// The Hive partition columns and their types; empty when not partitioned.
+  std::shared_ptr<arrow::Schema> partition_schema;
+  /// Per file, the row groups a split restricted it to; nullopt: all of them.
+  std::vector<std::optional<std::vector<int>>> row_groups;
+};
+
 class ParquetSource : public plan::SourceSpec {
  public:
   ParquetSource(std::vector<std::shared_ptr<const ParquetFile>> files,
-                std::shared_ptr<arrow::Schema> schema, std::string description, bool local_files)
+                std::shared_ptr<arrow::Schema> schema, std::string description, bool local_files,
+                std::shared_ptr<const ParquetOrigin> origin)
       : files_(std::move(files)),
         schema_(std::move(schema)),
         description_(std::move(description)),
-        local_files_(local_files) {}
+        local_files_(local_files),
+        origin_(std::move(origin)) {}
 
   std::string name() const override { return "ReadParquet"; }
   std::string Describe() const override { return description_; }
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   bool SupportsFilterPushdown() const override { return true; }
+
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    ARROW_ASSIGN_OR_RAISE(auto files, ListedFilesToJson(origin_->listed));
+    ARROW_ASSIGN_OR_RAISE(auto schema, plan::SerializeSchema(schema_));
+    ARROW_ASSIGN_OR_RAISE(auto partition_schema, plan::SerializeSchema(origin_->partition_schema));
+    nlohmann::json row_groups = nlohmann::json::array();
+    for (const auto& selected : origin_->row_groups) {
+      row_groups.push_back(selected ? nlohmann::json(*selected) : nlohmann::json());
+    }
+    nlohmann::json payload{{"files", std::move(files)},
+                           {"schema", std::move(schema)},
+                           {"partition_schema", std::move(partition_schema)},
+                           {"row_groups", std::move(row_groups)},
+                           {"description", description_}};
+    return plan::SerializedPart{kParquetSourceKind, payload.dump()};
+  }
+
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown& pushdown,
+                                                     int64_t target_bytes) const override {
+    ARROW_ASSIGN_OR_RAISE(auto kept, KeepRowGroups(pushdown));
+    if (pushdown.limit && !pushdown.filter) {
+      ARROW_ASSIGN_OR_RAISE(kept, FirstRows(std::move(kept), *pushdown.limit));
+    }
+    std::vector<plan::Split> splits;
+    for (const auto& part : kept) {
+      ARROW_RETURN_NOT_OK(FromFooter(part.file->path, [&] {
+        // Consecutive row groups up to about target_bytes (compressed) per split.
+        std::vector<int> current;
+        int64_t current_bytes = 0;
+        auto flush = [&] {
+          if (current.empty()) return;
+          plan::Split split;
+          split.label = part.file->path + " row groups " + std::to_string(current.front()) +
+                        (current.size() > 1 ? "-" + std::to_string(current.back()) : "");
+          split.payload = nlohmann::json{{"path", part.file->path}, {"row_groups", current}}.dump();
+          split.bytes = current_bytes;
+          if (!pushdown.filter && part.file->rows) split.rows = RowsIn(*part.file->metadata, current);
+          splits.push_back(std::move(split));
+          current.clear();
+          current_bytes = 0;
+        };
+        for (int rg : part.row_groups) {
+          const int64_t bytes = CompressedBytes(*part.file->metadata, {rg});
+          if (!current.empty() && current_bytes + bytes > target_bytes) flush();
+          current.push_back(rg);
+          current_bytes += bytes;
+        }
+        flush();
+        return arrow::Status::OK();
+      }));
+    }
+    return splits;
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    std::map<std::string, size_t> by_path;
+    for (size_t i = 0; i < files_.size(); ++i) by_path.emplace(files_[i]->path, i);
+    std::vector<std::shared_ptr<const ParquetFile>> files;
+    auto origin = std::make_shared<ParquetOrigin>();
+    origin->listed.filesystem = origin_->listed.filesystem;
+    origin->partition_schema = origin_->partition_schema;
+    for (const auto& split : splits) {
+      ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(split.payload, "Parquet split"));
+      if (!object.contains("path") || !object["path"].is_string() ||
+          !object.contains("row_groups") || !object["row_groups"].is_array()) {
+        return arrow::Status::Invalid("serialized Parquet split: no path or row groups");
+      }
+      auto found = by_path.find(object["path"].get<std::string>());
+      if (found == by_path.end()) {
+        return arrow::Status::Invalid("split of a file this source does not read: ",
+                                      object["path"].get<std::string>());
+      }
+      const auto& file = files_[found->second];
+      std::vector<int> row_groups;
+      for (const auto& rg : object["row_groups"]) {
+        if (!rg.is_number_integer() || rg.get<int64_t>() < 0 ||
+            rg.get<int64_t>() >= file->metadata->num_row_groups()) {
+          return arrow::Status::Invalid("Parquet split of ", file->path,
+                                        ": no such row group ", rg.dump());
+        }
+        row_groups.push_back(rg.get<int>());
+      }
+      files.push_back(file);
+      origin->listed.files.push_back(origin_->listed.files[found->second]);
+      origin->row_groups.push_back(std::move(row_groups));
+    }
+    std::string description = DescribeFiles(origin->listed.files);
+    return std::make_shared<const ParquetSource>(std::move(files), schema_, std::move(description),
+                                                 local_files_, std::move(origin));
+  }
 
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
@@ -492,8 +602,8 @@ class ParquetSource : public plan::SourceSpec {
       ARROW_ASSIGN_OR_RAISE(filter, compute::BindWithEngineFunctions(*pushdown.filter, *schema_));
     }
     int64_t rows = 0;
-    for (const auto& file_ptr : files_) {
-      const ParquetFile& file = *file_ptr;
+    for (size_t i = 0; i < files_.size(); ++i) {
+      const ParquetFile& file = *files_[i];
       if (filter) {
         // Only a filter that the partition values decide can be counted from footers.
         ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
@@ -503,6 +613,13 @@ class ParquetSource : public plan::SourceSpec {
       }
       if (!file.rows || *file.rows > std::numeric_limits<int64_t>::max() - rows) {
         return std::nullopt;
+      }
+      if (origin_->row_groups[i]) {
+        ARROW_ASSIGN_OR_RAISE(int64_t selected, FromFooter(file.path, [&]() -> arrow::Result<int64_t> {
+          return RowsIn(*file.metadata, *origin_->row_groups[i]);
+        }));
+        rows += selected;
+        continue;
       }
       rows += *file.rows;
     }
@@ -555,15 +672,19 @@ class ParquetSource : public plan::SourceSpec {
     const bool prune_by_statistics =
         filter && compute::ExpressionSize(*filter, kMaxStatisticsPruningSize + 1) <=
                       kMaxStatisticsPruningSize;
-    for (const auto& file_ptr : files_) {
+    for (size_t i = 0; i < files_.size(); ++i) {
+      const auto& file_ptr = files_[i];
       const ParquetFile& file = *file_ptr;
       if (filter) {
         ARROW_ASSIGN_OR_RAISE(auto simplified, SimplifyForPartition(
                                                    *filter, file.fragment->partition_expression()));
         if (!simplified.IsSatisfiable()) continue;  // pruned by partition values
       }
+      const auto& selected = origin_->row_groups[i];
       if (!prune_by_statistics) {
-        if (file.metadata->num_row_groups() > 0) {
+        if (selected) {
+          if (!selected->empty()) kept.push_back({file_ptr, *selected});
+        } else if (file.metadata->num_row_groups() > 0) {
           kept.push_back({file_ptr, AllRowGroups(*file.metadata)});
         }
         continue;
@@ -571,9 +692,17 @@ class ParquetSource : public plan::SourceSpec {
       // Statistics are read through the throwing metadata classes.
       auto subset = FromFooter(file.path, [&] { return file.fragment->Subset(*filter); });
       if (!subset.ok()) return WithPathContext(subset.status(), file.path);
-      const auto& row_groups =
+      std::vector<int> row_groups =
           std::static_pointer_cast<ds::ParquetFileFragment>(*subset)->row_groups();
-      if (!row_groups.empty()) kept.push_back({file_ptr, row_groups});
+      if (selected) {
+        // A split's row groups, in its order, less those the statistics rule out.
+        const std::set<int> possible(row_groups.begin(), row_groups.end());
+        row_groups.clear();
+        for (int rg : *selected) {
+          if (possible.count(rg)) row_groups.push_back(rg);
+        }
+      }
+      if (!row_groups.empty()) kept.push_back({file_ptr, std::move(row_groups)});
     }
     return kept;
   }
@@ -655,6 +784,7 @@ class ParquetSource : public plan::SourceSpec {
   std::shared_ptr<arrow::Schema> schema_;
   std::string description_;
   bool local_files_;
+  std::shared_ptr<const ParquetOrigin> origin_;
 };
 
 arrow::Result<std::unique_ptr<exec::BatchStream>> OpenRowGroups(
@@ -779,8 +909,54 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeParquetSourceFromList
     shared_files.push_back(std::make_shared<const ParquetFile>(std::move(file)));
   std::string description = DescribeFiles(listed.files);
   const bool local = listed.filesystem && listed.filesystem->type_name() == "local";
+  auto origin = std::make_shared<ParquetOrigin>();
+  origin->partition_schema = partitioning ? partitioning->schema() : arrow::schema({});
+  origin->row_groups.resize(listed.files.size());
+  origin->listed = std::move(listed);
   return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
-                                               std::move(description), local);
+                                               std::move(description), local, std::move(origin));
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeParquetSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session) {
+  ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(payload, "Parquet source"));
+  auto origin = std::make_shared<ParquetOrigin>();
+  ARROW_ASSIGN_OR_RAISE(origin->listed, ListedFilesFromJson(object.at("files"), session));
+  ARROW_ASSIGN_OR_RAISE(auto schema, plan::DeserializeSchema(object.at("schema").get<std::string>()));
+  ARROW_ASSIGN_OR_RAISE(origin->partition_schema,
+                        plan::DeserializeSchema(object.at("partition_schema").get<std::string>()));
+  const auto& row_groups = object.at("row_groups");
+  if (!row_groups.is_array() || row_groups.size() != origin->listed.files.size()) {
+    return arrow::Status::Invalid("serialized Parquet source: row groups do not match the files");
+  }
+  for (const auto& selected : row_groups) {
+    if (selected.is_null()) {
+      origin->row_groups.emplace_back();
+    } else {
+      origin->row_groups.emplace_back(selected.get<std::vector<int>>());
+    }
+  }
+  ReadParquetOptions options;
+  options.hive_partitioning = origin->partition_schema->num_fields() > 0;
+  ARROW_ASSIGN_OR_RAISE(auto partitioning,
+                        PartitioningFor(origin->listed, options, origin->partition_schema));
+  // Only the footers of these files are read; the schema stays the one of the whole
+  // source, which other files may have widened.
+  ARROW_ASSIGN_OR_RAISE(std::vector<ParquetFile> files, OpenParquetFiles(origin->listed, partitioning));
+  std::vector<std::shared_ptr<const ParquetFile>> shared_files;
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (int rg : origin->row_groups[i].value_or(std::vector<int>{})) {
+      if (rg < 0 || rg >= files[i].metadata->num_row_groups()) {
+        return arrow::Status::Invalid("serialized Parquet source: ", files[i].path,
+                                      " has no row group ", rg);
+      }
+    }
+    shared_files.push_back(std::make_shared<const ParquetFile>(std::move(files[i])));
+  }
+  const bool local = IsLocalFileSystem(*origin->listed.filesystem);
+  return std::make_shared<const ParquetSource>(std::move(shared_files), std::move(schema),
+                                               object.at("description").get<std::string>(), local,
+                                               std::move(origin));
 }
 
 arrow::Result<ParquetInventory> InspectParquetFiles(const ListedFiles& listed) {

@@ -59,9 +59,21 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTableSource(
     std::shared_ptr<arrow::Table> table);
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeRangeSource(int64_t n);
 
-/// A source that SourceSpec::Serialize wrote (so far: ranges and in-memory tables; file
-/// sources come with serializable splits).
+/// A source that SourceSpec::Serialize wrote (any of the above, whole or restricted to
+/// splits), its files opened with the settings of `session` (null: the default session).
+/// Damaged payloads are Invalid.
 arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
-    const plan::SerializedPart& part);
+    const plan::SerializedPart& part, const std::shared_ptr<exec::SessionState>& session = nullptr);
+
+// The readers of each file source's payload (DeserializeSource picks one by kind); they
+// may throw nlohmann::json exceptions on damaged payloads, which DeserializeSource catches.
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeParquetSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session);
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeCsvSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session);
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeJsonSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session);
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeTextSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session);
 
 }  // namespace sluice::io

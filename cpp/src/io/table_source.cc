@@ -3,10 +3,16 @@
 #include <arrow/ipc/writer.h>
 #include <arrow/table.h>
 
+#include <arrow/util/byte_size.h>
+
 #include <charconv>
 
+#include <nlohmann/json.hpp>
+
 #include "exec/exec_context.h"
+#include "io/serialized_files.h"
 #include "io/sources.h"
+#include "plan/fragments.h"
 
 namespace sluice::io {
 
@@ -57,6 +63,49 @@ class TableSource : public plan::SourceSpec {
     return rows;
   }
 
+  /// Slices of about target_bytes each, in row order.
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown& pushdown,
+                                                     int64_t target_bytes) const override {
+    int64_t rows = table_->num_rows();
+    if (pushdown.limit) rows = std::min(rows, *pushdown.limit);
+    ARROW_ASSIGN_OR_RAISE(const int64_t bytes, arrow::util::ReferencedBufferSize(*table_));
+    const int64_t bytes_per_row = table_->num_rows() > 0 ? std::max<int64_t>(1, bytes / table_->num_rows()) : 1;
+    const int64_t rows_per_split = std::max<int64_t>(1, std::max<int64_t>(1, target_bytes) / bytes_per_row);
+    std::vector<plan::Split> splits;
+    for (int64_t offset = 0; offset < rows; offset += rows_per_split) {
+      const int64_t length = std::min(rows_per_split, rows - offset);
+      plan::Split split;
+      split.label = "memory rows " + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+      split.payload = nlohmann::json{{"offset", offset}, {"length", length}}.dump();
+      split.rows = length;
+      split.bytes = length * bytes_per_row;
+      splits.push_back(std::move(split));
+    }
+    return splits;
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    std::vector<std::shared_ptr<arrow::Table>> slices;
+    for (const auto& split : splits) {
+      ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(split.payload, "in-memory split"));
+      if (!object.contains("offset") || !object["offset"].is_number_integer() ||
+          !object.contains("length") || !object["length"].is_number_integer()) {
+        return arrow::Status::Invalid("serialized in-memory split: no offset or length");
+      }
+      const int64_t offset = object["offset"].get<int64_t>();
+      const int64_t length = object["length"].get<int64_t>();
+      if (offset < 0 || length < 0 || length > table_->num_rows() - offset) {
+        return arrow::Status::Invalid("in-memory split of rows ", offset, "+", length,
+                                      " outside a table of ", table_->num_rows(), " rows");
+      }
+      slices.push_back(table_->Slice(offset, length));
+    }
+    if (slices.empty()) slices.push_back(table_->Slice(0, 0));
+    ARROW_ASSIGN_OR_RAISE(auto table, arrow::ConcatenateTables(slices));
+    return std::make_shared<const TableSource>(std::move(table));
+  }
+
  private:
   class Tasks : public exec::TaskSource {
    public:
@@ -86,14 +135,29 @@ class TableSource : public plan::SourceSpec {
   std::shared_ptr<arrow::Table> table_;
 };
 
-/// Integers 0..n-1 in column "id", generated per task.
+/// Integers in column "id": 0..n-1, or the intervals a split of it kept, generated per task.
 class RangeSource : public plan::SourceSpec {
  public:
-  explicit RangeSource(int64_t n) : n_(n) {}
+  /// Half-open [start, stop) intervals, in order.
+  using Intervals = std::vector<std::pair<int64_t, int64_t>>;
+  explicit RangeSource(int64_t n) : intervals_{{0, n}} {}
+  explicit RangeSource(Intervals intervals) : intervals_(std::move(intervals)) {}
   std::string name() const override { return "Range"; }
-  std::string Describe() const override { return std::to_string(n_); }
+  std::string Describe() const override {
+    if (intervals_.size() == 1 && intervals_[0].first == 0) return std::to_string(intervals_[0].second);
+    std::string out;
+    for (const auto& [start, stop] : intervals_) {
+      out += (out.empty() ? "" : ", ") + std::to_string(start) + ".." + std::to_string(stop);
+    }
+    return "[" + out + ")";
+  }
   arrow::Result<plan::SerializedPart> Serialize() const override {
-    return plan::SerializedPart{kRangeSourceKind, std::to_string(n_)};
+    if (intervals_.size() == 1 && intervals_[0].first == 0) {
+      return plan::SerializedPart{kRangeSourceKind, std::to_string(intervals_[0].second)};
+    }
+    nlohmann::json intervals = nlohmann::json::array();
+    for (const auto& [start, stop] : intervals_) intervals.push_back({start, stop});
+    return plan::SerializedPart{kRangeSourceKind, nlohmann::json{{"intervals", intervals}}.dump()};
   }
   std::shared_ptr<arrow::Schema> schema() const override {
     return arrow::schema({arrow::field("id", arrow::int64(), false)});
@@ -101,15 +165,24 @@ class RangeSource : public plan::SourceSpec {
 
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
-    const int64_t end = pushdown.limit ? std::min(n_, *pushdown.limit) : n_;
+    // The limit keeps the first rows: cut the intervals there.
+    Intervals kept;
+    int64_t left = pushdown.limit ? *pushdown.limit : std::numeric_limits<int64_t>::max();
+    for (const auto& [start, stop] : intervals_) {
+      if (left <= 0) break;
+      const int64_t end = stop - start > left ? start + left : stop;
+      if (end > start) kept.emplace_back(start, end);
+      left -= end - start;
+    }
     const bool with_id = !pushdown.columns || !pushdown.columns->empty();
     return std::unique_ptr<exec::TaskSource>(
-        new Tasks(end, ctx->config().batch_rows, with_id, ctx->pool()));
+        new Tasks(std::move(kept), ctx->config().batch_rows, with_id, ctx->pool()));
   }
 
   arrow::Result<std::optional<int64_t>> CountRowsFromMetadata(
       const plan::Pushdown& pushdown) const override {
-    return pushdown.limit ? std::min(n_, *pushdown.limit) : n_;
+    const int64_t n = Rows();
+    return pushdown.limit ? std::min(n, *pushdown.limit) : n;
   }
   arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
       const plan::Pushdown& pushdown) const override {
@@ -117,18 +190,73 @@ class RangeSource : public plan::SourceSpec {
     return *rows * 8;
   }
 
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown& pushdown,
+                                                     int64_t target_bytes) const override {
+    const int64_t rows_per_split = std::max<int64_t>(1, target_bytes / 8);
+    int64_t left = pushdown.limit ? *pushdown.limit : std::numeric_limits<int64_t>::max();
+    std::vector<plan::Split> splits;
+    for (const auto& [start, stop] : intervals_) {
+      for (int64_t first = start; first < stop && left > 0;) {
+        const int64_t end = std::min({stop, first + rows_per_split, first + left});
+        plan::Split split;
+        split.label = "range " + std::to_string(first) + ".." + std::to_string(end);
+        split.payload = nlohmann::json{{"start", first}, {"stop", end}}.dump();
+        split.rows = end - first;
+        split.bytes = (end - first) * 8;
+        splits.push_back(std::move(split));
+        left -= end - first;
+        first = end;
+      }
+    }
+    return splits;
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    Intervals intervals;
+    for (const auto& split : splits) {
+      ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(split.payload, "range split"));
+      if (!object.contains("start") || !object["start"].is_number_integer() ||
+          !object.contains("stop") || !object["stop"].is_number_integer()) {
+        return arrow::Status::Invalid("serialized range split: no start or stop");
+      }
+      const int64_t start = object["start"].get<int64_t>();
+      const int64_t stop = object["stop"].get<int64_t>();
+      const bool inside = start <= stop && std::any_of(intervals_.begin(), intervals_.end(), [&](const auto& i) {
+                 return i.first <= start && stop <= i.second;
+               });
+      if (!inside) {
+        return arrow::Status::Invalid("range split ", start, "..", stop, " outside ", Describe());
+      }
+      intervals.emplace_back(start, stop);
+    }
+    return std::make_shared<const RangeSource>(std::move(intervals));
+  }
+
  private:
+  int64_t Rows() const {
+    int64_t n = 0;
+    for (const auto& [start, stop] : intervals_) n += stop - start;
+    return n;
+  }
+
   class Tasks : public exec::TaskSource {
    public:
-    Tasks(int64_t end, int64_t batch_rows, bool with_id, arrow::MemoryPool* pool)
-        : end_(end),
+    Tasks(Intervals intervals, int64_t batch_rows, bool with_id, arrow::MemoryPool* pool)
+        : intervals_(std::move(intervals)),
           batch_rows_(std::max<int64_t>(1, batch_rows)),
           with_id_(with_id),
           pool_(pool) {}
     arrow::Result<std::optional<exec::ScanTask>> NextTask() override {
-      if (next_ >= end_) return std::nullopt;
-      const int64_t start = next_;
-      const int64_t stop = std::min(end_, start + batch_rows_ * 16);
+      int64_t start = 0;
+      while (true) {
+        if (interval_ >= intervals_.size()) return std::nullopt;
+        start = std::max(next_, intervals_[interval_].first);
+        if (start < intervals_[interval_].second) break;
+        ++interval_;
+        next_ = 0;
+      }
+      const int64_t stop = std::min(intervals_[interval_].second, start + batch_rows_ * 16);
       next_ = stop;
       exec::ScanTask task;
       task.label = "range";
@@ -157,14 +285,15 @@ class RangeSource : public plan::SourceSpec {
     }
 
    private:
-    int64_t end_;
+    Intervals intervals_;
     int64_t batch_rows_;
     bool with_id_;
     arrow::MemoryPool* pool_;
+    size_t interval_ = 0;
     int64_t next_ = 0;
   };
 
-  int64_t n_;
+  Intervals intervals_;
 };
 
 }  // namespace
@@ -180,8 +309,26 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeRangeSource(int64_t n
   return std::make_shared<const RangeSource>(n);
 }
 
-arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
-    const plan::SerializedPart& part) {
+namespace {
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSourceOrThrow(
+    const plan::SerializedPart& part, const std::shared_ptr<exec::SessionState>& session) {
+  if (part.kind == "parquet") return DeserializeParquetSource(part.payload, session);
+  if (part.kind == "csv") return DeserializeCsvSource(part.payload, session);
+  if (part.kind == "json") return DeserializeJsonSource(part.payload, session);
+  if (part.kind == "text") return DeserializeTextSource(part.payload, session);
+  if (part.kind == plan::kFragmentInputKind) return plan::FragmentInputSource::Deserialize(part.payload);
+  if (part.kind == kRangeSourceKind && !part.payload.empty() && part.payload.front() == '{') {
+    ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(part.payload, "range source"));
+    RangeSource::Intervals intervals;
+    for (const auto& interval : object.at("intervals")) {
+      const int64_t start = interval.at(0).get<int64_t>();
+      const int64_t stop = interval.at(1).get<int64_t>();
+      if (start < 0 || stop < start) return arrow::Status::Invalid("serialized range source: bad interval");
+      intervals.emplace_back(start, stop);
+    }
+    return std::make_shared<const RangeSource>(std::move(intervals));
+  }
   if (part.kind == kRangeSourceKind) {
     int64_t n = -1;
     const char* end = part.payload.data() + part.payload.size();
@@ -205,6 +352,18 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
     return MakeTableSource(*std::move(table));
   }
   return arrow::Status::NotImplemented("cannot read back a source of kind '", part.kind, "'");
+}
+
+}  // namespace
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeSource(
+    const plan::SerializedPart& part, const std::shared_ptr<exec::SessionState>& session) {
+  // The payload readers use nlohmann's checked accessors, which throw on damaged input.
+  try {
+    return DeserializeSourceOrThrow(part, session);
+  } catch (const nlohmann::json::exception& error) {
+    return arrow::Status::Invalid("serialized ", part.kind, " source: ", error.what());
+  }
 }
 
 }  // namespace sluice::io

@@ -13,6 +13,7 @@
 #include "io/compression.h"
 #include "io/file_listing.h"
 #include "io/file_scan_tasks.h"
+#include "io/serialized_files.h"
 #include "io/sources.h"
 #include "io/utf8_text.h"
 
@@ -251,6 +252,27 @@ class TextSource : public plan::SourceSpec {
   std::string Describe() const override { return DescribeFiles(listed_->files); }
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
 
+  arrow::Result<plan::SerializedPart> Serialize() const override {
+    ARROW_ASSIGN_OR_RAISE(auto files, ListedFilesToJson(*listed_));
+    nlohmann::json payload{{"files", std::move(files)},
+                           {"include_paths", options_.include_paths},
+                           {"drop_empty_lines", options_.drop_empty_lines},
+                           {"encoding_errors", static_cast<int>(options_.encoding_errors)}};
+    return plan::SerializedPart{"text", payload.dump()};
+  }
+
+  arrow::Result<std::vector<plan::Split>> ListSplits(const plan::Pushdown&,
+                                                     int64_t) const override {
+    return WholeFileSplits(*listed_);
+  }
+
+  arrow::Result<std::shared_ptr<const plan::SourceSpec>> WithSplits(
+      const std::vector<plan::Split>& splits) const override {
+    ARROW_ASSIGN_OR_RAISE(ListedFiles files, FilesOfSplits(*listed_, splits));
+    return std::make_shared<const TextSource>(std::make_shared<const ListedFiles>(std::move(files)),
+                                              options_);
+  }
+
   arrow::Result<std::unique_ptr<exec::TaskSource>> MakeTaskSource(
       exec::ExecContext* ctx, const plan::Pushdown& pushdown) const override {
     TextLayout layout;
@@ -293,6 +315,20 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> MakeTextSource(
     const std::vector<std::string>& paths, const ReadTextOptions& options,
     std::shared_ptr<exec::SessionState> session) {
   ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListFiles(paths, {options.follow_symlinks, std::move(session)}));
+  return std::make_shared<const TextSource>(std::make_shared<const ListedFiles>(std::move(listed)),
+                                            options);
+}
+
+arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeTextSource(
+    const std::string& payload, const std::shared_ptr<exec::SessionState>& session) {
+  ARROW_ASSIGN_OR_RAISE(auto object, ParsePayload(payload, "text source"));
+  ARROW_ASSIGN_OR_RAISE(ListedFiles listed, ListedFilesFromJson(object.at("files"), session));
+  ReadTextOptions options;
+  options.include_paths = object.at("include_paths").get<bool>();
+  options.drop_empty_lines = object.at("drop_empty_lines").get<bool>();
+  const int encoding = object.at("encoding_errors").get<int>();
+  if (encoding < 0 || encoding > 1) return arrow::Status::Invalid("serialized text source: bad options");
+  options.encoding_errors = static_cast<EncodingErrors>(encoding);
   return std::make_shared<const TextSource>(std::make_shared<const ListedFiles>(std::move(listed)),
                                             options);
 }

@@ -590,6 +590,7 @@ std::string WriteOperator::ToString() const { return "Write(" + options_.format_
 arrow::Result<std::shared_ptr<exec::OperatorState>> WriteOperator::MakeGlobalState(
     exec::ExecContext* ctx) const {
   auto global = std::make_shared<WriteGlobalState>();
+  global->next_task_id = options_.first_task_id;
   // A share of the memory budget per worker, within sane bounds.
   const int workers = std::max(1, ctx->config().num_threads);
   const int64_t limit = ctx->config().memory_limit_bytes;

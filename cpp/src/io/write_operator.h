@@ -53,6 +53,9 @@ struct WriteOperatorOptions {
   FormatWriterFactory open_writer;
   /// Shown in errors, e.g. "parquet".
   std::string format_name;
+  /// The id of the first task (ids name the staged files): writers in other processes
+  /// staging into one directory start at different ids so their files never collide.
+  int64_t first_task_id = 0;
 };
 
 /// A file a WriteOperator finished under the staging directory.

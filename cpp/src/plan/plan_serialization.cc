@@ -413,6 +413,24 @@ arrow::Result<cp::Expression> DeserializeExpression(const std::string& text) {
   return expr;
 }
 
+arrow::Result<std::string> SerializeSchema(const std::shared_ptr<arrow::Schema>& schema) {
+  if (!schema) return arrow::Status::Invalid("cannot serialize a null schema");
+  ARROW_ASSIGN_OR_RAISE(auto buffer, arrow::ipc::SerializeSchema(*schema));
+  return arrow::util::base64_encode(buffer->ToString());
+}
+
+arrow::Result<std::shared_ptr<arrow::Schema>> DeserializeSchema(const std::string& text) {
+  ARROW_ASSIGN_OR_RAISE(std::string bytes, arrow::util::base64_decode(text));
+  arrow::io::BufferReader input(arrow::Buffer::FromString(std::move(bytes)));
+  arrow::ipc::DictionaryMemo memo;
+  auto schema = arrow::ipc::ReadSchema(&input, &memo);
+  if (!schema.ok()) {
+    return schema.status().WithMessage("serialized plan: a damaged schema: ",
+                                       schema.status().message());
+  }
+  return schema;
+}
+
 arrow::Result<std::string> SerializePlan(const PlanNodePtr& root, const PlanCodecs& codecs) {
   if (!root) return arrow::Status::Invalid("cannot serialize a null plan");
   ARROW_ASSIGN_OR_RAISE(json document, NodeToJson(root, codecs));

@@ -34,6 +34,10 @@ struct PlanCodecs {
 arrow::Result<std::string> SerializeExpression(const arrow::compute::Expression& expr);
 arrow::Result<arrow::compute::Expression> DeserializeExpression(const std::string& text);
 
+/// A schema as base64 Arrow IPC (metadata included), and back; damaged text is Invalid.
+arrow::Result<std::string> SerializeSchema(const std::shared_ptr<arrow::Schema>& schema);
+arrow::Result<std::shared_ptr<arrow::Schema>> DeserializeSchema(const std::string& text);
+
 /// `root` and everything below it. A node the codecs cannot serialize (a source without a
 /// codec, a C++ user function) is NotImplemented, naming it.
 arrow::Result<std::string> SerializePlan(const PlanNodePtr& root, const PlanCodecs& codecs);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "plan/source_spec.h"
 #include "sluice/options.h"
 
 namespace sluice::exec {
@@ -31,6 +32,12 @@ class SinkWrite {
   /// the input's order does not matter (a partitioned write then keeps one file per
   /// partition per worker instead of one per input task and partition).
   virtual bool RegroupsUnorderedInput() const { return false; }
+  /// The task writer as bytes, for tasks in other processes that stage into this write
+  /// (a runner's fragments; io::DeserializeTaskWriter reads them back). NotImplemented for
+  /// a sink whose tasks must run in this process.
+  virtual arrow::Result<SerializedPart> SerializeTaskWriter() const {
+    return arrow::Status::NotImplemented("this sink's tasks cannot run in another process");
+  }
   /// Publishes the write, once, given the result batches of every task in task order.
   virtual arrow::Result<WriteResult> Commit(
       const std::vector<std::shared_ptr<arrow::RecordBatch>>& task_results) = 0;
@@ -49,6 +56,10 @@ class SinkSpec {
   virtual std::string Describe() const = 0;
   /// The schema of the task writer's result batches.
   virtual std::shared_ptr<arrow::Schema> result_schema() const = 0;
+  /// The sink as bytes for another process (io::DeserializeSink reads them back).
+  virtual arrow::Result<SerializedPart> Serialize() const {
+    return arrow::Status::NotImplemented(name(), " sinks cannot be serialized");
+  }
   /// Checks what can be checked before anything is created (the input's schema when
   /// known, options, the target), then begins the write.
   virtual arrow::Result<std::unique_ptr<SinkWrite>> Begin(

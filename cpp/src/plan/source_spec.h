@@ -34,6 +34,20 @@ struct SerializedPart {
   std::string payload;
 };
 
+/// One unit of a source's work that can leave the process: a file, some row groups of a
+/// Parquet file, a slice of an in-memory table, later a key range of a database table.
+/// `payload` is the source's own description (JSON) and means something only to
+/// SourceSpec::WithSplits of the source that listed it; the rest is for the runner
+/// that groups splits into tasks.
+struct Split {
+  /// Shown in errors and progress, e.g. "/data/a.parquet row groups 0-3".
+  std::string label;
+  std::string payload;
+  /// Rows and bytes the split holds (bytes as stored), when the metadata says so.
+  std::optional<int64_t> rows;
+  std::optional<int64_t> bytes;
+};
+
 /// A data source (files or memory) as the planner sees it: immutable, schema known up
 /// front, and able to say which pushdowns it takes.
 class SourceSpec {
@@ -61,6 +75,22 @@ class SourceSpec {
   /// NotImplemented for a source that cannot leave the process.
   virtual arrow::Result<SerializedPart> Serialize() const {
     return arrow::Status::NotImplemented(name(), " sources cannot be serialized yet");
+  }
+  /// The units of work of a scan with `pushdown`, in the order a scan reads them, each of
+  /// about `target_bytes` (as stored) where the source can cut that finely (Parquet cuts at
+  /// row groups, text formats at files). Splits that statistics or partition values rule
+  /// out are left out. NotImplemented for a source that cannot be split.
+  virtual arrow::Result<std::vector<Split>> ListSplits(const Pushdown& pushdown,
+                                                       int64_t target_bytes) const {
+    return arrow::Status::NotImplemented(name(), " sources cannot be split yet");
+  }
+  /// The same source restricted to `splits` (which this source's ListSplits made, with
+  /// any pushdown): a scan of it reads exactly those splits, in the order given, and it
+  /// serializes as just them. An empty list gives a source without rows. Damaged or
+  /// foreign payloads are Invalid.
+  virtual arrow::Result<std::shared_ptr<const SourceSpec>> WithSplits(
+      const std::vector<Split>& splits) const {
+    return arrow::Status::NotImplemented(name(), " sources cannot be split yet");
   }
   /// In-memory size estimate without reading data.
   virtual arrow::Result<std::optional<int64_t>> SizeBytesFromMetadata(
