@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <arrow/api.h>
+
+#include <map>
 #include <arrow/json/from_string.h>
 
 #include "exec/stream_operator.h"
@@ -12,6 +14,7 @@
 #include "plan/logical_plan.h"
 #include "plan/plan_serialization.h"
 #include "sluice/dataset.h"
+#include "sluice/fragments.h"
 #include "test_data.h"
 
 namespace sluice {
@@ -53,7 +56,9 @@ class NamedSink : public plan::SinkSpec {
 plan::PlanCodecs TestCodecs() {
   plan::PlanCodecs codecs;
   codecs.serialize_source = [](const plan::SourceSpec& spec) { return spec.Serialize(); };
-  codecs.deserialize_source = io::DeserializeSource;
+  codecs.deserialize_source = [](const plan::SerializedPart& part) {
+    return io::DeserializeSource(part);
+  };
   codecs.serialize_function = [](const plan::MapBatchesNode& node)
       -> arrow::Result<plan::SerializedPart> {
     if (node.options().name != "double_x") return arrow::Status::NotImplemented("unknown");
@@ -251,6 +256,144 @@ TEST(PlanSerializationTest, DamagedBytesAreErrorsNotCrashes) {
   for (int i = 0; i < 901; ++i) deep_enough += "]}";
   ASSERT_OK_AND_ASSIGN(auto deep_plan, plan::DeserializePlan(deep_enough, codecs));
   EXPECT_EQ(deep_plan->kind(), plan::NodeKind::kLimit);
+}
+
+// ---- Fragments (sluice/fragments.h): a plan cut at its pipeline breakers and run task
+// by task, outputs passed along as the exchanges say, gives the one-process result.
+
+/// The reference driver of sluice/fragments.py in C++: every task from its plan's bytes.
+arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> RunFragmentByFragment(
+    const FragmentedPlan& plan, const FragmentedWrite* write) {
+  std::map<int, std::vector<std::vector<std::shared_ptr<arrow::Table>>>> outputs;
+  const auto& fragments = plan.fragments();
+  for (const auto& fragment : fragments) {
+    const bool root = &fragment == &fragments.back();
+    std::vector<FragmentTaskSpec> tasks;
+    if (fragment.inputs.empty()) {
+      for (int scan = 0; scan < fragment.scans; ++scan) {
+        ARROW_ASSIGN_OR_RAISE(auto splits, plan.ListSplits(fragment.id, scan, 4096));
+        for (const auto& split : splits) {
+          FragmentTaskSpec task;
+          task.splits = std::vector<std::vector<ScanSplit>>(fragment.scans);
+          (*task.splits)[scan].push_back(split);
+          tasks.push_back(std::move(task));
+        }
+      }
+      if (tasks.empty()) {
+        tasks.emplace_back();
+        tasks.back().splits = std::vector<std::vector<ScanSplit>>(fragment.scans);
+      }
+    } else {
+      const FragmentExchange& exchange = fragments[fragment.inputs[0]].output;
+      const int count = exchange.kind == "gather" ? 1 : exchange.partitions;
+      if (exchange.kind != "gather" && exchange.kind != "hash" && exchange.kind != "range") {
+        return arrow::Status::NotImplemented("test driver: ", exchange.kind);
+      }
+      for (int p = 0; p < count; ++p) {
+        FragmentTaskSpec task;
+        for (int input : fragment.inputs) {
+          std::vector<std::shared_ptr<arrow::Table>> tables;
+          for (const auto& out : outputs[input]) tables.push_back(out.at(exchange.kind == "gather" ? 0 : p));
+          task.inputs.push_back(std::move(tables));
+        }
+        tasks.push_back(std::move(task));
+      }
+    }
+    std::vector<std::vector<std::shared_ptr<arrow::Table>>> results;
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      FragmentTaskSpec& task = tasks[t];
+      task.plan = fragment.plan;
+      if (fragment.output.kind == "hash") task.output = fragment.output;
+      if (root && write) task.writer = write->writer();
+      task.task_index = static_cast<int64_t>(t);
+      ARROW_ASSIGN_OR_RAISE(auto result, RunFragmentTask(task));
+      results.push_back(std::move(result));
+    }
+    if (fragment.output.kind == "range") {
+      std::vector<std::shared_ptr<arrow::Table>> all;
+      for (const auto& r : results) all.push_back(r.at(0));
+      ARROW_ASSIGN_OR_RAISE(auto bounds, SampleRangeBoundaries(all, fragment.output.sort_keys,
+                                                               fragment.output.partitions, 100));
+      for (auto& r : results) {
+        ARROW_ASSIGN_OR_RAISE(r, PartitionFragmentOutput(r.at(0), fragment.output, bounds));
+      }
+    }
+    outputs[fragment.id] = std::move(results);
+  }
+  std::vector<std::shared_ptr<arrow::Table>> root;
+  for (const auto& out : outputs[fragments.back().id]) root.push_back(out.at(0));
+  return root;
+}
+
+std::shared_ptr<arrow::Table> FragmentTestTable() {
+  arrow::Int64Builder keys, values;
+  arrow::StringBuilder names;
+  for (int64_t i = 0; i < 3000; ++i) {
+    if (i % 17 == 0) {
+      EXPECT_TRUE(keys.AppendNull().ok());
+    } else {
+      EXPECT_TRUE(keys.Append(i % 23).ok());
+    }
+    EXPECT_TRUE(values.Append((i * 7919) % 1000).ok());
+    EXPECT_TRUE(names.Append("n" + std::to_string(i % 5)).ok());
+  }
+  auto schema = arrow::schema({arrow::field("k", arrow::int64()), arrow::field("v", arrow::int64()),
+                               arrow::field("s", arrow::utf8())});
+  return arrow::Table::Make(schema, {keys.Finish().ValueOrDie(), values.Finish().ValueOrDie(),
+                                     names.Finish().ValueOrDie()});
+}
+
+TEST(FragmentsTest, SortsGroupBysAndJoinsRunFragmentByFragmentLikeOneProcess) {
+  ASSERT_OK_AND_ASSIGN(Dataset ds, Dataset::FromTable(FragmentTestTable()));
+  ASSERT_OK_AND_ASSIGN(Dataset sorted, ds.Sort({{"v", true, false}, {"k", false, true}}));
+  ASSERT_OK_AND_ASSIGN(Dataset grouped,
+                       ds.GroupByAggregate({"k", "s"}, {{"count", "", ""}, {"mean", "v", ""},
+                                                        {"max", "s", ""}, {"sum", "v", ""}}));
+  ASSERT_OK_AND_ASSIGN(Dataset joined, ds.Join(ds, JoinOptions::On({"k", "s"})));
+  for (const Dataset* query : {&sorted, &grouped}) {
+    ASSERT_OK_AND_ASSIGN(auto expected, query->ToTable());
+    ASSERT_OK_AND_ASSIGN(auto plan, FragmentedPlan::Cut(*query, 3));
+    ASSERT_GE(plan.fragments().size(), 2u);
+    ASSERT_OK_AND_ASSIGN(auto outputs, RunFragmentByFragment(plan, nullptr));
+    ASSERT_OK_AND_ASSIGN(auto got, arrow::ConcatenateTables(outputs));
+    ASSERT_OK_AND_ASSIGN(got, got->CombineChunks());
+    ASSERT_OK_AND_ASSIGN(expected, expected->CombineChunks());
+    // Same rows in the same order (names and types; nullability is the driver's to cast).
+    ASSERT_EQ(got->num_rows(), expected->num_rows());
+    for (int c = 0; c < expected->num_columns(); ++c) {
+      EXPECT_TRUE(got->column(c)->Equals(*expected->column(c)))
+          << plan.ToString() << "\ncolumn " << expected->field(c)->name();
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(auto expected, joined.ToTable());
+  ASSERT_OK_AND_ASSIGN(auto plan, FragmentedPlan::Cut(joined, 4));
+  ASSERT_OK_AND_ASSIGN(auto outputs, RunFragmentByFragment(plan, nullptr));
+  ASSERT_OK_AND_ASSIGN(auto got, arrow::ConcatenateTables(outputs));
+  ASSERT_TABLES_EQUAL_UNORDERED(expected, got->ReplaceSchemaMetadata(nullptr));
+}
+
+TEST(FragmentsTest, AWriteStagedByTasksIsCommittedOnceOrNotAtAll) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Dataset ds, Dataset::FromTable(FragmentTestTable()));
+  WriteOptions options;
+  options.partition_cols = {"s"};
+  ASSERT_OK_AND_ASSIGN(auto plan, FragmentedPlan::CutWrite(ds, "parquet", dir.Join("out"), options, 2));
+  ASSERT_TRUE(plan.writes());
+  {
+    // Begun, staged, never committed: nothing is published.
+    ASSERT_OK_AND_ASSIGN(auto write, plan.BeginWrite());
+    ASSERT_OK(RunFragmentByFragment(plan, write.get()).status());
+  }
+  EXPECT_FALSE(Dataset::ReadParquet({dir.Join("out")}).ok());
+  ASSERT_OK_AND_ASSIGN(auto write, plan.BeginWrite());
+  ASSERT_OK_AND_ASSIGN(auto results, RunFragmentByFragment(plan, write.get()));
+  ASSERT_OK_AND_ASSIGN(WriteResult written, write->Commit(results));
+  EXPECT_EQ(written.rows, 3000);
+  EXPECT_EQ(written.files.size(), results.size() * 5);  // a file per task and partition
+  ASSERT_OK_AND_ASSIGN(Dataset back, Dataset::ReadParquet({dir.Join("out")}));
+  ASSERT_OK_AND_ASSIGN(auto table, back.ToTable());
+  EXPECT_EQ(table->num_rows(), 3000);
+  EXPECT_FALSE(write->Commit(results).ok());  // once
 }
 
 }  // namespace
