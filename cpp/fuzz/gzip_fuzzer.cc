@@ -1,4 +1,4 @@
-// The gzip stream (io/gzip_input_stream.cc) read to its end twice: once with the reads
+// The gzip stream (storage/gzip_input_stream.cc) read to its end twice: once with the reads
 // the options byte picks (output 3 bytes at a time or more; compressed bytes arriving 1,
 // 17 or 4096 at a time, or all at once), once with one large read of everything. Both
 // must succeed with the same bytes or both fail: a result that depends on how the stream
@@ -8,9 +8,9 @@
 
 #include <arrow/io/memory.h>
 
-#include "exec/memory_budget.h"
+#include "runtime/memory_budget.h"
 #include "in_memory_input.h"
-#include "io/gzip_input_stream.h"
+#include "storage/gzip_input_stream.h"
 #include "read_to_end.h"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "io/read_buffering.h"
+#include "storage/read_buffering.h"
 
 namespace sluice::fuzz {
 

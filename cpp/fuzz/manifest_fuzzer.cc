@@ -1,11 +1,11 @@
-// The table manifest (_SUCCESS, io/table_manifest.cc): parsed as a reader finds it, then,
+// The table manifest (_SUCCESS, table/table_manifest.cc): parsed as a reader finds it, then,
 // when it is a valid Sluice manifest, listed as a directory (the files it names must
 // exist, so the listing fails, which is fine) and written back: reading the written
 // manifest must give the same manifest. Input: the _SUCCESS file as is.
 
 #include "in_memory_input.h"
-#include "io/file_listing.h"
-#include "io/table_manifest.h"
+#include "table/file_listing.h"
+#include "table/table_manifest.h"
 #include "read_to_end.h"
 
 namespace {

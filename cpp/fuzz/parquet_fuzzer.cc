@@ -4,7 +4,7 @@
 // their statistics and filters decoded rows. Input: the file as is.
 
 #include "in_memory_input.h"
-#include "io/sources.h"
+#include "formats/file_sources.h"
 #include "read_to_end.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

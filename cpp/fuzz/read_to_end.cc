@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "exec/exec_context.h"
+#include "runtime/exec_context.h"
 #include "sluice/config.h"
 
 namespace sluice::fuzz {

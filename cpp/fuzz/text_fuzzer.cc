@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "in_memory_input.h"
-#include "io/sources.h"
+#include "formats/file_sources.h"
 #include "read_options_byte.h"
 #include "read_to_end.h"
 

@@ -12,9 +12,10 @@
 #include <random>
 #include <thread>
 
-#include "exec/executor.h"
-#include "exec/pipeline.h"
-#include "io/sources.h"
+#include "physical/executor.h"
+#include "runtime/pipeline.h"
+#include "connectors/memory/memory_sources.h"
+#include "formats/file_sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"

@@ -3,8 +3,9 @@
 
 #include <arrow/compute/api.h>
 
-#include "exec/executor.h"
-#include "io/sources.h"
+#include "physical/executor.h"
+#include "connectors/memory/memory_sources.h"
+#include "formats/file_sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"

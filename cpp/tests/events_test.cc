@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "exec/session_state.h"
+#include "runtime/session_state.h"
 #include "sluice/dataset.h"
 #include "sluice/events.h"
 #include "sluice/session.h"

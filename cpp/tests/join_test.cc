@@ -9,8 +9,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "exec/executor.h"
-#include "io/sources.h"
+#include "physical/executor.h"
+#include "connectors/memory/memory_sources.h"
+#include "formats/file_sources.h"
 #include "operators/join_operator.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"

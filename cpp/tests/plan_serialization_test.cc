@@ -8,8 +8,8 @@
 #include <map>
 #include <arrow/json/from_string.h>
 
-#include "exec/stream_operator.h"
-#include "io/sources.h"
+#include "runtime/stream_operator.h"
+#include "connectors/serialized_sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 #include "plan/plan_serialization.h"

@@ -16,11 +16,11 @@
 #include <filesystem>
 #include <fstream>
 
-#include "exec/executor.h"
-#include "io/compression.h"
-#include "io/file_listing.h"
-#include "io/screened_input_stream.h"
-#include "io/sources.h"
+#include "physical/executor.h"
+#include "storage/compression.h"
+#include "table/file_listing.h"
+#include "storage/screened_input_stream.h"
+#include "formats/file_sources.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"
 #include "sluice/dataset.h"

@@ -10,10 +10,10 @@
 #include <atomic>
 #include <mutex>
 
-#include "exec/exec_context.h"
-#include "exec/stream_operator.h"
-#include "exec/write_execution.h"
-#include "io/file_sink.h"
+#include "runtime/exec_context.h"
+#include "runtime/stream_operator.h"
+#include "physical/write_execution.h"
+#include "connectors/files/file_sink.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 #include "sluice/dataset.h"

@@ -11,7 +11,7 @@
 
 #include "compute/parallel_sort.h"
 #include "compute/row_comparator.h"
-#include "exec/memory_budget.h"
+#include "runtime/memory_budget.h"
 #include "sluice/sluice.h"
 #include "test_data.h"
 

@@ -1,9 +1,9 @@
-// Tests of the file sink (io/file_sink.h, run by exec::RunWrite under a WriteNode): every
+// Tests of the file sink (connectors/files/file_sink.h, run by exec::RunWrite under a WriteNode): every
 // format written from in-memory plans and read back with
 // Arrow's own readers (not Sluice's), partitioning, rollover, compression, write modes and
 // the staging/commit protocol, plus exact output of the JSON lines encoder.
 
-#include "io/file_sink.h"
+#include "connectors/files/file_sink.h"
 
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
@@ -24,12 +24,13 @@
 #include <set>
 #include <thread>
 
-#include "exec/batch_stream.h"
-#include "exec/write_execution.h"
-#include "io/commit_lock.h"
-#include "io/json_lines_encoder.h"
-#include "io/sources.h"
-#include "io/write_operator.h"
+#include "core/batch_stream.h"
+#include "physical/write_execution.h"
+#include "table/commit_lock.h"
+#include "formats/json/json_lines_encoder.h"
+#include "connectors/memory/memory_sources.h"
+#include "formats/file_sources.h"
+#include "operators/write_operator.h"
 #include "plan/logical_plan.h"
 #include "sluice/config.h"
 #include "sluice/expression.h"

@@ -67,7 +67,7 @@ struct FragmentWriter {
   std::string payload;
 };
 
-/// One task of a fragment (see exec/fragment_execution.h FragmentTask).
+/// One task of a fragment (see physical/fragment_execution.h FragmentTask).
 struct FragmentTaskSpec {
   std::string plan;
   /// Per scan, the splits this task reads; unset: every scan whole.

@@ -9,6 +9,7 @@
 #include "sluice/events.h"
 #include "sluice/expression.h"
 #include "sluice/formats.h"
+#include "sluice/listing.h"
 #include "sluice/fragments.h"
 #include "sluice/options.h"
 #include "sluice/session.h"

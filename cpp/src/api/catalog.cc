@@ -10,11 +10,11 @@
 #include "catalog/partition_pruning.h"
 #include "catalog/table_commit.h"
 #include "catalog/table_crawler.h"
-#include "io/file_listing.h"
-#include "io/filesystems.h"
-#include "io/sources.h"
-#include "io/storage_paths.h"
-#include "io/table_manifest.h"
+#include "table/file_listing.h"
+#include "storage/filesystems.h"
+#include "formats/file_sources.h"
+#include "storage/storage_paths.h"
+#include "table/table_manifest.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {

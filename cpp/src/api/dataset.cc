@@ -7,12 +7,13 @@
 #include <set>
 #include <sstream>
 
-#include "exec/executor.h"
-#include "io/bad_records.h"
-#include "io/sources.h"
-#include "exec/write_execution.h"
+#include "physical/executor.h"
+#include "formats/bad_records.h"
+#include "connectors/memory/memory_sources.h"
+#include "formats/file_sources.h"
+#include "physical/write_execution.h"
 #include "formats/file_formats.h"
-#include "io/file_sink.h"
+#include "connectors/files/file_sink.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 
@@ -390,43 +391,6 @@ arrow::Result<std::shared_ptr<arrow::Table>> Dataset::LastRejects() const {
   return io::SortedRejects(last_stats_->rejects);
 }
 
-arrow::Result<BadLineAction> ParseBadLineAction(const std::string& text) {
-  if (text == "error") return BadLineAction::kError;
-  if (text == "skip") return BadLineAction::kSkip;
-  if (text == "collect") return BadLineAction::kCollect;
-  return arrow::Status::Invalid("unknown on_bad_lines '", text,
-                                "'; expected error, skip or collect");
-}
-
-arrow::Result<EncodingErrors> ParseEncodingErrors(const std::string& text) {
-  if (text == "strict") return EncodingErrors::kStrict;
-  if (text == "replace") return EncodingErrors::kReplace;
-  return arrow::Status::Invalid("unknown encoding_errors '", text,
-                                "'; expected strict or replace");
-}
-
-arrow::Result<WriteMode> ParseWriteMode(const std::string& text) {
-  if (text == "error" || text == "errorifexists") return WriteMode::kError;
-  if (text == "append") return WriteMode::kAppend;
-  if (text == "overwrite") return WriteMode::kOverwrite;
-  if (text == "overwrite_partitions") return WriteMode::kOverwritePartitions;
-  return arrow::Status::Invalid("unknown write mode '", text,
-                                "'; expected error, append, overwrite or overwrite_partitions");
-}
-
-const char* WriteModeName(WriteMode mode) {
-  switch (mode) {
-    case WriteMode::kError:
-      return "error";
-    case WriteMode::kAppend:
-      return "append";
-    case WriteMode::kOverwrite:
-      return "overwrite";
-    case WriteMode::kOverwritePartitions:
-      return "overwrite_partitions";
-  }
-  return "?";
-}
 
 arrow::Result<JoinType> ParseJoinType(const std::string& text) {
   std::string how;

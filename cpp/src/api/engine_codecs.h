@@ -2,7 +2,7 @@
 
 #include <memory>
 
-#include "exec/session_state.h"
+#include "runtime/session_state.h"
 #include "plan/plan_serialization.h"
 
 namespace sluice {

@@ -1,11 +1,12 @@
-// sluice/fragments.h: the public face of plan/fragments.h and exec/fragment_execution.h,
+// sluice/fragments.h: the public face of plan/fragments.h and physical/fragment_execution.h,
 // in bytes and Arrow tables.
 
 #include "sluice/fragments.h"
 
 #include "api/engine_codecs.h"
-#include "exec/fragment_execution.h"
-#include "io/file_sink.h"
+#include "physical/fragment_execution.h"
+#include "connectors/files/file_sink.h"
+#include "connectors/memory/memory_sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/fragments.h"
 #include "plan/plan_serialization.h"
@@ -157,7 +158,10 @@ arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> RunFragmentTask(
   task.range_boundaries = spec.range_boundaries;
   if (spec.writer) task.task_writer = plan::SerializedPart{spec.writer->kind, spec.writer->payload};
   task.task_index = spec.task_index;
-  return exec::RunFragmentTask(task, session.state());
+  exec::FragmentTaskCodecs codecs;
+  codecs.table_source = io::MakeTableSource;
+  codecs.open_task_writer = io::DeserializeTaskWriter;
+  return exec::RunFragmentTask(task, codecs, session.state());
 }
 
 arrow::Result<std::shared_ptr<arrow::Table>> SampleRangeBoundaries(

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/engine_codecs.h"
-#include "io/file_sink.h"
-#include "io/sources.h"
+#include "connectors/files/file_sink.h"
+#include "connectors/serialized_sources.h"
 #include "optimizer/optimizer.h"
 #include "plan/plan_serialization.h"
 #include "sluice/dataset.h"

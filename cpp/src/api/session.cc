@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "exec/session_state.h"
+#include "runtime/session_state.h"
 
 namespace sluice {
 

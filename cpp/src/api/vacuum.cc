@@ -1,6 +1,6 @@
 #include "sluice/vacuum.h"
 
-#include "io/table_vacuum.h"
+#include "table/table_vacuum.h"
 
 namespace sluice {
 

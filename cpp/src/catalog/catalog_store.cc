@@ -9,7 +9,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/write_owner.h"
+#include "table/write_owner.h"
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 

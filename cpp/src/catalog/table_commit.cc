@@ -9,10 +9,10 @@
 #include <set>
 #include <thread>
 
-#include "io/filesystems.h"
-#include "io/storage_paths.h"
-#include "io/write_operator.h"
-#include "io/write_owner.h"
+#include "storage/filesystems.h"
+#include "storage/storage_paths.h"
+#include "operators/write_operator.h"
+#include "table/write_owner.h"
 #include "sluice/config.h"
 
 namespace sluice::catalog {
@@ -267,7 +267,9 @@ arrow::Status SyncWithManifest(CatalogStore* store, TableRecord* record,
 }
 
 arrow::Result<std::shared_ptr<CatalogStore>> OpenCatalogStore(const std::string& path) {
-  return CatalogStore::Open(path.empty() ? CurrentConfig().catalog_path : path);
+  // No path: the default session's catalog (callers with a session of their own pass its).
+  return CatalogStore::Open(path.empty() ? exec::SessionState::Default()->config().catalog_path
+                                         : path);
 }
 
 std::unique_ptr<io::CommitLock> MakeCatalogCommitLock(std::shared_ptr<CatalogStore> store,

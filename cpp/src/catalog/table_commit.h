@@ -2,7 +2,7 @@
 
 // How a write to a catalog table commits: the catalog's lock row serializes commits to
 // the table (the storage may be S3, where there is no lock), and after the manifest is
-// written (the commit point, io/commit_protocol.h) one SQLite transaction records the
+// written (the commit point, table/commit_protocol.h) one SQLite transaction records the
 // table (created if new, schema evolved), its partitions as the new manifest has them,
 // and a version. A process killed between the two leaves the catalog one manifest
 // snapshot behind; the next read or write of the table notices (the snapshot numbers
@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "catalog/catalog_store.h"
-#include "exec/session_state.h"
-#include "io/commit_lock.h"
-#include "io/commit_protocol.h"
-#include "io/table_manifest.h"
+#include "runtime/session_state.h"
+#include "table/commit_lock.h"
+#include "table/commit_protocol.h"
+#include "table/table_manifest.h"
 #include "sluice/options.h"
 
 namespace sluice::catalog {

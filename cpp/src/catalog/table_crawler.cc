@@ -7,11 +7,11 @@
 #include <set>
 
 #include "catalog/table_commit.h"
-#include "io/file_listing.h"
-#include "io/filesystems.h"
-#include "io/sources.h"
-#include "io/storage_paths.h"
-#include "io/table_manifest.h"
+#include "table/file_listing.h"
+#include "storage/filesystems.h"
+#include "formats/file_sources.h"
+#include "storage/storage_paths.h"
+#include "table/table_manifest.h"
 #include "sluice/dataset.h"
 
 namespace sluice::catalog {

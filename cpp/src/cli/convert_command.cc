@@ -147,8 +147,8 @@ arrow::Result<int> RunConvert(const ParsedArguments& args) {
 
   char elapsed[32];
   std::snprintf(elapsed, sizeof(elapsed), "%.2f", seconds);
-  std::cout << "converted " << written.rows << " rows from " << input.listing.files.size() << " "
-            << input.format << " file" << (input.listing.files.size() == 1 ? "" : "s")
+  std::cout << "converted " << written.rows << " rows from " << input.listing.size() << " "
+            << input.format << " file" << (input.listing.size() == 1 ? "" : "s")
             << " into " << written.files.size() << " " << output_format << " file"
             << (written.files.size() == 1 ? "" : "s") << " ("
             << sluice::FormatByteSize(written.bytes) << ") under " << output << " in " << elapsed

@@ -21,11 +21,11 @@ std::string_view BaseName(std::string_view path) {
 }
 
 /// The one format every recognised file name in the listing agrees on.
-arrow::Result<std::string> DetectFormat(const io::ListedFiles& listing,
+arrow::Result<std::string> DetectFormat(const std::vector<ListedDataFile>& listing,
                                         const std::vector<std::string>& user_paths) {
   std::set<std::string> formats;
-  for (const auto& file : listing.files) {
-    if (auto format = FileFormatFromFileName(BaseName(file.path()))) formats.insert(*format);
+  for (const auto& file : listing) {
+    if (auto format = FileFormatFromFileName(BaseName(file.path))) formats.insert(*format);
   }
   if (formats.size() == 1) return *formats.begin();
   if (formats.empty()) {
@@ -39,9 +39,9 @@ arrow::Result<std::string> DetectFormat(const io::ListedFiles& listing,
                                 "); pass --format to pick one");
 }
 
-bool AllTabSeparated(const io::ListedFiles& listing) {
-  for (const auto& file : listing.files) {
-    if (!IsTabSeparatedFileName(BaseName(file.path()))) return false;
+bool AllTabSeparated(const std::vector<ListedDataFile>& listing) {
+  for (const auto& file : listing) {
+    if (!IsTabSeparatedFileName(BaseName(file.path))) return false;
   }
   return true;
 }
@@ -101,8 +101,8 @@ arrow::Result<InputRequest> InputRequestFromArguments(std::vector<std::string> p
 }
 
 arrow::Result<InputDataset> OpenInputDataset(const InputRequest& request) {
-  ARROW_ASSIGN_OR_RAISE(io::ListedFiles listing,
-                        io::ListFiles(request.paths, {request.follow_symlinks}));
+  ARROW_ASSIGN_OR_RAISE(std::vector<ListedDataFile> listing,
+                        ListDataFiles(request.paths, request.follow_symlinks));
   std::string format;
   if (request.format) {
     format = *request.format;

@@ -11,7 +11,7 @@
 
 #include "cli/arguments.h"
 #include "cli/data_format.h"
-#include "io/file_listing.h"
+#include "sluice/listing.h"
 #include "sluice/dataset.h"
 
 namespace sluice::cli {
@@ -38,7 +38,7 @@ struct InputDataset {
   /// The format's canonical name.
   std::string format;
   /// The data files behind the dataset, sorted by path.
-  io::ListedFiles listing;
+  std::vector<ListedDataFile> listing;
 };
 
 /// Declares the --format, --delimiter, --follow-symlinks, --on-bad-lines and

@@ -45,11 +45,11 @@ ArgumentParser MakeInspectParser() {
 
 /// Hive partition keys: the `key` of every `key=value` directory between a listed
 /// directory and its files, in the order they first appear.
-std::vector<std::string> DirectoryPartitionKeys(const io::ListedFiles& listing) {
+std::vector<std::string> DirectoryPartitionKeys(const std::vector<ListedDataFile>& listing) {
   std::vector<std::string> keys;
-  for (const auto& file : listing.files) {
-    if (file.base_dir.empty() || file.path().size() <= file.base_dir.size()) continue;
-    std::string_view relative = file.path();
+  for (const auto& file : listing) {
+    if (file.base_dir.empty() || file.path.size() <= file.base_dir.size()) continue;
+    std::string_view relative = file.path;
     relative.remove_prefix(file.base_dir.size());
     while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
     size_t slash;
@@ -98,8 +98,8 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
     ARROW_ASSIGN_OR_RAISE(in_memory_bytes, input.dataset.SizeBytes());
   }
   int64_t on_disk_bytes = 0;
-  for (const auto& file : input.listing.files) {
-    on_disk_bytes += std::max<int64_t>(0, file.info.size());  // size() is -1 when unknown
+  for (const auto& file : input.listing) {
+    on_disk_bytes += std::max<int64_t>(0, file.size);  // size() is -1 when unknown
   }
   const std::vector<std::string> directory_keys = DirectoryPartitionKeys(input.listing);
   // Only the Parquet reader turns key=value directories into columns.
@@ -109,7 +109,7 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
   std::ostringstream out;
   PrintField("path", Join(request.paths, ", "), out);
   PrintField("format", input.format, out);
-  PrintField("files", std::to_string(input.listing.files.size()), out);
+  PrintField("files", std::to_string(input.listing.size()), out);
   PrintField("rows", rows ? std::to_string(*rows) : "not counted (pass --count to read the data)",
              out);
   std::string size = sluice::FormatByteSize(on_disk_bytes) + " on disk";
@@ -135,9 +135,9 @@ arrow::Result<int> RunInspect(const ParsedArguments& args) {
     out << "\n";
   }
   out << "file list:\n";
-  const auto& files = input.listing.files;
+  const auto& files = input.listing;
   const size_t shown = std::min(files.size(), static_cast<size_t>(max_files));
-  for (size_t i = 0; i < shown; ++i) out << "  " << files[i].path() << "\n";
+  for (size_t i = 0; i < shown; ++i) out << "  " << files[i].path << "\n";
   if (files.size() > shown) out << "  ... " << files.size() - shown << " more\n";
   std::cout << out.str() << std::flush;
   return 0;

@@ -4,7 +4,7 @@
 #include <array>
 #include <cctype>
 
-#include "io/sources.h"
+#include "formats/file_sources.h"
 #include "sluice/formats.h"
 
 namespace sluice::formats {

@@ -16,8 +16,8 @@
 #include <variant>
 #include <vector>
 
-#include "exec/session_state.h"
-#include "io/format_writers.h"
+#include "runtime/session_state.h"
+#include "formats/format_writers.h"
 #include "plan/source_spec.h"
 #include "sluice/config.h"
 #include "sluice/options.h"

@@ -5,11 +5,11 @@
 #include <arrow/compute/api_aggregate.h>
 #include <arrow/compute/api_scalar.h>
 
-#include "exec/memory_budget.h"
-#include "exec/pipeline.h"
+#include "runtime/memory_budget.h"
+#include "runtime/pipeline.h"
 #include "operators/external_sorter.h"
 #include "plan/logical_plan.h"
-#include "spill/hash_partitioner.h"
+#include "operators/hash_partitioner.h"
 
 namespace sluice::operators {
 

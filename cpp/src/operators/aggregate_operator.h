@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "exec/batch_stream.h"
-#include "exec/exec_context.h"
+#include "core/batch_stream.h"
+#include "runtime/exec_context.h"
 #include "sluice/dataset.h"
 
 namespace sluice::operators {

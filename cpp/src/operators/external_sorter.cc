@@ -4,7 +4,7 @@
 
 #include "compute/gather_rows.h"
 #include "compute/parallel_sort.h"
-#include "exec/pipeline.h"
+#include "runtime/pipeline.h"
 
 namespace sluice::operators {
 

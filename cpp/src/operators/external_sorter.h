@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "exec/exec_context.h"
-#include "exec/memory_budget.h"
+#include "runtime/exec_context.h"
+#include "runtime/memory_budget.h"
 #include "operators/materialized_tasks.h"
-#include "spill/sorted_run_merger.h"
+#include "operators/sorted_run_merger.h"
 
 namespace sluice::operators {
 

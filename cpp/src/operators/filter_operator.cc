@@ -2,7 +2,7 @@
 
 #include "compute/expression_depth.h"
 #include "compute/select_rows.h"
-#include "exec/exec_context.h"
+#include "runtime/exec_context.h"
 #include "operators/bound_expression.h"
 
 namespace sluice::operators {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "exec/stream_operator.h"
+#include "runtime/stream_operator.h"
 
 namespace sluice::operators {
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "exec/memory_budget.h"
-#include "exec/pipeline.h"
+#include "runtime/memory_budget.h"
+#include "runtime/pipeline.h"
 #include "operators/materialized_tasks.h"
-#include "spill/hash_partitioner.h"
+#include "operators/hash_partitioner.h"
 
 namespace sluice::operators {
 

@@ -1,6 +1,6 @@
 #include "operators/limit_operator.h"
 
-#include "exec/pipeline.h"
+#include "runtime/pipeline.h"
 
 namespace sluice::operators {
 

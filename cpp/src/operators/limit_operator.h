@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "exec/batch_stream.h"
-#include "exec/stream_operator.h"
+#include "core/batch_stream.h"
+#include "runtime/stream_operator.h"
 
 namespace sluice::operators {
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "exec/exec_context.h"
+#include "runtime/exec_context.h"
 
 namespace sluice::operators {
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "exec/stream_operator.h"
+#include "runtime/stream_operator.h"
 #include "sluice/udf.h"
 
 namespace sluice::operators {

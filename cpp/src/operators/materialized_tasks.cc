@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "compute/gather_rows.h"
-#include "exec/pipeline.h"
+#include "runtime/pipeline.h"
 
 namespace sluice::operators {
 

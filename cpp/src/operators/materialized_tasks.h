@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include "exec/batch_stream.h"
-#include "exec/exec_context.h"
+#include "core/batch_stream.h"
+#include "runtime/exec_context.h"
 
 namespace sluice::operators {
 

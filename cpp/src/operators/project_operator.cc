@@ -2,7 +2,7 @@
 
 #include <arrow/array/util.h>
 
-#include "exec/exec_context.h"
+#include "runtime/exec_context.h"
 #include "operators/bound_expression.h"
 
 namespace sluice::operators {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/stream_operator.h"
+#include "runtime/stream_operator.h"
 
 namespace sluice::operators {
 

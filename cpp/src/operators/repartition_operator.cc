@@ -1,8 +1,8 @@
 #include "operators/repartition_operator.h"
 
-#include "exec/pipeline.h"
+#include "runtime/pipeline.h"
 #include "operators/materialized_tasks.h"
-#include "spill/hash_partitioner.h"
+#include "operators/hash_partitioner.h"
 
 namespace sluice::operators {
 

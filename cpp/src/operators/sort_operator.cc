@@ -1,6 +1,6 @@
 #include "operators/sort_operator.h"
 
-#include "exec/pipeline.h"
+#include "runtime/pipeline.h"
 #include "operators/external_sorter.h"
 
 namespace sluice::operators {

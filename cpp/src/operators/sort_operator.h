@@ -1,7 +1,7 @@
 #pragma once
 
-#include "exec/batch_stream.h"
-#include "exec/exec_context.h"
+#include "core/batch_stream.h"
+#include "runtime/exec_context.h"
 #include "sluice/dataset.h"
 
 namespace sluice::operators {

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "exec/batch_stream.h"
+#include "core/batch_stream.h"
 
 namespace sluice::operators {
 

@@ -2,7 +2,7 @@
 
 // A plan cut into fragments: the pieces between pipeline breakers that a runner (the Ray
 // runner) runs as tasks on other processes, passing their outputs from one to the next.
-// The cut is a plan-to-plan rewrite and runs nothing; exec/fragment_execution.h runs one
+// The cut is a plan-to-plan rewrite and runs nothing; physical/fragment_execution.h runs one
 // fragment's task, and docs/fragments.md says how a runner drives them.
 
 #include <arrow/result.h>
@@ -88,7 +88,7 @@ struct Fragment {
 
 /// The fragments of a plan, inputs before readers; the last is the root. When the plan
 /// writes, `write` is its WriteNode: the root fragment's tasks each write their rows with
-/// the sink's task writer and the driver commits their results (exec/fragment_execution.h).
+/// the sink's task writer and the driver commits their results (physical/fragment_execution.h).
 struct FragmentPlan {
   std::vector<Fragment> fragments;
   std::shared_ptr<const WriteNode> write;

@@ -44,7 +44,7 @@ class SinkWrite {
 };
 
 /// Where a write goes, as the planner sees it (the write side of SourceSpec): immutable,
-/// shown by explain(), and able to begin a write. The file sink (io/file_sink.h: the
+/// shown by explain(), and able to begin a write. The file sink (connectors/files/file_sink.h: the
 /// commit protocol plus, for a catalog table, its registration) is one; database and
 /// table-format sinks are others.
 class SinkSpec {

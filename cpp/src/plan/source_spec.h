@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/batch_stream.h"
+#include "core/batch_stream.h"
 
 namespace sluice::exec {
 class ExecContext;

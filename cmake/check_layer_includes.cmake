@@ -1,0 +1,42 @@
+# Run by the build (cmake -P) before the engine compiles: every `#include "folder/..."` in a
+# layer's sources must name the layer itself, a layer it declares (SLUICE_LAYERS in
+# cpp/CMakeLists.txt) or the public headers (sluice/). A wrong-way include fails the build
+# here, naming the file, the line and what the layer may include.
+#
+# Input: LAYERS_FILE, lines of "layer|dep dep ...", and SOURCE_DIR (cpp/src).
+cmake_minimum_required(VERSION 3.20)
+file(STRINGS "${LAYERS_FILE}" layer_lines)
+set(all_layers "")
+foreach(line IN LISTS layer_lines)
+  string(REPLACE "|" ";" parts "${line}")
+  list(GET parts 0 layer)
+  list(APPEND all_layers "${layer}")
+endforeach()
+set(errors "")
+foreach(line IN LISTS layer_lines)
+  string(FIND "${line}" "|" bar)
+  string(SUBSTRING "${line}" 0 ${bar} layer)
+  math(EXPR rest "${bar} + 1")
+  string(SUBSTRING "${line}" ${rest} -1 deps)
+  string(REPLACE " " ";" deps "${deps}")
+  set(allowed ${layer} ${deps})
+  file(GLOB_RECURSE sources "${SOURCE_DIR}/${layer}/*.cc" "${SOURCE_DIR}/${layer}/*.h")
+  foreach(source IN LISTS sources)
+    file(STRINGS "${source}" includes REGEX "^#include \"[a-z_]+/")
+    foreach(include IN LISTS includes)
+      string(REGEX REPLACE "^#include \"([a-z_]+)/.*" "\\1" target "${include}")
+      if(target STREQUAL "sluice" OR NOT target IN_LIST all_layers)
+        continue()
+      endif()
+      if(NOT target IN_LIST allowed)
+        file(RELATIVE_PATH shown "${SOURCE_DIR}" "${source}")
+        string(REPLACE ";" ", " may "${allowed}")
+        string(APPEND errors "  ${shown}: ${include}\n    (${layer}/ may include ${may}, sluice/)\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(errors)
+  message(FATAL_ERROR "Includes that go up or sideways between layers:\n${errors}"
+                      "Move the code to the layer it belongs to, or pass what it needs in from above.")
+endif()
