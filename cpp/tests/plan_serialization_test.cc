@@ -5,11 +5,16 @@
 
 #include <arrow/api.h>
 
-#include <map>
 #include <arrow/json/from_string.h>
 
+#include <map>
+
 #include "runtime/stream_operator.h"
+#include "api/engine_codecs.h"
+#include "connectors/files/file_sink.h"
+#include "connectors/memory/memory_sources.h"
 #include "connectors/serialized_sources.h"
+#include "physical/write_execution.h"
 #include "optimizer/optimizer.h"
 #include "plan/logical_plan.h"
 #include "plan/plan_serialization.h"
@@ -206,6 +211,32 @@ TEST(PlanSerializationTest, WhatCannotLeaveTheProcessSaysSo) {
   auto with_lambda = Dataset::Range(3).ValueOrDie().MapBatches(DoubleX(), unnamed).ValueOrDie();
   EXPECT_TRUE(plan::SerializePlan(with_lambda.plan(), codecs).status().IsNotImplemented());
   EXPECT_TRUE(plan::SerializePlan(with_lambda.plan(), plan::PlanCodecs{}).status().IsNotImplemented());
+}
+
+TEST(PlanSerializationTest, TheFileSinkRoundTripsAndWritesTheSame) {
+  testing::TempDir dir;
+  WriteOptions options;
+  options.mode = WriteMode::kOverwrite;
+  options.compression = "gzip";
+  options.delimiter = ';';
+  options.max_rows_per_file = 40;
+  ASSERT_OK_AND_ASSIGN(auto sink, io::MakeFileSink(dir.Join("out"), "csv", options));
+  ASSERT_OK_AND_ASSIGN(auto range, io::MakeRangeSource(100));
+  ASSERT_OK_AND_ASSIGN(auto source, plan::SourceNode::Make(range));
+  ASSERT_OK_AND_ASSIGN(auto write, plan::WriteNode::Make(source, sink));
+  const plan::PlanCodecs codecs = EngineCodecs(nullptr);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, plan::SerializePlan(write, codecs));
+  ASSERT_OK_AND_ASSIGN(auto back, plan::DeserializePlan(bytes, codecs));
+  ASSERT_OK_AND_ASSIGN(std::string again, plan::SerializePlan(back, codecs));
+  EXPECT_EQ(bytes, again);
+  EXPECT_EQ(plan::PlanToString(back), plan::PlanToString(write));
+  ASSERT_OK_AND_ASSIGN(WriteResult written, exec::RunWrite(back, nullptr));
+  EXPECT_EQ(written.rows, 100);
+  EXPECT_GE(written.files.size(), 3u);  // at most 40 rows a file
+  for (const auto& file : written.files) EXPECT_NE(file.find(".csv.gz"), std::string::npos);
+  // A damaged sink is an error.
+  plan::SerializedPart damaged{"file_sink", "{\"path\": 3}"};
+  EXPECT_FALSE(io::DeserializeSink(damaged).ok());
 }
 
 TEST(PlanSerializationTest, DamagedBytesAreErrorsNotCrashes) {
