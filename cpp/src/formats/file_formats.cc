@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "formats/compressed_text_output.h"
 #include "formats/file_sources.h"
 #include "sluice/formats.h"
 
@@ -18,12 +19,6 @@ struct CompressionSuffix {
 constexpr std::array<CompressionSuffix, 4> kCompressionSuffixes = {
     {{".gz", "gzip"}, {".zst", "zstd"}, {".bz2", "bz2"}, {".lz4", "lz4"}}};
 
-std::string Lowercase(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
-}
 
 bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
@@ -39,7 +34,7 @@ const CompressionSuffix* FindCompressionSuffix(std::string_view lower) {
 
 /// The lowercased file name without a compression suffix.
 std::string NameWithoutCompression(std::string_view name) {
-  std::string lower = Lowercase(name);
+  std::string lower = io::Lowercase(std::string(name));
   if (const CompressionSuffix* compression = FindCompressionSuffix(lower)) {
     lower.resize(lower.size() - compression->suffix.size());
   }
@@ -95,7 +90,7 @@ std::string FileFormatNames(bool for_writing) {
 }
 
 arrow::Result<const FileFormat*> FindFileFormat(std::string_view name, bool for_writing) {
-  const std::string lower = Lowercase(name);
+  const std::string lower = io::Lowercase(std::string(name));
   for (const auto& format : FileFormats()) {
     const bool named = format.name == lower || std::find(format.aliases.begin(),
                                                          format.aliases.end(),
@@ -123,7 +118,7 @@ const FileFormat* FileFormatFromFileName(std::string_view name) {
 }
 
 std::optional<std::string> CompressionFromFileName(std::string_view name) {
-  const CompressionSuffix* compression = FindCompressionSuffix(Lowercase(name));
+  const CompressionSuffix* compression = FindCompressionSuffix(io::Lowercase(std::string(name)));
   if (compression == nullptr) return std::nullopt;
   return std::string(compression->codec);
 }

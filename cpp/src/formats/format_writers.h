@@ -1,7 +1,9 @@
 #pragma once
 
 // The writers of each file format, with their options bound: what the format registry
-// (formats/file_formats.h) hands the file sink (connectors/files/file_sink.h).
+// (formats/file_formats.h) hands the file sink (connectors/files/file_sink.h). Each is
+// defined in its format's folder (parquet/parquet_writer.cc, csv/csv_writer.cc,
+// json/json_writer.cc).
 
 #include <arrow/memory_pool.h>
 #include <arrow/result.h>
