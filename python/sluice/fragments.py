@@ -204,7 +204,10 @@ def run_locally(ds: Any, *, hash_partitions: int = 4, split_bytes: int = 128 << 
     final = [r[0] for r in outputs[root.id]]
     if write is not None:
         return write.commit(final)
-    rows = pa.concat_tables(final)
+    # Tasks of a plan whose user function never ran (no rows) return tables without
+    # columns; they add nothing where other tasks tell the schema.
+    with_columns = [t for t in final if t.num_columns > 0 or t.num_rows > 0]
+    rows = pa.concat_tables(with_columns or final[:1])
     schema = plan.schema
     return rows if schema is None else rows.cast(schema)
 

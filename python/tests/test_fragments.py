@@ -275,3 +275,43 @@ def test_an_uncommitted_fragmented_write_leaves_the_target_as_it_was(tmp_path):
     gc.collect()
     assert sorted(os.listdir(target)) == before
     assert sl.read_parquet(str(target)).count() == 5
+
+
+def test_plans_with_user_functions_and_without_columns(tables):
+    left, _ = tables
+    ds = sl.from_arrow(left)
+    # A group-by after a Python function: the schema is unknown until it runs, so the rows
+    # are exchanged and aggregated once.
+    mapped = ds.map(lambda r: {"k": (r["n"] or 0) % 3, "v": r["n"]})
+    got, expected = run_both(mapped.groupby("k").aggregate(sl.Sum("v"), sl.Count()))
+    assert_same_rows(got, expected)
+    # Tasks whose splits keep no row never run the function; others tell the schema.
+    sparse = ds.filter(sl.col("n") > 2990).map(lambda r: {"n2": r["n"] * 2})
+    got, expected = run_both(sparse)
+    assert got.to_pylist() == expected.to_pylist() and expected.num_rows == 9
+    # Counts whose inputs carry no columns keep their rows through every exchange.
+    for plan in [ds.limit(5).groupby(None).aggregate(sl.Count()),
+                 ds.repartition(4).groupby(None).aggregate(sl.Count()),
+                 ds.limit(5).union(ds.limit(2)).groupby(None).aggregate(sl.Count())]:
+        got, expected = run_both(plan)
+        assert got.to_pylist() == expected.to_pylist()
+    # A sort of fewer rows than partitions.
+    got, expected = run_both(sl.from_arrow(left.slice(0, 3)).sort("n", descending=True),
+                             hash_partitions=8)
+    assert_same_rows(got, expected)
+
+
+def test_a_commit_publishes_only_what_was_staged_in_its_staging_directory(tmp_path):
+    plan = fr.cut_write(sl.range(10), "parquet", tmp_path / "out")
+    write = plan.begin_write()
+    root = plan.fragments[-1]
+    outputs = fr.run_task(root.plan, splits=[plan.list_splits(root.id, 0)], writer=write.writer)
+    victim = tmp_path / "elsewhere.parquet"
+    pq.write_table(pa.table({"id": [1]}), victim)
+    tampered = outputs[0].set_column(
+        outputs[0].schema.get_field_index("staged_path"),
+        pa.field("staged_path", pa.string(), nullable=False),
+        pa.array([str(victim)] * outputs[0].num_rows))
+    with pytest.raises(sl.SluiceError, match="outside the staging directory"):
+        write.commit([tampered])
+    assert victim.exists()

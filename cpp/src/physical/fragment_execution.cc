@@ -19,14 +19,34 @@ namespace cp = arrow::compute;
 
 namespace {
 
-/// The tables of one input as one table of `schema` (null: the first table's).
+/// Whether `table` is the output of a task whose user function never ran (no rows, so
+/// no schema): it adds nothing to an input whose schema others tell.
+bool IsEmptyOfUnknownSchema(const arrow::Table& table) {
+  return table.num_rows() == 0 && table.num_columns() == 0;
+}
+
+/// The tables of one input as one table of `schema` (null: the first table's that has
+/// columns).
 arrow::Result<std::shared_ptr<arrow::Table>> InputTable(
     const std::vector<std::shared_ptr<arrow::Table>>& tables, std::shared_ptr<arrow::Schema> schema,
     arrow::MemoryPool* pool) {
-  if (!schema) schema = tables.empty() ? arrow::schema({}) : tables.front()->schema();
-  std::vector<std::shared_ptr<arrow::Table>> conformed;
   for (const auto& table : tables) {
     if (!table) return arrow::Status::Invalid("fragment input: a null table");
+  }
+  if (!schema) {
+    for (const auto& table : tables) {
+      if (!IsEmptyOfUnknownSchema(*table)) {
+        schema = table->schema();
+        break;
+      }
+    }
+    if (!schema) schema = arrow::schema({});
+  }
+  std::vector<std::shared_ptr<arrow::Table>> conformed;
+  int64_t rows = 0;
+  for (const auto& table : tables) {
+    if (IsEmptyOfUnknownSchema(*table) && schema->num_fields() > 0) continue;
+    rows += table->num_rows();
     if (table->schema()->Equals(*schema, /*check_metadata=*/true)) {
       conformed.push_back(table);
       continue;
@@ -44,6 +64,9 @@ arrow::Result<std::shared_ptr<arrow::Table>> InputTable(
     conformed.push_back(arrow::Table::Make(schema, table->columns(), table->num_rows()));
   }
   if (conformed.empty()) return arrow::Table::MakeEmpty(schema, pool);
+  // Tables without columns still have rows (a count's input): Arrow's concatenation
+  // would make them zero.
+  if (schema->num_fields() == 0) return arrow::Table::Make(schema, arrow::ChunkedArrayVector{}, rows);
   return arrow::ConcatenateTables(conformed, arrow::ConcatenateTablesOptions::Defaults(), pool);
 }
 
@@ -86,8 +109,33 @@ arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> TakePartitions(
 arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> ReadAll(const plan::PlanNodePtr& plan,
                                                                   std::shared_ptr<SessionState> session,
                                                                   std::shared_ptr<ExecutionStats> stats) {
-  ARROW_ASSIGN_OR_RAISE(auto reader, PlanReader::Open(plan, std::move(stats), std::move(session)));
-  ARROW_ASSIGN_OR_RAISE(auto table, reader->ToTable());
+  if (plan->schema()) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, PlanReader::Open(plan, std::move(stats), std::move(session)));
+    ARROW_ASSIGN_OR_RAISE(auto table, reader->ToTable());
+    return std::vector<std::shared_ptr<arrow::Table>>{std::move(table)};
+  }
+  // A user function decides the schema: a task whose splits give no rows never runs it,
+  // and returns a table without columns or rows, which readers of its output skip.
+  ExecContext ctx(session ? std::move(session) : SessionState::Default());
+  auto read = [&]() -> arrow::Result<std::shared_ptr<arrow::Table>> {
+    ARROW_ASSIGN_OR_RAISE(auto tasks, BuildTaskSource(&ctx, plan));
+    ARROW_ASSIGN_OR_RAISE(auto runner, PipelineRunner::Start(&ctx, std::move(tasks)));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+    while (true) {
+      ARROW_ASSIGN_OR_RAISE(auto batch, runner->Next());
+      if (!batch) break;
+      if (!batches.empty()) {
+        ARROW_ASSIGN_OR_RAISE(batch, BatchUnderSchema(batch, batches.front()->schema()));
+      }
+      batches.push_back(std::move(batch));
+    }
+    if (batches.empty()) return arrow::Table::MakeEmpty(arrow::schema({}));
+    return arrow::Table::FromRecordBatches(batches.front()->schema(), batches);
+  }();
+  if (!read.ok()) ctx.MarkFailed(read.status());
+  const ExecutionStats& figures = ctx.Finish();
+  if (stats) *stats = figures;
+  ARROW_ASSIGN_OR_RAISE(auto table, std::move(read));
   return std::vector<std::shared_ptr<arrow::Table>>{std::move(table)};
 }
 
@@ -116,6 +164,16 @@ arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> WriteAll(
       results.push_back(std::move(*next));
     }
     if (ctx.cancelled()) return arrow::Status::Cancelled("write fragment was cancelled");
+    // Ids past this task's 2^20 would name the next task's staged files.
+    for (const auto& batch : results) {
+      ARROW_ASSIGN_OR_RAISE(auto files, io::WriteOperator::StagedFilesFromBatch(*batch));
+      for (const auto& file : files) {
+        if (file.task_id - (task_index << 20) >= (int64_t{1} << 20)) {
+          return arrow::Status::Invalid("a write fragment task ran more than 2^20 engine tasks; "
+                                        "give it fewer splits");
+        }
+      }
+    }
     return arrow::Table::FromRecordBatches(io::WriteOperator::ResultSchema(), results);
   }();
   if (!written.ok()) ctx.MarkFailed(written.status());
@@ -146,7 +204,10 @@ arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> RunFragmentTask(
                   static const std::vector<std::shared_ptr<arrow::Table>> kNone;
                   const auto& tables =
                       index < static_cast<int>(task.inputs.size()) ? task.inputs[index] : kNone;
-                  if (!schema && tables.empty()) {
+                  const bool no_data = std::all_of(
+                      tables.begin(), tables.end(),
+                      [](const auto& t) { return t && IsEmptyOfUnknownSchema(*t); });
+                  if (!schema && no_data) {
                     return std::make_shared<const NoRowsOfUnknownSchema>();
                   }
                   ARROW_ASSIGN_OR_RAISE(auto table, InputTable(tables, schema, pool));
@@ -222,13 +283,13 @@ arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> PartitionTable(
 arrow::Result<std::shared_ptr<arrow::Table>> SampleRangeBoundaries(
     const std::vector<std::shared_ptr<arrow::Table>>& tables, const std::vector<SortKey>& keys,
     int partitions, int64_t sample_rows, arrow::MemoryPool* pool) {
-  if (tables.empty()) return arrow::Status::Invalid("no tables to sample");
+  if (tables.empty() || !tables.front()) return arrow::Status::Invalid("no tables to sample");
   if (partitions <= 0) return arrow::Status::Invalid("range exchange into ", partitions, " partitions");
-  ARROW_ASSIGN_OR_RAISE(auto all, InputTable(tables, tables.front()->schema(), pool));
+  ARROW_ASSIGN_OR_RAISE(auto all, InputTable(tables, nullptr, pool));
   const int64_t rows = all->num_rows();
   if (rows == 0 || partitions == 1) return all->Slice(0, 0);
   // Evenly spread rows: the same boundaries every time for the same data.
-  const int64_t wanted = std::clamp<int64_t>(sample_rows, partitions, rows);
+  const int64_t wanted = std::min<int64_t>(std::max<int64_t>(sample_rows, partitions), rows);
   arrow::UInt64Builder picks(pool);
   for (int64_t i = 0; i < wanted; ++i) {
     ARROW_RETURN_NOT_OK(picks.Append(static_cast<uint64_t>(i * rows / wanted)));
@@ -252,10 +313,9 @@ arrow::Result<std::shared_ptr<arrow::Table>> SampleRangeBoundaries(
 
 arrow::Result<std::vector<std::shared_ptr<arrow::Table>>> CutIntoBlocks(
     const std::vector<std::shared_ptr<arrow::Table>>& tables, int blocks) {
-  if (tables.empty()) return arrow::Status::Invalid("no tables to cut into blocks");
+  if (tables.empty() || !tables.front()) return arrow::Status::Invalid("no tables to cut into blocks");
   if (blocks <= 0) return arrow::Status::Invalid("cut into ", blocks, " blocks");
-  ARROW_ASSIGN_OR_RAISE(auto all, InputTable(tables, tables.front()->schema(),
-                                             arrow::default_memory_pool()));
+  ARROW_ASSIGN_OR_RAISE(auto all, InputTable(tables, nullptr, arrow::default_memory_pool()));
   // As repartition(n) without keys: ceil(rows / n) rows a block.
   const int64_t per_block = (all->num_rows() + blocks - 1) / blocks;
   std::vector<std::shared_ptr<arrow::Table>> out;

@@ -95,7 +95,9 @@ arrow::Result<AggregatePhases> SplitAggregate(const AggregateNode& aggregate) {
   const std::vector<std::string> keys = aggregate.keys();
   const std::vector<Aggregate> aggs = aggregate.aggregates();
   const std::shared_ptr<arrow::Schema> output = aggregate.schema();
-  bool combines = true;
+  // Without a known output schema (downstream of a user function) the final phase cannot
+  // name and type its columns: exchange the rows and aggregate once.
+  bool combines = output != nullptr;
   for (const auto& agg : aggs) combines &= Combines(agg);
   if (!combines) {
     phases.make_final = [keys, aggs](PlanNodePtr input) {

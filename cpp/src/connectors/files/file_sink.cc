@@ -107,6 +107,24 @@ class FileSinkWrite : public plan::SinkWrite {
       ARROW_ASSIGN_OR_RAISE(auto files, WriteOperator::StagedFilesFromBatch(*batch));
       staged.insert(staged.end(), files.begin(), files.end());
     }
+    // Task results may come from other processes (fragment tasks): publish only files
+    // inside this write's staging directory, into partition directories below the target.
+    const std::string prefix = commit_->staging_dir() + "/";
+    auto has_parent_step = [](const std::string& path) {
+      return path == ".." || path.rfind("../", 0) == 0 || path.find("/../") != std::string::npos ||
+             (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0);
+    };
+    for (const auto& file : staged) {
+      if (file.staged_path.rfind(prefix, 0) != 0 || has_parent_step(file.staged_path)) {
+        return arrow::Status::Invalid("write commit: a task staged ", file.staged_path,
+                                      ", outside the staging directory ", commit_->staging_dir());
+      }
+      if (!file.partition_dir.empty() &&
+          (file.partition_dir.front() == '/' || has_parent_step(file.partition_dir))) {
+        return arrow::Status::Invalid("write commit: partition directory '", file.partition_dir,
+                                      "' is not below the target");
+      }
+    }
     WriteResult result;
     for (const auto& file : staged) {
       result.rows += file.rows;

@@ -101,7 +101,15 @@ class TableSource : public plan::SourceSpec {
       slices.push_back(table_->Slice(offset, length));
     }
     if (slices.empty()) slices.push_back(table_->Slice(0, 0));
-    ARROW_ASSIGN_OR_RAISE(auto table, arrow::ConcatenateTables(slices));
+    std::shared_ptr<arrow::Table> table;
+    if (table_->num_columns() == 0) {
+      // Arrow's concatenation makes a table without columns one without rows.
+      int64_t rows = 0;
+      for (const auto& slice : slices) rows += slice->num_rows();
+      table = arrow::Table::Make(table_->schema(), arrow::ChunkedArrayVector{}, rows);
+    } else {
+      ARROW_ASSIGN_OR_RAISE(table, arrow::ConcatenateTables(slices));
+    }
     return std::make_shared<const TableSource>(std::move(table));
   }
 
@@ -196,7 +204,7 @@ class RangeSource : public plan::SourceSpec {
     std::vector<plan::Split> splits;
     for (const auto& [start, stop] : intervals_) {
       for (int64_t first = start; first < stop && left > 0;) {
-        const int64_t end = std::min({stop, first + rows_per_split, first + left});
+        const int64_t end = std::min(stop, first + std::min(rows_per_split, left));
         plan::Split split;
         split.label = "range " + std::to_string(first) + ".." + std::to_string(end);
         split.payload = nlohmann::json{{"start", first}, {"stop", end}}.dump();
@@ -316,7 +324,10 @@ arrow::Result<std::shared_ptr<const plan::SourceSpec>> DeserializeMemorySource(
     for (const auto& interval : object.at("intervals")) {
       const int64_t start = interval.at(0).get<int64_t>();
       const int64_t stop = interval.at(1).get<int64_t>();
-      if (start < 0 || stop < start) return arrow::Status::Invalid("serialized range source: bad interval");
+      // Ids stay far from int64's end, so no sum of an id and a count can overflow.
+      if (start < 0 || stop < start || stop > (int64_t{1} << 62)) {
+        return arrow::Status::Invalid("serialized range source: bad interval");
+      }
       intervals.emplace_back(start, stop);
     }
     return std::make_shared<const RangeSource>(std::move(intervals));
