@@ -74,16 +74,6 @@ arrow::Result<AcceroAggregate> DirectKernel(const Aggregate& agg) {
   return arrow::Status::Invalid("aggregate: unknown function '", f, "'");
 }
 
-/// Whether partial results of the function over parts of the input combine into the
-/// result over all of it. count_distinct, std and var do not (their partial state is not
-/// a column Acero can merge), so a group-by with them partitions the raw rows instead.
-bool Decomposable(const Aggregate& agg) {
-  return agg.function != "count_distinct" && agg.function != "std" && agg.function != "var";
-}
-
-std::string PartialName(size_t index, const char* part) {
-  return "__sluice_partial_" + std::to_string(index) + part;
-}
 
 /// The partial aggregates of a decomposable group-by (a mean is a sum and a count) and the
 /// aggregates that merge partials into the final values.
@@ -91,7 +81,7 @@ void SplitAggregates(const std::vector<Aggregate>& aggs, std::vector<AcceroAggre
                      std::vector<AcceroAggregate>* merge) {
   for (size_t i = 0; i < aggs.size(); ++i) {
     const Aggregate& agg = aggs[i];
-    const std::string name = PartialName(i, "");
+    const std::string name = plan::PartialAggregateName(i, "");
     if (agg.function == "mean") {
       partial->push_back({"sum", SkipNulls(), agg.column, name + "_sum"});
       partial->push_back({"count", std::make_shared<cp::CountOptions>(cp::CountOptions::ONLY_VALID),
@@ -155,7 +145,7 @@ class GroupBy {
       agg.output_name = field->name();
       fields.push_back(field);
       ordered_ |= agg.function == "first" || agg.function == "last";
-      decomposable_ &= Decomposable(agg);
+      decomposable_ &= plan::CombinesFromPartials(agg);
     }
     output_schema_ = arrow::schema(fields);
     return arrow::Status::OK();
@@ -343,7 +333,7 @@ class GroupBy {
     std::vector<std::shared_ptr<arrow::ChunkedArray>> columns;
     for (const auto& k : keys_) columns.push_back(t->GetColumnByName(k));
     for (size_t i = 0; i < aggregates_.size(); ++i) {
-      const std::string name = PartialName(i, "");
+      const std::string name = plan::PartialAggregateName(i, "");
       if (aggregates_[i].function != "mean") {
         columns.push_back(t->GetColumnByName(name));
         continue;

@@ -78,18 +78,6 @@ arrow::Result<std::shared_ptr<const SourceSpec>> FragmentInputSource::Deserializ
 
 // ---- Aggregates in two phases
 
-namespace {
-
-std::string PartialName(size_t index, const char* part) {
-  return "__sluice_partial_" + std::to_string(index) + part;
-}
-
-bool Combines(const Aggregate& agg) {
-  return agg.function != "count_distinct" && agg.function != "std" && agg.function != "var";
-}
-
-}  // namespace
-
 arrow::Result<AggregatePhases> SplitAggregate(const AggregateNode& aggregate) {
   AggregatePhases phases;
   const std::vector<std::string> keys = aggregate.keys();
@@ -98,7 +86,7 @@ arrow::Result<AggregatePhases> SplitAggregate(const AggregateNode& aggregate) {
   // Without a known output schema (downstream of a user function) the final phase cannot
   // name and type its columns: exchange the rows and aggregate once.
   bool combines = output != nullptr;
-  for (const auto& agg : aggs) combines &= Combines(agg);
+  for (const auto& agg : aggs) combines &= CombinesFromPartials(agg);
   if (!combines) {
     phases.make_final = [keys, aggs](PlanNodePtr input) {
       return AggregateNode::Make(std::move(input), keys, aggs);
@@ -109,7 +97,7 @@ arrow::Result<AggregatePhases> SplitAggregate(const AggregateNode& aggregate) {
   std::vector<Aggregate> merge;
   for (size_t i = 0; i < aggs.size(); ++i) {
     const Aggregate& agg = aggs[i];
-    const std::string name = PartialName(i, "");
+    const std::string name = PartialAggregateName(i, "");
     if (agg.function == "mean") {
       partial.push_back({"sum", agg.column, name + "_sum"});
       partial.push_back({"count", agg.column, name + "_count"});
@@ -146,7 +134,7 @@ arrow::Result<AggregatePhases> SplitAggregate(const AggregateNode& aggregate) {
     };
     for (size_t i = 0; i < aggs.size(); ++i) {
       const auto& field = output->field(static_cast<int>(keys.size() + i));
-      const std::string name = PartialName(i, "");
+      const std::string name = PartialAggregateName(i, "");
       if (aggs[i].function == "mean") {
         exprs.push_back(cp::call("divide", {as_type(name + "_sum", arrow::float64()),
                                             as_type(name + "_count", arrow::float64())}));

@@ -348,6 +348,15 @@ arrow::Result<PlanNodePtr> SortNode::WithInputs(std::vector<PlanNodePtr> inputs)
 
 // ---- AggregateNode
 
+bool CombinesFromPartials(const Aggregate& aggregate) {
+  return aggregate.function != "count_distinct" && aggregate.function != "std" &&
+         aggregate.function != "var";
+}
+
+std::string PartialAggregateName(size_t index, const char* part) {
+  return "__sluice_partial_" + std::to_string(index) + part;
+}
+
 arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& agg,
                                                                   const arrow::Schema& input) {
   static const std::set<std::string> kFunctions = {

@@ -291,6 +291,13 @@ arrow::Result<arrow::compute::Expression> BindExpression(
     const arrow::compute::Expression& expr, const arrow::Schema& schema, const std::string& context,
     arrow::compute::ExecContext* exec_context = nullptr);
 
+/// Whether partial results of the aggregate over parts of the input combine into the
+/// result over all of it. count_distinct, std and var do not (their partial state is not
+/// a column Acero can merge), so a group-by with them exchanges or partitions the raw rows.
+bool CombinesFromPartials(const Aggregate& aggregate);
+/// The name of the partial column of aggregate `index` (`part`: "", "_sum", "_count").
+std::string PartialAggregateName(size_t index, const char* part);
+
 /// The output type and name of an aggregate given the input schema.
 arrow::Result<std::shared_ptr<arrow::Field>> AggregateOutputField(const Aggregate& aggregate,
                                                                   const arrow::Schema& input);
